@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { constants, type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { InvalidInputError } from '../../core/errors.ts';
+
+export interface AtomicWriteOptions {
+  /** File mode of the new file; keystores hold private keys, so 0600 unless told otherwise. */
+  readonly mode?: number;
+}
+
+/**
+ * Replaces `path` with `bytes` so that a reader, or a crash at any instant, sees either the complete
+ * old file or the complete new one: temp file in the same directory, fsync, chmod, rename, fsync of
+ * the directory. The temp file is created 0600 and removed on failure.
+ * @throws InvalidInputError when the directory does not exist
+ */
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const dir = dirname(path);
+  await requireDirectory(dir);
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    await handle.writeFile(bytes);
+    await handle.chmod(options.mode ?? 0o600);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, path);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dir);
+}
+
+export async function requireDirectory(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new InvalidInputError(`output directory ${dir} does not exist`);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

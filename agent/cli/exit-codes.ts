@@ -1,0 +1,12 @@
+/** Exit codes of the `acme-ha` command, documented in the README. */
+export const EXIT = {
+  /** Done as asked. */
+  OK: 0,
+  /** An unexpected failure (a bug, or the environment); the message says what. */
+  FAILURE: 1,
+  /** The command line itself is wrong: unknown command or option, missing argument. */
+  USAGE: 2,
+  /** The input was rejected (a file, a password, a configuration); nothing was changed. */
+  INVALID_INPUT: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

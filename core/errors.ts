@@ -1,0 +1,77 @@
+/**
+ * The error hierarchy of acme-ha. Every error we raise on purpose is an {@link AcmeHaError} with a
+ * stable `code` (for `--json` output and logs) and typed fields; vendor errors are wrapped as `cause`.
+ */
+export class AcmeHaError extends Error {
+  override readonly name: string = 'AcmeHaError';
+  /** Stable, machine-readable identifier of the failure kind. */
+  readonly code: string = 'ACME_HA_ERROR';
+  /** Whether the same call may succeed later without any change of input. */
+  readonly retryable: boolean = false;
+}
+
+/** Input given by a person or a file is not acceptable; nothing was done. */
+export class InvalidInputError extends AcmeHaError {
+  override readonly name: string = 'InvalidInputError';
+  override readonly code: string = 'INVALID_INPUT';
+}
+
+/** A PEM text could not be read: not PEM, the wrong block type, or undecodable contents. */
+export class InvalidPemError extends InvalidInputError {
+  override readonly name: string = 'InvalidPemError';
+  override readonly code = 'INVALID_PEM';
+  constructor(
+    readonly source: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${source}: ${detail}`, options);
+  }
+}
+
+/** The private key does not belong to the leaf certificate. */
+export class KeyMismatchError extends InvalidInputError {
+  override readonly name: string = 'KeyMismatchError';
+  override readonly code = 'KEY_MISMATCH';
+}
+
+/** The certificate is not valid at the time of the check. */
+export class CertificateValidityError extends InvalidInputError {
+  override readonly name: string = 'CertificateValidityError';
+  override readonly code = 'CERTIFICATE_NOT_VALID_NOW';
+  constructor(
+    readonly notBefore: Date,
+    readonly notAfter: Date,
+    readonly at: Date,
+  ) {
+    super(
+      at < notBefore
+        ? `certificate is not valid yet: notBefore ${notBefore.toISOString()}`
+        : `certificate expired: notAfter ${notAfter.toISOString()}`,
+    );
+  }
+}
+
+/** The chain is not leaf first, each certificate signed by the next one. */
+export class ChainOrderError extends InvalidInputError {
+  override readonly name: string = 'ChainOrderError';
+  override readonly code = 'CHAIN_OUT_OF_ORDER';
+  constructor(
+    /** Zero-based position (leaf = 0) of the certificate whose issuer does not follow it. */
+    readonly position: number,
+  ) {
+    super(`chain out of order: certificate ${position} is not issued by certificate ${position + 1}`);
+  }
+}
+
+/** A keystore could not be opened with the given password, or a password is unusable. */
+export class KeystorePasswordError extends InvalidInputError {
+  override readonly name: string = 'KeystorePasswordError';
+  override readonly code = 'KEYSTORE_PASSWORD';
+}
+
+/** Bytes that are not a keystore we can read, or a keystore feature we do not support. */
+export class KeystoreFormatError extends InvalidInputError {
+  override readonly name: string = 'KeystoreFormatError';
+  override readonly code = 'KEYSTORE_FORMAT';
+}
