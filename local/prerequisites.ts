@@ -10,7 +10,7 @@ import { AcmeHaError } from '../core/errors.ts';
 const run = promisify(execFile);
 
 export interface Tool {
-  /** Command looked up on PATH. */
+  /** Command looked up on PATH, or an absolute path. */
   readonly command: string;
   /** Debian package that provides it. */
   readonly debianPackage: string;
@@ -21,6 +21,10 @@ export const TOOLS = {
   javac: { command: 'javac', debianPackage: 'openjdk-17-jdk-headless' },
   keytool: { command: 'keytool', debianPackage: 'openjdk-17-jdk-headless' },
   openssl: { command: 'openssl', debianPackage: 'openssl' },
+  /** Let's Encrypt's ACME test CA (embedded stack, integration tests); absolute: Debian's build. */
+  pebble: { command: '/usr/bin/pebble', debianPackage: 'pebble' },
+  /** GNU time, for peak RSS in benchmarks (the shell keyword has no -f). */
+  time: { command: '/usr/bin/time', debianPackage: 'time' },
 } as const satisfies Record<string, Tool>;
 
 export class MissingToolError extends AcmeHaError {

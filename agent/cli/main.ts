@@ -9,16 +9,22 @@ const VERSION = '0.1.0';
 export function program(io: CliIo): Command {
   const root = new Command('acme-ha')
     .description("Let's Encrypt certificates for high-availability server clusters")
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
+    .version(VERSION);
+  root.addCommand(keystoreCommand(io));
+  configureAll(root, io);
+  return root;
+}
+
+/** Commander copies output settings only to subcommands made with `.command()`; set them everywhere. */
+function configureAll(command: Command, io: CliIo): void {
+  command
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,
       outputError: (message, write) => write(`acme-ha: ${message.replace(/^error: /, '').trim()}\n`),
     })
     .exitOverride();
-  root.addCommand(keystoreCommand(io));
-  return root;
+  for (const sub of command.commands) configureAll(sub, io);
 }
 
 /** Runs one command line; never throws, never exits the process: returns the exit code. */
@@ -35,7 +41,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 function report(error: unknown, io: CliIo): ExitCode {
   if (error instanceof CommanderError) {
     // Commander already printed its message (or the help/version text).
-    const informational = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
+    const informational = ['commander.helpDisplayed', 'commander.version'];
     return informational.includes(error.code) ? EXIT.OK : EXIT.USAGE;
   }
   if (error instanceof CliInputError) {

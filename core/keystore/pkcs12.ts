@@ -48,7 +48,8 @@ const ID_FRIENDLY_NAME = '1.2.840.113549.1.9.20';
 const ID_LOCAL_KEY_ID = '1.2.840.113549.1.9.21';
 const ID_PBES2 = '1.2.840.113549.1.5.13';
 const ID_PBKDF2 = '1.2.840.113549.1.5.12';
-const MAC_ITERATIONS = 10_000;
+/** OpenSSL's default (PKCS12_DEFAULT_ITER); the MAC guards integrity, the key has its own PBKDF2. */
+const MAC_ITERATIONS = 2048;
 
 const HASHES: Record<string, { name: string; length: number; block: number }> = {
   '1.3.14.3.2.26': { name: 'sha1', length: 20, block: 64 },

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { KeystoreFormatError, KeystorePasswordError } from '../../../core/errors.ts';
+import { decodePkcs12, encodePkcs12 } from '../../../core/keystore/pkcs12.ts';
+import { aPki } from '../../support/pki.ts';
+
+const der = (key: { export(o: { format: 'der'; type: 'pkcs8' }): Buffer }) =>
+  key.export({ format: 'der', type: 'pkcs8' });
+
+describe('PKCS#12', () => {
+  it.each(['ec-p256', 'rsa-2048'] as const)('round-trips a %s key with alias and chain', async (keyType) => {
+    const pki = await aPki({ keyType, intermediates: 2 });
+    const bytes = encodePkcs12({ privateKey: pki.leafKey, chain: pki.chain }, 'My Server', 'changeit');
+    const { alias, material } = decodePkcs12(bytes, 'changeit');
+    expect(alias).toBe('My Server');
+    expect(material.chain.map((c) => c.fingerprint256)).toEqual(pki.chain.map((c) => c.fingerprint256));
+    expect(der(material.privateKey)).toEqual(der(pki.leafKey));
+  });
+
+  it('refuses a wrong password and garbage', async () => {
+    const pki = await aPki();
+    const bytes = encodePkcs12({ privateKey: pki.leafKey, chain: pki.chain }, 'a', 'right');
+    expect(() => decodePkcs12(bytes, 'wrong')).toThrow(KeystorePasswordError);
+    expect(() => decodePkcs12(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x03]), 'right')).toThrow(
+      KeystoreFormatError,
+    );
+  });
+});
