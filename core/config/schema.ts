@@ -1,0 +1,166 @@
+/**
+ * The certificate configuration: one YAML file declares every certificate, the nodes that install
+ * them and the DMZ instances they are pushed to. The same schema validates it at `cdk synth`, in the
+ * local stack, in the renewer and in tests.
+ */
+import { z } from 'zod';
+
+export const KEY_TYPES = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
+export const PROFILES = ['classic', 'tlsserver', 'shortlived'] as const;
+export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
+
+/** Ids become S3 keys, DynamoDB keys and file names: keep them to a safe alphabet. */
+const id = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1–63 characters of a-z, 0-9 and -, starting with a letter or digit',
+  );
+
+const dnsName = z
+  .string()
+  .toLowerCase()
+  .refine((name) => name.length <= 253, 'longer than 253 characters')
+  .refine(
+    (name) => /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name),
+    'not a valid DNS name',
+  );
+
+/** Where a secret comes from; never the secret itself. */
+export const secretSource = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
+  z.strictObject({ secretsManager: z.string().min(1) }),
+  z.strictObject({ ssmParameter: z.string().regex(/^\/.+/, 'must start with /') }),
+]);
+export type SecretSource = z.infer<typeof secretSource>;
+
+const keystore = z
+  .strictObject({
+    format: z.enum(['jks', 'pkcs12', 'pem']),
+    alias: z.string().min(1).max(200).optional(),
+    password: secretSource.optional(),
+  })
+  .superRefine((ks, ctx) => {
+    if (ks.format !== 'pem' && !ks.password) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: `a ${ks.format} keystore needs a password source`,
+      });
+    }
+  });
+
+const eab = z.strictObject({ kid: z.string().min(1), hmacKey: secretSource });
+
+const certificate = z
+  .strictObject({
+    id,
+    domains: z.array(dnsName).min(1, 'at least one domain').max(100, 'at most 100 names per certificate'),
+    keyType: z.enum(KEY_TYPES).default('ec-p256'),
+    profile: z.enum(PROFILES).optional(),
+    directory: z.url({ protocol: /^https?$/ }).optional(),
+    eab: eab.optional(),
+    challenge: z.enum(['http-01']).default('http-01'),
+    groups: z.array(id).default([]),
+    dmz: z.array(id).default([]),
+    keystores: z.array(keystore).min(1, 'at least one keystore format'),
+  })
+  .superRefine((cert, ctx) => {
+    cert.domains.forEach((domain, i) => {
+      if (domain.startsWith('*.') && cert.challenge === 'http-01') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', i],
+          message: 'wildcard names need the dns-01 challenge',
+        });
+      }
+      if (cert.domains.indexOf(domain) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['domains', i], message: `${domain} is listed twice` });
+      }
+    });
+  });
+
+const node = z.strictObject({ id, groups: z.array(id).min(1, 'at least one group') });
+
+const dmzInstance = z.strictObject({
+  id,
+  /** The receiver's URL, reached from the internal network. */
+  url: z.url({ protocol: /^https$/ }),
+  /** Internal nodes that push to it; more than one for HA. */
+  pushedBy: z.array(id).min(1),
+});
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1),
+    account: z.strictObject({ email: z.email().optional() }).default({}),
+    defaults: z
+      .strictObject({
+        directory: z.url({ protocol: /^https?$/ }).default(LETS_ENCRYPT),
+        profile: z.enum(PROFILES).optional(),
+      })
+      .default({ directory: LETS_ENCRYPT }),
+    renewal: z
+      .strictObject({
+        /** Orders in flight at once in one scheduled run. */
+        concurrency: z.int().min(1).max(20).default(2),
+        /** Most new orders per run, a guard below the CA's rate limits (LE: 300 new orders / 3 h). */
+        maxOrdersPerRun: z.int().min(1).max(300).default(50),
+      })
+      .default({ concurrency: 2, maxOrdersPerRun: 50 }),
+    rollout: z.strictObject({ maxParallel: z.int().min(1).default(1) }).default({ maxParallel: 1 }),
+    certificates: z.array(certificate).min(1, 'declare at least one certificate'),
+    nodes: z.array(node).default([]),
+    dmz: z.array(dmzInstance).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const unique = (list: { id: string }[], key: 'certificates' | 'nodes' | 'dmz') => {
+      const seen = new Set<string>();
+      list.forEach((item, i) => {
+        if (seen.has(item.id))
+          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id ${item.id}` });
+        seen.add(item.id);
+      });
+    };
+    unique(config.certificates, 'certificates');
+    unique(config.nodes, 'nodes');
+    unique(config.dmz, 'dmz');
+    const groups = new Set(config.nodes.flatMap((n) => n.groups));
+    const nodes = new Set(config.nodes.map((n) => n.id));
+    const dmz = new Set(config.dmz.map((d) => d.id));
+    config.certificates.forEach((cert, i) => {
+      cert.groups.forEach((group, j) => {
+        if (config.nodes.length > 0 && !groups.has(group)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['certificates', i, 'groups', j],
+            message: `no node is in group ${group}`,
+          });
+        }
+      });
+      cert.dmz.forEach((name, j) => {
+        if (!dmz.has(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['certificates', i, 'dmz', j],
+            message: `unknown DMZ instance ${name}`,
+          });
+      });
+    });
+    config.dmz.forEach((instance, i) => {
+      instance.pushedBy.forEach((nodeId, j) => {
+        if (!nodes.has(nodeId))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dmz', i, 'pushedBy', j],
+            message: `unknown node ${nodeId}`,
+          });
+      });
+    });
+  });
+
+export type AcmeHaConfig = z.infer<typeof configSchema>;
+export type CertificateConfig = AcmeHaConfig['certificates'][number];
+export type KeystoreConfig = CertificateConfig['keystores'][number];
+export type KeyType = (typeof KEY_TYPES)[number];
+export type Profile = (typeof PROFILES)[number];
