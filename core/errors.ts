@@ -75,3 +75,79 @@ export class KeystoreFormatError extends InvalidInputError {
   override readonly name: string = 'KeystoreFormatError';
   override readonly code = 'KEYSTORE_FORMAT';
 }
+
+/** The CA did not issue; subclasses say why. `problemType` is the ACME problem URN when the CA sent one. */
+export class IssuanceError extends AcmeHaError {
+  override readonly name: string = 'IssuanceError';
+  override readonly code: string = 'ISSUANCE_FAILED';
+  constructor(
+    message: string,
+    readonly problemType: string | null = null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The CA refused for a rate limit; do not ask again before `retryAfter`. */
+export class RateLimitedError extends IssuanceError {
+  override readonly name: string = 'RateLimitedError';
+  override readonly code = 'RATE_LIMITED';
+  override readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfter: Date | null,
+    problemType: string | null = null,
+    options?: ErrorOptions,
+  ) {
+    super(message, problemType, options);
+  }
+}
+
+/** A challenge failed at the CA; `detail` is the CA's own explanation. */
+export class ValidationFailedError extends IssuanceError {
+  override readonly name: string = 'ValidationFailedError';
+  override readonly code = 'VALIDATION_FAILED';
+}
+
+/** The CA refused the order itself: a blocked name, a bad CSR, an unauthorized account. */
+export class OrderRejectedError extends IssuanceError {
+  override readonly name: string = 'OrderRejectedError';
+  override readonly code = 'ORDER_REJECTED';
+}
+
+/** The CA could not be reached or answered with a server error. */
+export class CaUnreachableError extends IssuanceError {
+  override readonly name: string = 'CaUnreachableError';
+  override readonly code = 'CA_UNREACHABLE';
+  override readonly retryable = true;
+}
+
+/** Another writer published a revision first; this run's result must not be published. */
+export class RevisionConflictError extends AcmeHaError {
+  override readonly name: string = 'RevisionConflictError';
+  override readonly code = 'REVISION_CONFLICT';
+  constructor(
+    readonly certificateId: string,
+    readonly revision: number,
+  ) {
+    super(`revision ${revision} of ${certificateId} was published by another run`);
+  }
+}
+
+export class KeystoreNotFoundError extends AcmeHaError {
+  override readonly name: string = 'KeystoreNotFoundError';
+  override readonly code = 'KEYSTORE_NOT_FOUND';
+  constructor(
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(`no stored keystore at ${key}`, options);
+  }
+}
+
+/** A secret (password, EAB key) could not be read; the message names the source, never the value. */
+export class SecretUnavailableError extends AcmeHaError {
+  override readonly name: string = 'SecretUnavailableError';
+  override readonly code = 'SECRET_UNAVAILABLE';
+}

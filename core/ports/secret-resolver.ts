@@ -1,0 +1,7 @@
+import type { SecretSource } from '../config/schema.ts';
+
+/** Reads keystore passwords and EAB keys from where the configuration says they live. */
+export interface SecretResolver {
+  /** @throws SecretUnavailableError naming the source (never the value) */
+  resolve(source: SecretSource): Promise<string>;
+}

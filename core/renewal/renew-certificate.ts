@@ -1,0 +1,164 @@
+import type { AcmeHaConfig, CertificateConfig } from '../config/schema.ts';
+import { AcmeHaError, RateLimitedError, RevisionConflictError } from '../errors.ts';
+import type { CertificateIssuer } from '../ports/certificate-issuer.ts';
+import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { EventPublisher } from '../ports/event-publisher.ts';
+import type { KeystoreStore } from '../ports/keystore-store.ts';
+import type { Lock } from '../ports/lock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { SecretResolver } from '../ports/secret-resolver.ts';
+import { nextFailure } from './backoff.ts';
+import { configHash, decideRenewal, nextWindow, type RenewalDecision } from './decide.ts';
+import { materialOf, storeRevisionObjects } from './publish-revision.ts';
+import type { CertificateState } from './types.ts';
+
+/** A Lambda lives at most 15 minutes, so a lease this long cannot expire under a living holder. */
+export const RENEWAL_LEASE_MS = 15 * 60_000;
+
+export interface RenewerDeps {
+  readonly state: CertificateStateStore;
+  readonly issuer: CertificateIssuer;
+  readonly keystores: KeystoreStore;
+  readonly events: EventPublisher;
+  readonly lock: Lock;
+  readonly secrets: SecretResolver;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Uniform in [0, 1); the ARI moment is drawn with it. */
+  readonly random: () => number;
+  /** Who holds the lease: a Lambda request id, a host and pid. */
+  readonly owner: string;
+}
+
+export type RenewalOutcome =
+  | { readonly certificateId: string; readonly result: 'renewed'; readonly reason: string; readonly revision: number; readonly serial: string }
+  | { readonly certificateId: string; readonly result: 'skipped'; readonly reason: string; readonly nextCheckAt: string | null }
+  | { readonly certificateId: string; readonly result: 'locked'; readonly reason: string }
+  | {
+      readonly certificateId: string;
+      readonly result: 'failed';
+      readonly reason: string;
+      readonly errorCode: string;
+      readonly message: string;
+      readonly nextAttemptAt: string;
+    };
+
+/**
+ * Renews one certificate if it is due: decide, take the lease, decide again (another run may have
+ * finished meanwhile), order, store the keystores, publish the revision, announce it. A failure is
+ * persisted with its backoff and announced; the lease is always released.
+ */
+export async function renewCertificate(
+  config: AcmeHaConfig,
+  cert: CertificateConfig,
+  deps: RenewerDeps,
+  options: { readonly force?: boolean } = {},
+): Promise<RenewalOutcome> {
+  const id = cert.id;
+  const directory = cert.directory ?? config.defaults.directory;
+  const profile = cert.profile ?? config.defaults.profile;
+  const hash = configHash(cert, directory, profile);
+  const startedAt = deps.clock.now();
+  const decide = (state: CertificateState, force = options.force ?? false): RenewalDecision =>
+    decideRenewal({ state, configHash: hash, now: deps.clock.now(), force });
+
+  const first = decide(await refreshWindow(id, directory, deps));
+  if (!first.due) return skipped(id, first);
+
+  const lease = await deps.lock.acquire(`certificate/${id}`, deps.owner, RENEWAL_LEASE_MS);
+  if (!lease) {
+    deps.log.info('lock busy', { certificateId: id });
+    return { certificateId: id, result: 'locked', reason: 'another run holds the lease' };
+  }
+  deps.log.info('lock acquired', { certificateId: id, owner: deps.owner });
+  try {
+    const state = await deps.state.get(id);
+    // Checked again under the lease: a run that held it before us may have renewed already. Even a
+    // forced renewal is satisfied by a revision published after this run began.
+    const renewedMeanwhile = state.current !== null && new Date(state.current.createdAt) >= startedAt;
+    const decision = decide(state, (options.force ?? false) && !renewedMeanwhile);
+    if (!decision.due) return skipped(id, decision);
+    const revision = (state.current?.revision ?? 0) + 1;
+    deps.log.info('order started', { certificateId: id, reason: decision.reason, replaces: decision.replaces, revision });
+    try {
+      const issued = await deps.issuer.issue({
+        certificateId: id,
+        directory,
+        domains: cert.domains,
+        keyType: cert.keyType,
+        profile,
+        eab: cert.eab ? { kid: cert.eab.kid, hmacKey: await deps.secrets.resolve(cert.eab.hmacKey) } : undefined,
+        replaces: decision.replaces ?? undefined,
+      });
+      const now = deps.clock.now();
+      const material = materialOf(issued, now);
+      deps.log.info('certificate obtained', { certificateId: id, notAfter: material.chain[0].validTo });
+      const record = await storeRevisionObjects({ cert, material, revision, directory, configHash: hash, now, ...deps });
+      await deps.state.publish(record);
+      deps.log.info('revision published', { certificateId: id, revision, serial: record.serial, objects: record.objects.length });
+      try {
+        await deps.events.publish({ type: 'certificate.revision_published', certificateId: id, revision, groups: cert.groups, dmz: cert.dmz });
+      } catch (error) {
+        // The revision is published; agents that miss the event converge on their next reconcile.
+        deps.log.error('event not published', { certificateId: id, revision, error: describe(error) });
+      }
+      return { certificateId: id, result: 'renewed', reason: decision.reason, revision, serial: record.serial };
+    } catch (error) {
+      if (error instanceof RevisionConflictError) {
+        deps.log.warn('revision conflict', { certificateId: id, revision });
+        return { certificateId: id, result: 'skipped', reason: 'published by another run', nextCheckAt: null };
+      }
+      return await recordFailure(id, state, decision, error, deps);
+    }
+  } finally {
+    await deps.lock.release(lease);
+    deps.log.info('lock released', { certificateId: id });
+  }
+}
+
+async function recordFailure(
+  id: string,
+  state: CertificateState,
+  decision: RenewalDecision,
+  error: unknown,
+  deps: RenewerDeps,
+): Promise<RenewalOutcome> {
+  const code = error instanceof AcmeHaError ? error.code : 'UNEXPECTED';
+  const message = error instanceof Error ? error.message : String(error);
+  const retryAfter = error instanceof RateLimitedError ? error.retryAfter : null;
+  const failure = nextFailure(state.failure, { code, message, retryAfter }, deps.clock.now());
+  deps.log.error('renewal failed', { certificateId: id, errorCode: code, error: message, attempts: failure.attempts, nextAttemptAt: failure.nextAttemptAt });
+  await deps.state.recordFailure(id, failure);
+  await deps.events
+    .publish({ type: 'certificate.renewal_failed', certificateId: id, attempts: failure.attempts, errorCode: code, message, nextAttemptAt: failure.nextAttemptAt })
+    .catch((e: unknown) => deps.log.error('event not published', { certificateId: id, error: describe(e) }));
+  return { certificateId: id, result: 'failed', reason: decision.due ? decision.reason : 'not-due', errorCode: code, message, nextAttemptAt: failure.nextAttemptAt };
+}
+
+/** Asks the CA for its renewal window when the last answer's Retry-After has passed. */
+async function refreshWindow(id: string, directory: string, deps: RenewerDeps): Promise<CertificateState> {
+  const state = await deps.state.get(id);
+  const ariId = state.current?.ariCertId;
+  if (!ariId || state.current?.directory !== directory) return state;
+  if (state.window && deps.clock.now() < new Date(state.window.recheckAfter)) return state;
+  try {
+    const info = await deps.issuer.renewalInfo(directory, ariId);
+    const window = info ? nextWindow(state.window, info, deps.random()) : null;
+    await deps.state.recordWindow(id, window);
+    if (window) deps.log.info('renewal window', { certificateId: id, ...window });
+    return { ...state, window };
+  } catch (error) {
+    // Without an answer we keep what we knew; the lifetime rule still applies.
+    deps.log.warn('renewal info unavailable', { certificateId: id, error: describe(error) });
+    return state;
+  }
+}
+
+function skipped(certificateId: string, decision: Extract<RenewalDecision, { due: false }>): RenewalOutcome {
+  return { certificateId, result: 'skipped', reason: decision.reason, nextCheckAt: decision.nextCheckAt.toISOString() };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

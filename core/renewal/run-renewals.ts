@@ -1,0 +1,45 @@
+import type { AcmeHaConfig } from '../config/schema.ts';
+import { type RenewalOutcome, type RenewerDeps, renewCertificate } from './renew-certificate.ts';
+
+export interface RunOptions {
+  readonly force?: boolean;
+  /** Only this certificate. */
+  readonly certificateId?: string;
+  /** Start no new certificate after this moment (a Lambda's remaining time, minus a margin). */
+  readonly startBefore?: Date;
+  /** Called as each certificate finishes, for progress output. */
+  readonly onOutcome?: (outcome: RenewalOutcome) => void;
+}
+
+export interface RunResult {
+  readonly outcomes: readonly RenewalOutcome[];
+  /** Certificates not looked at in this run (deadline or order budget); the next run continues. */
+  readonly remaining: readonly string[];
+}
+
+/**
+ * One scheduled run: every certificate is looked at with at most `renewal.concurrency` in flight, no
+ * more than `renewal.maxOrdersPerRun` orders are placed, and nothing new starts after `startBefore`,
+ * so a run over thousands of certificates is split across invocations instead of being cut off.
+ */
+export async function runRenewals(config: AcmeHaConfig, deps: RenewerDeps, options: RunOptions = {}): Promise<RunResult> {
+  const queue = config.certificates.filter((c) => !options.certificateId || c.id === options.certificateId);
+  const outcomes: RenewalOutcome[] = [];
+  const remaining: string[] = [];
+  let orders = 0;
+  const worker = async () => {
+    for (let cert = queue.shift(); cert; cert = queue.shift()) {
+      const outOfTime = options.startBefore !== undefined && deps.clock.now() >= options.startBefore;
+      if (outOfTime || orders >= config.renewal.maxOrdersPerRun) {
+        remaining.push(cert.id);
+        continue;
+      }
+      const outcome = await renewCertificate(config, cert, deps, { force: options.force ?? false });
+      if (outcome.result === 'renewed' || outcome.result === 'failed') orders++;
+      outcomes.push(outcome);
+      options.onOutcome?.(outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: config.renewal.concurrency }, worker));
+  return { outcomes, remaining };
+}
