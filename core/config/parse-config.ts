@@ -20,7 +20,9 @@ export class ConfigError extends InvalidInputError {
   ) {
     super(
       `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems
-        .map((p) => `  ${p.line === null ? '' : `line ${p.line}: `}${p.path ? `${p.path}: ` : ''}${p.message}`)
+        .map(
+          (p) => `  ${p.line === null ? '' : `line ${p.line}: `}${p.path ? `${p.path}: ` : ''}${p.message}`,
+        )
         .join('\n')}`,
     );
   }

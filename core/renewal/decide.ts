@@ -3,7 +3,13 @@ import type { CertificateConfig } from '../config/schema.ts';
 import { pickInWindow } from './ari.ts';
 import type { CertificateState, RenewalInfo, RenewalWindow } from './types.ts';
 
-export type RenewalReason = 'first-issuance' | 'forced' | 'config-changed' | 'expired' | 'ari-window' | 'lifetime';
+export type RenewalReason =
+  | 'first-issuance'
+  | 'forced'
+  | 'config-changed'
+  | 'expired'
+  | 'ari-window'
+  | 'lifetime';
 
 export type RenewalDecision =
   | { readonly due: true; readonly reason: RenewalReason; readonly replaces: string | null }
@@ -11,7 +17,12 @@ export type RenewalDecision =
 
 /** The settings that shape a certificate: a change of any of them needs a new order. */
 export function configHash(cert: CertificateConfig, directory: string, profile: string | undefined): string {
-  const shape = { domains: [...cert.domains].sort(), keyType: cert.keyType, profile: profile ?? null, directory };
+  const shape = {
+    domains: [...cert.domains].sort(),
+    keyType: cert.keyType,
+    profile: profile ?? null,
+    directory,
+  };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
 }
 
@@ -38,12 +49,16 @@ export function decideRenewal(input: {
   if (now >= new Date(current.notAfter)) return { due: true, reason: 'expired', replaces };
   if (state.window) {
     const at = new Date(state.window.selectedAt);
-    return now >= at ? { due: true, reason: 'ari-window', replaces } : { due: false, reason: 'not-due', nextCheckAt: at };
+    return now >= at
+      ? { due: true, reason: 'ari-window', replaces }
+      : { due: false, reason: 'not-due', nextCheckAt: at };
   }
   const notBefore = new Date(current.notBefore).getTime();
   const notAfter = new Date(current.notAfter).getTime();
   const at = new Date(notBefore + ((notAfter - notBefore) * 2) / 3);
-  return now >= at ? { due: true, reason: 'lifetime', replaces } : { due: false, reason: 'not-due', nextCheckAt: at };
+  return now >= at
+    ? { due: true, reason: 'lifetime', replaces }
+    : { due: false, reason: 'not-due', nextCheckAt: at };
 }
 
 /**

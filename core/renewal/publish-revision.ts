@@ -20,7 +20,10 @@ export function objectKey(certificateId: string, revision: number, name: string)
 export function materialOf(issued: IssuedCertificate, now: Date): KeyMaterial {
   const [leaf, ...rest] = readCertificates(issued.chainPem, 'CA response');
   if (!leaf) throw new Error('the CA returned no certificate');
-  const material: KeyMaterial = { privateKey: readPrivateKey(issued.privateKeyPem, 'issued key'), chain: [leaf, ...rest] };
+  const material: KeyMaterial = {
+    privateKey: readPrivateKey(issued.privateKeyPem, 'issued key'),
+    chain: [leaf, ...rest],
+  };
   checkMaterial(material, { now });
   return material;
 }
@@ -44,9 +47,16 @@ export async function storeRevisionObjects(input: {
   const objects: RevisionObject[] = [];
   for (const ks of cert.keystores) {
     const password = ks.password ? await input.secrets.resolve(ks.password) : undefined;
-    const output = buildKeystore(material, { format: ks.format, alias: ks.alias ?? cert.id, password, created: now });
+    const output = buildKeystore(material, {
+      format: ks.format,
+      alias: ks.alias ?? cert.id,
+      password,
+      created: now,
+    });
     const files =
-      output.kind === 'file' ? new Map([[`${cert.id}.${EXTENSIONS[ks.format as 'jks' | 'pkcs12']}`, output.bytes]]) : output.files;
+      output.kind === 'file'
+        ? new Map([[`${cert.id}.${EXTENSIONS[ks.format as 'jks' | 'pkcs12']}`, output.bytes]])
+        : output.files;
     for (const [name, bytes] of files) {
       const key = objectKey(cert.id, revision, name);
       await input.keystores.put(key, bytes);

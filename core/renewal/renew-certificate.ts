@@ -32,8 +32,19 @@ export interface RenewerDeps {
 }
 
 export type RenewalOutcome =
-  | { readonly certificateId: string; readonly result: 'renewed'; readonly reason: string; readonly revision: number; readonly serial: string }
-  | { readonly certificateId: string; readonly result: 'skipped'; readonly reason: string; readonly nextCheckAt: string | null }
+  | {
+      readonly certificateId: string;
+      readonly result: 'renewed';
+      readonly reason: string;
+      readonly revision: number;
+      readonly serial: string;
+    }
+  | {
+      readonly certificateId: string;
+      readonly result: 'skipped';
+      readonly reason: string;
+      readonly nextCheckAt: string | null;
+    }
   | { readonly certificateId: string; readonly result: 'locked'; readonly reason: string }
   | {
       readonly certificateId: string;
@@ -76,11 +87,16 @@ export async function renewCertificate(
     const state = await deps.state.get(id);
     // Checked again under the lease: a run that held it before us may have renewed already. Even a
     // forced renewal is satisfied by a revision published after this run began.
-    const renewedMeanwhile = state.current !== null && new Date(state.current.createdAt) >= startedAt;
+    const renewedMeanwhile = state.current !== null && new Date(state.current.createdAt) > startedAt;
     const decision = decide(state, (options.force ?? false) && !renewedMeanwhile);
     if (!decision.due) return skipped(id, decision);
     const revision = (state.current?.revision ?? 0) + 1;
-    deps.log.info('order started', { certificateId: id, reason: decision.reason, replaces: decision.replaces, revision });
+    deps.log.info('order started', {
+      certificateId: id,
+      reason: decision.reason,
+      replaces: decision.replaces,
+      revision,
+    });
     try {
       const issued = await deps.issuer.issue({
         certificateId: id,
@@ -88,26 +104,58 @@ export async function renewCertificate(
         domains: cert.domains,
         keyType: cert.keyType,
         profile,
-        eab: cert.eab ? { kid: cert.eab.kid, hmacKey: await deps.secrets.resolve(cert.eab.hmacKey) } : undefined,
+        eab: cert.eab
+          ? { kid: cert.eab.kid, hmacKey: await deps.secrets.resolve(cert.eab.hmacKey) }
+          : undefined,
         replaces: decision.replaces ?? undefined,
       });
       const now = deps.clock.now();
       const material = materialOf(issued, now);
       deps.log.info('certificate obtained', { certificateId: id, notAfter: material.chain[0].validTo });
-      const record = await storeRevisionObjects({ cert, material, revision, directory, configHash: hash, now, ...deps });
+      const record = await storeRevisionObjects({
+        cert,
+        material,
+        revision,
+        directory,
+        configHash: hash,
+        now,
+        ...deps,
+      });
       await deps.state.publish(record);
-      deps.log.info('revision published', { certificateId: id, revision, serial: record.serial, objects: record.objects.length });
+      deps.log.info('revision published', {
+        certificateId: id,
+        revision,
+        serial: record.serial,
+        objects: record.objects.length,
+      });
       try {
-        await deps.events.publish({ type: 'certificate.revision_published', certificateId: id, revision, groups: cert.groups, dmz: cert.dmz });
+        await deps.events.publish({
+          type: 'certificate.revision_published',
+          certificateId: id,
+          revision,
+          groups: cert.groups,
+          dmz: cert.dmz,
+        });
       } catch (error) {
         // The revision is published; agents that miss the event converge on their next reconcile.
         deps.log.error('event not published', { certificateId: id, revision, error: describe(error) });
       }
-      return { certificateId: id, result: 'renewed', reason: decision.reason, revision, serial: record.serial };
+      return {
+        certificateId: id,
+        result: 'renewed',
+        reason: decision.reason,
+        revision,
+        serial: record.serial,
+      };
     } catch (error) {
       if (error instanceof RevisionConflictError) {
         deps.log.warn('revision conflict', { certificateId: id, revision });
-        return { certificateId: id, result: 'skipped', reason: 'published by another run', nextCheckAt: null };
+        return {
+          certificateId: id,
+          result: 'skipped',
+          reason: 'published by another run',
+          nextCheckAt: null,
+        };
       }
       return await recordFailure(id, state, decision, error, deps);
     }
@@ -128,12 +176,32 @@ async function recordFailure(
   const message = error instanceof Error ? error.message : String(error);
   const retryAfter = error instanceof RateLimitedError ? error.retryAfter : null;
   const failure = nextFailure(state.failure, { code, message, retryAfter }, deps.clock.now());
-  deps.log.error('renewal failed', { certificateId: id, errorCode: code, error: message, attempts: failure.attempts, nextAttemptAt: failure.nextAttemptAt });
+  deps.log.error('renewal failed', {
+    certificateId: id,
+    errorCode: code,
+    error: message,
+    attempts: failure.attempts,
+    nextAttemptAt: failure.nextAttemptAt,
+  });
   await deps.state.recordFailure(id, failure);
   await deps.events
-    .publish({ type: 'certificate.renewal_failed', certificateId: id, attempts: failure.attempts, errorCode: code, message, nextAttemptAt: failure.nextAttemptAt })
+    .publish({
+      type: 'certificate.renewal_failed',
+      certificateId: id,
+      attempts: failure.attempts,
+      errorCode: code,
+      message,
+      nextAttemptAt: failure.nextAttemptAt,
+    })
     .catch((e: unknown) => deps.log.error('event not published', { certificateId: id, error: describe(e) }));
-  return { certificateId: id, result: 'failed', reason: decision.due ? decision.reason : 'not-due', errorCode: code, message, nextAttemptAt: failure.nextAttemptAt };
+  return {
+    certificateId: id,
+    result: 'failed',
+    reason: decision.due ? decision.reason : 'not-due',
+    errorCode: code,
+    message,
+    nextAttemptAt: failure.nextAttemptAt,
+  };
 }
 
 /** Asks the CA for its renewal window when the last answer's Retry-After has passed. */
@@ -156,7 +224,12 @@ async function refreshWindow(id: string, directory: string, deps: RenewerDeps): 
 }
 
 function skipped(certificateId: string, decision: Extract<RenewalDecision, { due: false }>): RenewalOutcome {
-  return { certificateId, result: 'skipped', reason: decision.reason, nextCheckAt: decision.nextCheckAt.toISOString() };
+  return {
+    certificateId,
+    result: 'skipped',
+    reason: decision.reason,
+    nextCheckAt: decision.nextCheckAt.toISOString(),
+  };
 }
 
 function describe(error: unknown): string {

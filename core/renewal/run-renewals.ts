@@ -22,7 +22,11 @@ export interface RunResult {
  * more than `renewal.maxOrdersPerRun` orders are placed, and nothing new starts after `startBefore`,
  * so a run over thousands of certificates is split across invocations instead of being cut off.
  */
-export async function runRenewals(config: AcmeHaConfig, deps: RenewerDeps, options: RunOptions = {}): Promise<RunResult> {
+export async function runRenewals(
+  config: AcmeHaConfig,
+  deps: RenewerDeps,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const queue = config.certificates.filter((c) => !options.certificateId || c.id === options.certificateId);
   const outcomes: RenewalOutcome[] = [];
   const remaining: string[] = [];

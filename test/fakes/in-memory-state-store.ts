@@ -1,0 +1,34 @@
+import { RevisionConflictError } from '../../core/errors.ts';
+import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
+import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
+
+/** In-memory CertificateStateStore with the same fence as the DynamoDB one. */
+export class InMemoryStateStore implements CertificateStateStore {
+  private readonly states = new Map<string, CertificateState>();
+  private readonly revisions = new Map<string, Revision>();
+
+  async get(certificateId: string): Promise<CertificateState> {
+    return this.states.get(certificateId) ?? { certificateId, current: null, window: null, failure: null };
+  }
+
+  async publish(revision: Revision): Promise<void> {
+    const state = await this.get(revision.certificateId);
+    if ((state.current?.revision ?? 0) !== revision.revision - 1) {
+      throw new RevisionConflictError(revision.certificateId, revision.revision);
+    }
+    this.revisions.set(`${revision.certificateId}/${revision.revision}`, revision);
+    this.states.set(revision.certificateId, { ...state, current: revision, failure: null });
+  }
+
+  async getRevision(certificateId: string, revision: number): Promise<Revision | null> {
+    return this.revisions.get(`${certificateId}/${revision}`) ?? null;
+  }
+
+  async recordFailure(certificateId: string, failure: FailureState): Promise<void> {
+    this.states.set(certificateId, { ...(await this.get(certificateId)), failure });
+  }
+
+  async recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void> {
+    this.states.set(certificateId, { ...(await this.get(certificateId)), window });
+  }
+}
