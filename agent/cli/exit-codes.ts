@@ -8,5 +8,7 @@ export const EXIT = {
   USAGE: 2,
   /** The input was rejected (a file, a password, a configuration); nothing was changed. */
   INVALID_INPUT: 3,
+  /** The command ran, but part of its work failed (a renewal, a node); the output says which. */
+  WORK_FAILED: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -21,6 +21,17 @@ export function passwordFromEnv(io: CliIo, variable: string | undefined): string
   return value;
 }
 
+/** Ends a command with a chosen exit code and one line on stderr. */
+export class CliExit extends Error {
+  override readonly name = 'CliExit';
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A command-line value that is well-formed for the parser but unusable. */
 export class CliInputError extends Error {
   override readonly name = 'CliInputError';

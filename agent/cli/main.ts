@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { AcmeHaError, InvalidInputError } from '../../core/errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { CliInputError, type CliIo, processIo } from './io.ts';
+import { CliExit, CliInputError, type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore-command.ts';
+import { renewCommand } from './renew-command.ts';
 
 const VERSION = '0.1.0';
 
@@ -11,6 +12,7 @@ export function program(io: CliIo): Command {
     .description("Let's Encrypt certificates for high-availability server clusters")
     .version(VERSION);
   root.addCommand(keystoreCommand(io));
+  root.addCommand(renewCommand(io));
   configureAll(root, io);
   return root;
 }
@@ -43,6 +45,10 @@ function report(error: unknown, io: CliIo): ExitCode {
     // Commander already printed its message (or the help/version text).
     const informational = ['commander.helpDisplayed', 'commander.version'];
     return informational.includes(error.code) ? EXIT.OK : EXIT.USAGE;
+  }
+  if (error instanceof CliExit) {
+    io.err(`acme-ha: ${error.message}\n`);
+    return error.exitCode as ExitCode;
   }
   if (error instanceof CliInputError) {
     io.err(`acme-ha: ${error.message}\n`);

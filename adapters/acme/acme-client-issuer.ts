@@ -1,0 +1,203 @@
+/**
+ * The one module that orders certificates through acme-client 5.4. What acme-client lacks we add
+ * here: profiles and `replaces` pass through newOrder as-is; renewalInfo (RFC 9773) is our own GET.
+ * HTTP-01 tokens go to the shared ChallengeStore before the CA is told to validate, and are removed
+ * afterwards, also on failure, once every authorization has settled.
+ */
+import { generateKeyPair } from 'node:crypto';
+import acme from 'acme-client';
+import type { KeyType } from '../../core/config/schema.ts';
+import {
+  CaUnreachableError,
+  IssuanceError,
+  OrderRejectedError,
+  ValidationFailedError,
+} from '../../core/errors.ts';
+import type { AcmeAccountStore } from '../../core/ports/acme-account-store.ts';
+import type { CertificateIssuer } from '../../core/ports/certificate-issuer.ts';
+import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
+import type { Logger } from '../../core/ports/logger.ts';
+import type { IssuedCertificate, IssueRequest, RenewalInfo } from '../../core/renewal/types.ts';
+import { installCaTransport } from './ca-transport.ts';
+
+/** Tokens outlive any sane validation; readers ignore expired ones and DynamoDB TTL deletes them. */
+const TOKEN_TTL_MS = 60 * 60_000;
+const DEFAULT_RENEWAL_INFO_RETRY_MS = 6 * 3_600_000;
+
+export interface AcmeClientIssuerOptions {
+  readonly challenges: ChallengeStore;
+  readonly accounts: AcmeAccountStore;
+  readonly log: Logger;
+  /** Contact for new accounts. */
+  readonly email?: string | undefined;
+  /** PEM CA certificates to trust for the CA's own HTTPS (Pebble locally). */
+  readonly extraCaPem?: string | undefined;
+  /** Polling backoff of acme-client; Pebble answers in milliseconds, a real CA in seconds. */
+  readonly pollIntervalMs?: number;
+}
+
+/** Generates the certificate's private key as PKCS#8 PEM, off the event loop (RSA 4096 takes seconds). */
+export function generatePrivateKey(keyType: KeyType): Promise<string> {
+  const pem = {
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  } as const;
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, _publicKey: string, privateKey: string) =>
+      error ? reject(error) : resolve(privateKey);
+    if (keyType.startsWith('ec-'))
+      generateKeyPair('ec', { namedCurve: keyType === 'ec-p384' ? 'P-384' : 'P-256', ...pem }, done);
+    else generateKeyPair('rsa', { modulusLength: Number(keyType.slice(4)), ...pem }, done);
+  });
+}
+
+export class AcmeClientIssuer implements CertificateIssuer {
+  private readonly directories = new Map<string, Promise<Record<string, unknown>>>();
+
+  constructor(private readonly options: AcmeClientIssuerOptions) {
+    installCaTransport({ extraCaPem: options.extraCaPem, log: options.log });
+  }
+
+  async issue(request: IssueRequest): Promise<IssuedCertificate> {
+    const client = await this.client(request);
+    const privateKeyPem = await generatePrivateKey(request.keyType);
+    const [, csr] = await acme.crypto.createCsr(
+      { commonName: request.domains[0], altNames: [...request.domains] },
+      privateKeyPem,
+    );
+    const order = await this.createOrder(client, request);
+    this.options.log.info('order created', { certificateId: request.certificateId, order: order.url });
+    const authorizations = await client.getAuthorizations(order);
+    const tokens: string[] = [];
+    try {
+      // Every authorization in parallel; wait for all to settle before failing (as acme-client's auto()).
+      const results = await Promise.allSettled(
+        authorizations.map(async (authz) => {
+          if (authz.status === 'valid') return;
+          const challenge = authz.challenges.find((c) => c.type === 'http-01');
+          if (!challenge)
+            throw new OrderRejectedError(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
+          const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+          await this.options.challenges.put(
+            challenge.token,
+            keyAuthorization,
+            new Date(Date.now() + TOKEN_TTL_MS),
+          );
+          tokens.push(challenge.token);
+          this.options.log.info('challenge stored', {
+            certificateId: request.certificateId,
+            identifier: authz.identifier.value,
+          });
+          await client.completeChallenge(challenge);
+          try {
+            await client.waitForValidStatus(challenge);
+          } catch (error) {
+            if (error instanceof IssuanceError) throw error;
+            // acme-client reports an invalid challenge as a bare Error carrying the CA's detail.
+            throw new ValidationFailedError(
+              `${authz.identifier.value}: ${(error as Error).message}`,
+              'urn:ietf:params:acme:error:unauthorized',
+              { cause: error },
+            );
+          }
+        }),
+      );
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+    } finally {
+      await Promise.allSettled(tokens.map((token) => this.options.challenges.remove(token)));
+    }
+    const finalized = await client.finalizeOrder(order, csr);
+    const chainPem = await client.getCertificate(finalized);
+    return { privateKeyPem, chainPem };
+  }
+
+  /** newOrder with `profile` and `replaces`; a CA that says the old one was already replaced gets a plain order. */
+  private async createOrder(client: acme.Client, request: IssueRequest) {
+    const identifiers = request.domains.map((value) => ({ type: 'dns', value }));
+    const data = { identifiers, ...(request.profile ? { profile: request.profile } : {}) };
+    if (!request.replaces) return client.createOrder(data);
+    try {
+      return await client.createOrder({ ...data, replaces: request.replaces } as typeof data);
+    } catch (error) {
+      if (error instanceof OrderRejectedError && error.problemType?.endsWith(':alreadyReplaced')) {
+        this.options.log.warn('certificate already replaced; ordering without replaces', {
+          certificateId: request.certificateId,
+        });
+        return client.createOrder(data);
+      }
+      throw error;
+    }
+  }
+
+  async renewalInfo(directory: string, ariCertId: string): Promise<RenewalInfo | null> {
+    const dir = await this.directory(directory);
+    const base = dir.renewalInfo;
+    if (typeof base !== 'string') return null;
+    const response = await acme.axios.get(`${base.replace(/\/$/, '')}/${ariCertId}`, {
+      responseType: 'json',
+    });
+    const body = response.data as {
+      suggestedWindow?: { start?: string; end?: string };
+      explanationURL?: string;
+    };
+    const start = new Date(body.suggestedWindow?.start ?? Number.NaN);
+    const end = new Date(body.suggestedWindow?.end ?? Number.NaN);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) {
+      throw new IssuanceError(`malformed renewalInfo answer for ${ariCertId}`);
+    }
+    const retrySeconds = Number(response.headers['retry-after']);
+    const retryAfter = new Date(
+      Date.now() +
+        (Number.isFinite(retrySeconds) && retrySeconds > 0
+          ? retrySeconds * 1000
+          : DEFAULT_RENEWAL_INFO_RETRY_MS),
+    );
+    return { start, end, explanationUrl: body.explanationURL, retryAfter };
+  }
+
+  private directory(url: string): Promise<Record<string, unknown>> {
+    let cached = this.directories.get(url);
+    if (!cached) {
+      cached = acme.axios.get(url, { responseType: 'json' }).then((r) => r.data as Record<string, unknown>);
+      cached.catch(() => this.directories.delete(url));
+      this.directories.set(url, cached);
+    }
+    return cached;
+  }
+
+  /** A client on the saved account, registering (and saving) one the first time. */
+  private async client(request: IssueRequest): Promise<acme.Client> {
+    const poll = this.options.pollIntervalMs ?? 1000;
+    const settings = {
+      directoryUrl: request.directory,
+      backoffAttempts: 30,
+      backoffMin: poll,
+      backoffMax: poll * 10,
+    };
+    const saved = await this.options.accounts.load(request.directory);
+    if (saved) return new acme.Client({ ...settings, accountKey: saved.keyPem, accountUrl: saved.url });
+    const accountKey = (await acme.crypto.createPrivateEcdsaKey()).toString();
+    const client = new acme.Client({
+      ...settings,
+      accountKey,
+      ...(request.eab
+        ? { externalAccountBinding: { kid: request.eab.kid, hmacKey: request.eab.hmacKey } }
+        : {}),
+    });
+    try {
+      await client.createAccount({
+        termsOfServiceAgreed: true,
+        ...(this.options.email ? { contact: [`mailto:${this.options.email}`] } : {}),
+      });
+    } catch (error) {
+      if (error instanceof IssuanceError) throw error;
+      throw new CaUnreachableError(`account registration failed: ${(error as Error).message}`, null, {
+        cause: error,
+      });
+    }
+    await this.options.accounts.save(request.directory, { keyPem: accountKey, url: client.getAccountUrl() });
+    this.options.log.info('account registered', { directory: request.directory });
+    return client;
+  }
+}

@@ -1,0 +1,28 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { CertificateEvent, EventPublisher } from '../../core/ports/event-publisher.ts';
+
+/**
+ * Events on the fleet topic. Message attributes carry what subscriptions filter on: the event type,
+ * the certificate, and the node groups it targets (a String.Array, matched by `{"groups": [...]}`).
+ */
+export class SnsEventPublisher implements EventPublisher {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(event: CertificateEvent): Promise<void> {
+    const groups = event.type === 'certificate.revision_published' ? event.groups : [];
+    await this.sns.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Message: JSON.stringify(event),
+        MessageAttributes: {
+          type: { DataType: 'String', StringValue: event.type },
+          certificateId: { DataType: 'String', StringValue: event.certificateId },
+          groups: { DataType: 'String.Array', StringValue: JSON.stringify(groups) },
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface AwsClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+  /** Closes every client's sockets. */
+  destroy(): void;
+}
+
+export interface AwsClientConfigs {
+  readonly dynamodb?: DynamoDBClientConfig;
+  readonly s3?: S3ClientConfig;
+  readonly sns?: SNSClientConfig;
+  readonly sqs?: SQSClientConfig;
+}
+
+/**
+ * The AWS SDK clients. Without configs they take the standard environment (region, credentials, and
+ * `AWS_ENDPOINT_URL_<SERVICE>`, which is how another process reaches the embedded stack); tests in
+ * the stack's own process pass the stack's client configs. S3 computes checksums only when required
+ * and uses path-style addressing under an endpoint override, which s3rver needs and S3 accepts.
+ */
+export function createAwsClients(configs: AwsClientConfigs = {}): AwsClients {
+  const dynamodb = new DynamoDBClient({ maxAttempts: 3, ...configs.dynamodb });
+  const s3 = new S3Client({
+    maxAttempts: 3,
+    forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...configs.s3,
+  });
+  const sns = new SNSClient({ maxAttempts: 3, ...configs.sns });
+  const sqs = new SQSClient({ maxAttempts: 3, ...configs.sqs });
+  return {
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    s3,
+    sns,
+    sqs,
+    destroy: () => {
+      for (const client of [dynamodb, s3, sns, sqs]) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { readConfigFile } from '../../adapters/fs/config-file.ts';
+import { readInputFile } from '../../adapters/fs/input-file.ts';
+import { JsonLogger } from '../../adapters/logging/json-logger.ts';
+import { createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { createControlPlane, settingsFromEnv } from '../../adapters/runtime/control-plane.ts';
+import type { RenewalOutcome } from '../../core/renewal/renew-certificate.ts';
+import { runRenewals } from '../../core/renewal/run-renewals.ts';
+import { EXIT } from './exit-codes.ts';
+import { CliExit, type CliIo } from './io.ts';
+import type { RenewFlags } from './renew-command.ts';
+
+/** `acme-ha renew`: loaded only when the command runs (it pulls in the AWS SDK and acme-client). */
+export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
+  const config = await readConfigFile(flags.config);
+  if (flags.certificate && !config.certificates.some((c) => c.id === flags.certificate)) {
+    throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${flags.certificate} in ${flags.config}`);
+  }
+  const settings = settingsFromEnv(io.env);
+  const bundle = settings.ACME_HA_CA_BUNDLE;
+  const caPem =
+    bundle && !bundle.startsWith('-----BEGIN')
+      ? (await readInputFile(bundle, 'CA bundle')).toString()
+      : bundle;
+  const clients = createAwsClients();
+  const log = new JsonLogger((line) => io.err(line), 'acme-ha-renew', flags.verbose ? 'debug' : 'warn');
+  try {
+    const plane = createControlPlane({ ...settings, ACME_HA_CA_BUNDLE: caPem }, clients, {
+      log,
+      clock: { now: io.now },
+      env: io.env,
+      email: config.account.email,
+    });
+    const started = performance.now();
+    const result = await runRenewals(config, plane, {
+      force: flags.force ?? false,
+      certificateId: flags.certificate,
+      onOutcome: (outcome) => {
+        if (!flags.json)
+          io.out(`${line(outcome)} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+      },
+    });
+    if (flags.json) io.out(`${JSON.stringify(result)}\n`);
+    else if (result.remaining.length) io.out(`not reached this run: ${result.remaining.join(', ')}\n`);
+    const failed = result.outcomes.filter((o) => o.result === 'failed');
+    if (failed.length)
+      throw new CliExit(
+        EXIT.WORK_FAILED,
+        `${failed.length} of ${result.outcomes.length} certificate(s) failed`,
+      );
+  } finally {
+    clients.destroy();
+  }
+}
+
+function line(outcome: RenewalOutcome): string {
+  switch (outcome.result) {
+    case 'renewed':
+      return `${outcome.certificateId}: renewed (${outcome.reason}) → revision ${outcome.revision}, serial ${outcome.serial}`;
+    case 'skipped':
+      return `${outcome.certificateId}: not due (${outcome.reason}${outcome.nextCheckAt ? `, next check ${outcome.nextCheckAt}` : ''})`;
+    case 'locked':
+      return `${outcome.certificateId}: skipped, ${outcome.reason}`;
+    case 'failed':
+      return `${outcome.certificateId}: FAILED ${outcome.errorCode}: ${outcome.message} (next attempt ${outcome.nextAttemptAt})`;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * CloudFront origin-request (Lambda@Edge): answers challenge paths from DynamoDB and passes every
+ * other request on to the origin unchanged. Lambda@Edge has no environment variables, so the table
+ * and region are compiled into the bundle (see cdk/).
+ */
+import { isChallengePath, respondToChallenge } from '../core/challenge/respond.ts';
+import type { ChallengeStore } from '../core/ports/challenge-store.ts';
+
+export interface CloudFrontRequest {
+  readonly method: string;
+  readonly uri: string;
+  readonly [key: string]: unknown;
+}
+
+export interface CloudFrontRequestEvent {
+  readonly Records: readonly { readonly cf: { readonly request: CloudFrontRequest } }[];
+}
+
+export interface CloudFrontResponse {
+  readonly status: string;
+  readonly statusDescription: string;
+  readonly headers: Record<string, { key: string; value: string }[]>;
+  readonly body: string;
+}
+
+export function createEdgeResponder(
+  store: Pick<ChallengeStore, 'get'>,
+): (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResponse> {
+  return async (event) => {
+    const request = event.Records[0]?.cf.request;
+    if (!request) throw new Error('not a CloudFront origin-request event');
+    if (!isChallengePath(request.uri)) return request;
+    const response = await respondToChallenge(request.method, request.uri, store);
+    const headers: CloudFrontResponse['headers'] = {};
+    for (const [key, value] of Object.entries(response.headers)) headers[key] = [{ key, value }];
+    return {
+      status: String(response.status),
+      statusDescription: response.status === 200 ? 'OK' : 'Not Found',
+      headers,
+      body: response.body,
+    };
+  };
+}
