@@ -64,7 +64,10 @@ export async function ensureTools(
   if (process.getuid?.() !== 0 || !(await onPath('apt-get'))) throw new MissingToolError(packages, hint);
   log(`installing ${packages.join(', ')} with apt-get (one-time)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env });
+  // Parallel test workers may install at the same moment: wait for dpkg's lock instead of failing.
+  const lock = ['-o', 'DPkg::Lock::Timeout=300'];
+  const install = () =>
+    run('apt-get', [...lock, 'install', '-y', '--no-install-recommends', ...packages], { env });
   try {
     await install().catch(async () => {
       await run('apt-get', ['update'], { env });

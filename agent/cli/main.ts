@@ -3,6 +3,7 @@ import { AcmeHaError, InvalidInputError } from '../../core/errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { CliExit, CliInputError, type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore-command.ts';
+import { localCommand } from './local-command.ts';
 import { renewCommand } from './renew-command.ts';
 
 const VERSION = '0.1.0';
@@ -12,6 +13,7 @@ export function program(io: CliIo): Command {
     .description("Let's Encrypt certificates for high-availability server clusters")
     .version(VERSION);
   root.addCommand(keystoreCommand(io));
+  root.addCommand(localCommand(io));
   root.addCommand(renewCommand(io));
   configureAll(root, io);
   return root;

@@ -1,0 +1,52 @@
+/**
+ * Port and HTTP server plumbing shared by the servers of the embedded stack. Everything binds
+ * 127.0.0.1 only: the stack runs on shared machines and must never be reachable from outside.
+ */
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+
+/** The only address the embedded stack listens on. */
+export const LOOPBACK = '127.0.0.1';
+
+/**
+ * Asks the kernel for a currently free TCP port on 127.0.0.1. For child processes (Pebble) that
+ * cannot report the port they bound to; another process may take it before the child binds, so
+ * callers retry on "address already in use".
+ */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, LOOPBACK, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** Listens on 127.0.0.1 (port 0 = a free one) and resolves with the bound port. */
+export function listenHttp(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, LOOPBACK, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/**
+ * Stops listening and drops every open connection, idle or not: SDK clients keep sockets alive and
+ * SQS long polls hold requests open for up to 20 s, which would otherwise delay the close.
+ */
+export function closeHttp(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,364 @@
+/**
+ * The embedded stack: the whole AWS-shaped system on one machine. Pebble (with its DNS stub and a
+ * DynamoDB-backed HTTP-01 responder), dynalite, s3rver, local-aws-sqs and the SNS stand-in, on
+ * free 127.0.0.1 ports, with the table, bucket, topic and node queues created. Used by
+ * `acme-ha local up`, the demo and the integration tests alike.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type ChallengeRequest,
+  type ChallengeResponder,
+  startChallengeResponder,
+} from './challenge-responder.ts';
+import {
+  createLocalClients,
+  type LocalClientConfigs,
+  type LocalEndpoints,
+  localClientConfigs,
+  localClientEnv,
+  localDynamoDbConfig,
+  localSqsConfig,
+} from './client-config.ts';
+import { startDnsStub } from './dns.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
+import { LocalStackError } from './local-stack-error.ts';
+import { type PebbleOptions, type PebbleServer, startPebble } from './pebble.ts';
+import { type ResourceNames, resourceNames } from './resource-layout.ts';
+import { type CreatedResources, createResources, type NodeQueueRequest } from './resources.ts';
+import { startLocalS3 } from './s3.ts';
+import { type DeliveryFailure, type SnsStandIn, startSnsStandIn } from './sns-standin.ts';
+import { type LocalSqs, startLocalSqs } from './sqs.ts';
+
+export type StackComponent = 'dns' | 'pebble' | 'responder' | 'dynamodb' | 's3' | 'sqs' | 'sns' | 'resources';
+
+/** One step of starting or stopping, for progress output. */
+export interface StackProgress {
+  readonly component: StackComponent;
+  readonly phase: 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed';
+  /** Time the step took (ready, stopped). */
+  readonly ms?: number;
+  /** Endpoint or other one-line detail. */
+  readonly detail?: string;
+}
+
+/** Pebble settings of the stack; the DNS server and environment come from the stack. */
+export type StackPebbleOptions = Omit<PebbleOptions, 'httpPort' | 'dnsServer' | 'env' | 'onProgress'> & {
+  /**
+   * Where Pebble sends HTTP-01 requests. When set, the stack's own responder is not started.
+   * @default the port of the stack's DynamoDB-backed responder
+   */
+  readonly httpPort?: number;
+};
+
+export interface LocalStackOptions {
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Resource name prefix; tests sharing one stack use their own for isolation.
+   * @default 'acme-ha'
+   */
+  readonly prefix?: string;
+  /**
+   * Nodes whose queue pairs are created and subscribed to the topic.
+   * @default none
+   */
+  readonly nodes?: readonly (string | NodeQueueRequest)[];
+  /**
+   * Pebble with its DNS stub and responder; `false` leaves the ACME side out.
+   * @default true
+   */
+  readonly pebble?: boolean | StackPebbleOptions;
+  /**
+   * The caller's environment; its PEBBLE_* variables reach Pebble.
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** LevelDB directory for DynamoDB data that survives restarts; in memory when absent. */
+  readonly dynamodbPath?: string;
+  /** Directory for S3 objects that survive restarts; temporary when absent. */
+  readonly s3Directory?: string;
+  readonly onProgress?: (event: StackProgress) => void;
+  /** Each HTTP-01 request the stack's responder answered. */
+  readonly onChallengeRequest?: (event: ChallengeRequest) => void;
+  /** Each SNS delivery that failed. */
+  readonly onDeliveryError?: (failure: DeliveryFailure) => void;
+  /** Setup lines such as a one-time package install. */
+  readonly onSetup?: (line: string) => void;
+}
+
+export interface LocalStackEndpoints extends LocalEndpoints {
+  /** ACME directory URL (absent without Pebble). */
+  readonly acmeDirectory?: string;
+  /** Pebble's management interface (roots, intermediates). */
+  readonly pebbleManagement?: string;
+  /** `host:port` of the DNS stub (UDP). */
+  readonly dns?: string;
+  /** The DynamoDB-backed HTTP-01 responder. */
+  readonly challengeResponder?: string;
+}
+
+export interface LocalStack {
+  readonly region: string;
+  readonly names: ResourceNames;
+  readonly resources: CreatedResources;
+  readonly endpoints: LocalStackEndpoints;
+  /** Environment variables a client process needs (AWS_ENDPOINT_URL_*, region, credentials, …). */
+  readonly env: Readonly<Record<string, string>>;
+  /** SDK client configs for code in this process. */
+  readonly clientConfigs: LocalClientConfigs;
+  readonly pebble: PebbleServer | undefined;
+  readonly responder: ChallengeResponder | undefined;
+  /** Wall time of startLocalStack. */
+  readonly startedInMs: number;
+  /** Stops every server and child process; idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Running {
+  readonly component: StackComponent;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every part on free ports, in parallel where the parts do not depend on each other, and
+ * creates the resources. On any failure it stops what did start before rethrowing.
+ * @throws MissingToolError when Pebble or openssl is missing and cannot be installed
+ * @throws LocalStackError when a server fails to start
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const began = performance.now();
+  const region = options.region ?? 'us-east-1';
+  const names = resourceNames(options.prefix);
+  const progress = options.onProgress ?? (() => {});
+  const pebbleOptions =
+    options.pebble === false ? undefined : options.pebble === true ? {} : (options.pebble ?? {});
+  const running: Running[] = [];
+
+  const step = async <T extends { stop(): Promise<void> }>(
+    component: StackComponent,
+    start: () => Promise<T>,
+    detail: (server: T) => string,
+  ): Promise<T> => {
+    progress({ component, phase: 'starting' });
+    const t0 = performance.now();
+    try {
+      const server = await start();
+      running.push({ component, stop: () => server.stop() });
+      progress({ component, phase: 'ready', ms: performance.now() - t0, detail: detail(server) });
+      return server;
+    } catch (error) {
+      progress({ component, phase: 'failed', detail: (error as Error).message.split('\n')[0] ?? '' });
+      throw error;
+    }
+  };
+
+  const dynamodb = step(
+    'dynamodb',
+    () => startLocalDynamoDb(pathOption(options.dynamodbPath)),
+    (s) => s.endpoint,
+  );
+  const s3 = step(
+    's3',
+    () => startLocalS3(directoryOption(options.s3Directory)),
+    (s) => s.endpoint,
+  );
+  const sqs = step(
+    'sqs',
+    () => startLocalSqs({ region }),
+    (s) => s.endpoint,
+  );
+  const sns = sqs.then((queues) =>
+    step(
+      'sns',
+      () => startSnsWithClient(queues, region, options.onDeliveryError),
+      (s) => s.endpoint,
+    ),
+  );
+  const dns = pebbleOptions ? step('dns', startDnsStub, (s) => `udp://${s.address}`) : undefined;
+  const responder =
+    pebbleOptions && pebbleOptions.httpPort === undefined
+      ? dynamodb.then((table) =>
+          step(
+            'responder',
+            () => startResponderWithClient(table, region, names.table.name, options.onChallengeRequest),
+            (s) => s.url,
+          ),
+        )
+      : undefined;
+  const pebble =
+    pebbleOptions && dns
+      ? Promise.all([dns, responder]).then(([stub, http]) => {
+          const { httpPort, ...rest } = pebbleOptions;
+          return step(
+            'pebble',
+            () =>
+              startPebble({
+                ...rest,
+                httpPort: httpPort ?? http?.port ?? 80,
+                dnsServer: stub.address,
+                env: options.env ?? process.env,
+                ...(options.onSetup ? { onProgress: options.onSetup } : {}),
+              }),
+            (s) => s.directoryUrl,
+          );
+        })
+      : undefined;
+  const created = Promise.all([dynamodb, s3, sqs, sns]).then(async ([table, objects, queues, topics]) => {
+    const endpoints = {
+      dynamodb: table.endpoint,
+      s3: objects.endpoint,
+      sqs: queues.endpoint,
+      sns: topics.endpoint,
+    };
+    const configs = localClientConfigs(endpoints, region);
+    progress({ component: 'resources', phase: 'starting' });
+    const t0 = performance.now();
+    const clients = createLocalClients(configs);
+    try {
+      const resources = await createResources(clients, names, options.nodes ?? []);
+      progress({
+        component: 'resources',
+        phase: 'ready',
+        ms: performance.now() - t0,
+        detail: `table ${resources.tableName}, bucket ${resources.bucket}, topic ${names.topic}, ${Object.keys(resources.queues).length} node queue(s)`,
+      });
+      return { endpoints, configs, resources };
+    } catch (error) {
+      progress({
+        component: 'resources',
+        phase: 'failed',
+        detail: (error as Error).message.split('\n')[0] ?? '',
+      });
+      throw error;
+    } finally {
+      clients.destroy();
+    }
+  });
+
+  const all = [dynamodb, s3, sqs, sns, dns, responder, pebble, created];
+  const stop = stopper(running, progress);
+  try {
+    const [{ endpoints, configs, resources }, acme, dnsStub, http] = await Promise.all([
+      created,
+      pebble,
+      dns,
+      responder,
+    ]);
+    const stackEndpoints: LocalStackEndpoints = {
+      ...endpoints,
+      ...(acme ? { acmeDirectory: acme.directoryUrl, pebbleManagement: acme.managementUrl } : {}),
+      ...(dnsStub ? { dns: dnsStub.address } : {}),
+      ...(http ? { challengeResponder: http.url } : {}),
+    };
+    return {
+      region,
+      names,
+      resources,
+      endpoints: stackEndpoints,
+      env: {
+        ...localClientEnv(endpoints, region),
+        ACME_HA_TABLE: resources.tableName,
+        ACME_HA_BUCKET: resources.bucket,
+        ACME_HA_TOPIC_ARN: resources.topicArn,
+        // ACME_HA_CA_BUNDLE is what `acme-ha renew` trusts for the CA's HTTPS (Pebble's listener CA).
+        ...(acme ? { ACME_HA_ACME_DIRECTORY_URL: acme.directoryUrl, ACME_HA_CA_BUNDLE: acme.caFile } : {}),
+      },
+      clientConfigs: configs,
+      pebble: acme,
+      responder: http,
+      startedInMs: performance.now() - began,
+      stop,
+    };
+  } catch (error) {
+    // Let the parts still starting finish, so that they can be stopped too.
+    await Promise.allSettled(all);
+    await stop().catch(() => {});
+    throw error;
+  }
+}
+
+function stopper(running: readonly Running[], progress: (event: StackProgress) => void): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= (async () => {
+      const results = await Promise.allSettled(
+        [...running].reverse().map(async ({ component, stop }) => {
+          progress({ component, phase: 'stopping' });
+          const t0 = performance.now();
+          await stop();
+          progress({ component, phase: 'stopped', ms: performance.now() - t0 });
+        }),
+      );
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      if (failures.length > 0) {
+        throw new LocalStackError('stack', `${failures.length} part(s) did not stop cleanly`, {
+          cause: new AggregateError(failures),
+        });
+      }
+    })();
+    return stopping;
+  };
+}
+
+/** The stand-in with its own SQS client, destroyed when it stops. */
+async function startSnsWithClient(
+  queues: LocalSqs,
+  region: string,
+  onDeliveryError?: (failure: DeliveryFailure) => void,
+): Promise<SnsStandIn> {
+  const sqs = new SQSClient(localSqsConfig(queues.endpoint, region));
+  try {
+    const standIn = await startSnsStandIn({
+      sqs,
+      region,
+      accountId: queues.accountId,
+      ...(onDeliveryError ? { onDeliveryError } : {}),
+    });
+    return {
+      ...standIn,
+      stop: async () => {
+        await standIn.stop();
+        sqs.destroy();
+      },
+    };
+  } catch (error) {
+    sqs.destroy();
+    throw error;
+  }
+}
+
+/** The responder with its own DynamoDB client, destroyed when it stops. */
+async function startResponderWithClient(
+  table: LocalDynamoDb,
+  region: string,
+  tableName: string,
+  onRequest?: (event: ChallengeRequest) => void,
+): Promise<ChallengeResponder> {
+  const dynamodb = new DynamoDBClient(localDynamoDbConfig(table.endpoint, region));
+  try {
+    const responder = await startChallengeResponder({
+      dynamodb,
+      tableName,
+      ...(onRequest ? { onRequest } : {}),
+    });
+    return {
+      ...responder,
+      stop: async () => {
+        await responder.stop();
+        dynamodb.destroy();
+      },
+    };
+  } catch (error) {
+    dynamodb.destroy();
+    throw error;
+  }
+}
+
+function pathOption(path: string | undefined): { path?: string } {
+  return path === undefined ? {} : { path };
+}
+
+function directoryOption(directory: string | undefined): { directory?: string } {
+  return directory === undefined ? {} : { directory };
+}

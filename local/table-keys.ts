@@ -1,0 +1,48 @@
+/**
+ * Primary keys of the items in acme-ha's single DynamoDB table (see
+ * docs/design/2026-11-28-storage-layout.md). Every reader and writer builds keys here, so the
+ * layout is stated once.
+ */
+
+/** The `pk`/`sk` pair of one item. */
+export interface TableKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** Revisions are zero-padded so that sort-key order is numeric order. */
+const REVISION_DIGITS = 10;
+
+/** A pending HTTP-01 token; any node's responder looks it up by the token in the request path. */
+export function challengeKey(token: string): TableKey {
+  return { pk: `CHALLENGE#${token}`, sk: 'TOKEN' };
+}
+
+/** A named lease (e.g. "renew certificate X"), taken with a conditional write. */
+export function lockKey(name: string): TableKey {
+  return { pk: `LOCK#${name}`, sk: 'LOCK' };
+}
+
+/** The current state of one certificate: latest revision, expiry, failures and backoff. */
+export function certificateStateKey(certificateId: string): TableKey {
+  return { pk: `CERT#${certificateId}`, sk: 'STATE' };
+}
+
+/** One issued revision of a certificate (immutable once written). */
+export function revisionKey(certificateId: string, revision: number): TableKey {
+  if (!Number.isSafeInteger(revision) || revision < 1 || String(revision).length > REVISION_DIGITS) {
+    throw new RangeError(`revision must be an integer from 1 to ${'9'.repeat(REVISION_DIGITS)}: ${revision}`);
+  }
+  return { pk: `CERT#${certificateId}`, sk: `REV#${String(revision).padStart(REVISION_DIGITS, '0')}` };
+}
+
+/** Sort-key prefix of all revisions, for `begins_with` queries (newest first: ScanIndexForward false). */
+export const REVISION_PREFIX = 'REV#';
+
+/** What one node reports for one certificate: the revision it serves, status, time, error. */
+export function nodeStatusKey(certificateId: string, nodeId: string): TableKey {
+  return { pk: `CERT#${certificateId}`, sk: `NODE#${nodeId}` };
+}
+
+/** Sort-key prefix of all node reports of a certificate. */
+export const NODE_STATUS_PREFIX = 'NODE#';
