@@ -1,9 +1,11 @@
 /**
  * ALB target for the listener rule `/.well-known/acme-challenge/*`: looks the token up in DynamoDB.
  */
-
+import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
 import { respondToChallenge } from '../core/challenge/respond.ts';
 import type { ChallengeStore } from '../core/ports/challenge-store.ts';
+import { systemClock } from '../core/ports/clock.ts';
+import { awsClients } from './commons/runtime.ts';
 
 export interface AlbEvent {
   readonly httpMethod: string;
@@ -37,4 +39,14 @@ export function createAlbResponder(
       isBase64Encoded: false,
     };
   };
+}
+
+let albHandler: ((event: AlbEvent) => Promise<AlbResult>) | undefined;
+
+/** The Lambda entry point; the table comes from ACME_HA_TABLE. */
+export function handler(event: AlbEvent): Promise<AlbResult> {
+  const table = process.env.ACME_HA_TABLE;
+  if (!table) throw new Error('ACME_HA_TABLE is not set');
+  albHandler ??= createAlbResponder(new DynamoChallengeStore(awsClients().documents, table, systemClock));
+  return albHandler(event);
 }

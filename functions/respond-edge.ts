@@ -3,8 +3,16 @@
  * other request on to the origin unchanged. Lambda@Edge has no environment variables, so the table
  * and region are compiled into the bundle (see cdk/).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
 import { isChallengePath, respondToChallenge } from '../core/challenge/respond.ts';
 import type { ChallengeStore } from '../core/ports/challenge-store.ts';
+import { systemClock } from '../core/ports/clock.ts';
+
+/** Replaced at bundling time by cdk/ (esbuild `define`): Lambda@Edge has no environment variables. */
+declare const ACME_HA_EDGE_TABLE: string;
+declare const ACME_HA_EDGE_REGION: string;
 
 export interface CloudFrontRequest {
   readonly method: string;
@@ -40,4 +48,18 @@ export function createEdgeResponder(
       body: response.body,
     };
   };
+}
+
+let edgeHandler: ReturnType<typeof createEdgeResponder> | undefined;
+
+/** The Lambda@Edge entry point; it reads the table in its home region, whatever edge runs it. */
+export function handler(event: CloudFrontRequestEvent): Promise<CloudFrontRequest | CloudFrontResponse> {
+  edgeHandler ??= createEdgeResponder(
+    new DynamoChallengeStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ region: ACME_HA_EDGE_REGION })),
+      ACME_HA_EDGE_TABLE,
+      systemClock,
+    ),
+  );
+  return edgeHandler(event);
 }

@@ -5,9 +5,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { challengeKey } from '../core/table-keys.ts';
 import { LocalStackError } from './local-stack-error.ts';
 import { closeHttp, LOOPBACK, listenHttp } from './net.ts';
-import { challengeKey } from './table-keys.ts';
 
 export interface ChallengeResponderOptions {
   readonly dynamodb: DynamoDBClient;

@@ -13,8 +13,8 @@ import {
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { ResourceNames, TableLayout } from '../core/resource-layout.ts';
 import { LocalStackError } from './local-stack-error.ts';
-import type { ResourceNames, TableLayout } from './resource-layout.ts';
 
 export interface ResourceClients {
   readonly dynamodb: DynamoDBClient;

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type ResourceNames, resourceNames } from '../core/resource-layout.ts';
 import {
   type ChallengeRequest,
   type ChallengeResponder,
@@ -24,7 +25,6 @@ import { startDnsStub } from './dns.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
 import { LocalStackError } from './local-stack-error.ts';
 import { type PebbleOptions, type PebbleServer, startPebble } from './pebble.ts';
-import { type ResourceNames, resourceNames } from './resource-layout.ts';
 import { type CreatedResources, createResources, type NodeQueueRequest } from './resources.ts';
 import { startLocalS3 } from './s3.ts';
 import { type DeliveryFailure, type SnsStandIn, startSnsStandIn } from './sns-standin.ts';

@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
 import type { Clock } from '../../core/ports/clock.ts';
-import { challengeKey } from '../../local/table-keys.ts';
+import { challengeKey } from '../../core/table-keys.ts';
 
 /** HTTP-01 tokens in DynamoDB; readers check `expiresAt` themselves (TTL deletes lazily). */
 export class DynamoChallengeStore implements ChallengeStore {

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { Lease, Lock } from '../../core/ports/lock.ts';
-import { lockKey } from '../../local/table-keys.ts';
+import { lockKey } from '../../core/table-keys.ts';
 
 /**
  * Leases as DynamoDB items written with a condition: free, or expired. No transactions (dynalite

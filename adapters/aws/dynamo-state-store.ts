@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
-import { certificateStateKey, revisionKey } from '../../local/table-keys.ts';
+import { certificateStateKey, revisionKey } from '../../core/table-keys.ts';
 
 /**
  * Certificate state and revision records in DynamoDB. `publish` writes the immutable revision item

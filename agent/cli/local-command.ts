@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { NODE_ID, RESOURCE_PREFIX } from '../../local/resource-layout.ts';
+import { NODE_ID, RESOURCE_PREFIX } from '../../core/resource-layout.ts';
 import {
   type LocalStack,
   type LocalStackOptions,

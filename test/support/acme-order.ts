@@ -7,8 +7,8 @@ import { Agent } from 'node:https';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 // biome-ignore lint/style/noRestrictedImports: test-only use of the bare client until adapters/acme/ exists (later issue); nothing in production imports this file.
 import * as acme from 'acme-client';
+import { challengeKey } from '../../core/table-keys.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { challengeKey } from '../../local/table-keys.ts';
 
 export interface OrderOptions {
   readonly domains: readonly [string, ...string[]];

@@ -10,8 +10,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { challengeKey } from '../../../core/table-keys.ts';
 import { type StackProgress, startLocalStack } from '../../../local/stack.ts';
-import { challengeKey } from '../../../local/table-keys.ts';
 import {
   childProcesses,
   listeningSockets,
