@@ -201,3 +201,15 @@ export class AcmeClientIssuer implements CertificateIssuer {
     return client;
   }
 }
+
+/**
+ * acme-client retries a badNonce answer 5 times; a CA rejecting half the nonces (Pebble's
+ * PEBBLE_WFE_NONCEREJECT=50, a busy CA) then fails ~15 % of orders. badNonce retries are cheap and
+ * always safe (RFC 8555 §6.5), so allow 20; the field is internal to acme-client 5.4, hence the cast.
+ */
+function withNonceRetries(client: acme.Client): acme.Client {
+  const internals = client as unknown as { http?: { maxBadNonceRetries?: number } };
+  if (internals.http?.maxBadNonceRetries === undefined) throw new Error('acme-client internals changed: http.maxBadNonceRetries');
+  internals.http.maxBadNonceRetries = 20;
+  return client;
+}

@@ -116,16 +116,18 @@ export function installCaTransport(options: CaTransportOptions): void {
   installed = true;
   const http = axios.getAdapter('http') as AxiosAdapter;
   instance.defaults.adapter = async (config: InternalAxiosRequestConfig) => {
-    let response: AxiosResponse;
-    try {
-      response = await http(config);
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? 'network error';
-      throw new CaUnreachableError(`${code} reaching ${config.url ?? 'the CA'}`, null, { cause: error });
-    }
     const attempt = (config as { retryAttempt?: number }).retryAttempt ?? 0;
-    const typed = classifyResponse(response, new Date(), attempt < MAX_RETRIES);
-    if (typed) throw typed;
-    return response;
+    try {
+      return await http(config);
+    } catch (error) {
+      // acme-client makes axios reject every response (validateStatus () => false) so that its
+      // interceptor sees them all: a rejection with a response is an answer, not a failure.
+      const response = (error as { response?: AxiosResponse }).response;
+      if (!response) {
+        const code = (error as { code?: string }).code ?? 'network error';
+        throw new CaUnreachableError(`${code} reaching ${config.url ?? 'the CA'}`, null, { cause: error });
+      }
+      throw classifyResponse(response, new Date(), attempt < MAX_RETRIES) ?? error;
+    }
   };
 }
