@@ -1,19 +1,17 @@
 /**
- * Orders a certificate from the embedded stack's Pebble over HTTP-01 with the bare acme-client,
- * storing tokens in DynamoDB for the stack's responder — the proof that the stack works end to
- * end, until the production ACME adapter (adapters/acme/, a later issue) takes this role.
+ * Orders one certificate from the embedded stack's Pebble over HTTP-01 through the production ACME
+ * adapter, with tokens in the stack's DynamoDB table served by the stack's responder.
  */
-import { Agent } from 'node:https';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-// biome-ignore lint/style/noRestrictedImports: test-only use of the bare client until adapters/acme/ exists (later issue); nothing in production imports this file.
-import * as acme from 'acme-client';
-import { challengeKey } from '../../core/table-keys.ts';
+import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.ts';
+import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
+import { createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { systemClock } from '../../core/ports/clock.ts';
+import type { Logger } from '../../core/ports/logger.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { InMemoryAccountStore } from '../fakes/in-memory-account-store.ts';
 
 export interface OrderOptions {
   readonly domains: readonly [string, ...string[]];
-  /** Retries of a request that Pebble answered with badNonce (acme-client's default is 5). */
-  readonly badNonceRetries?: number;
   readonly externalAccountBinding?: { readonly kid: string; readonly hmacKey: string };
 }
 
@@ -25,78 +23,32 @@ export interface OrderResult {
   readonly log: readonly string[];
 }
 
-/** The fields of acme-client's internals we tune; not part of its typed API. */
-interface AcmeClientInternals {
-  readonly http: { maxBadNonceRetries: number };
-}
-
-/**
- * Runs one complete order. Tokens are written by challengeCreateFn and deleted by
- * challengeRemoveFn, as the renew Lambda will do.
- * @throws whatever acme-client throws when the order fails
- */
+/** Runs one complete order on a new account. @throws the adapter's typed IssuanceErrors */
 export async function orderCertificate(stack: LocalStack, options: OrderOptions): Promise<OrderResult> {
   const pebble = stack.pebble;
   if (!pebble) throw new Error('the stack runs without Pebble');
-  const log: string[] = [];
-  acme.setLogger((line) => log.push(line));
-  // NODE_EXTRA_CA_CERTS is taken machine-wide here; trust Pebble's listener on this client only.
-  const agent = new Agent({ ca: pebble.caPem });
-  const previousAgent: unknown = acme.axios.defaults.httpsAgent;
-  acme.axios.defaults.httpsAgent = agent;
-  const dynamodb = new DynamoDBClient(stack.clientConfigs.dynamodb);
-  const table = stack.resources.tableName;
+  const lines: string[] = [];
+  const record = (message: string, fields?: Record<string, unknown>) =>
+    lines.push(`${message} ${String(fields?.message ?? '')}`);
+  const log: Logger = { debug: record, info: record, warn: record, error: record };
+  const clients = createAwsClients(stack.clientConfigs);
   try {
-    const client = new acme.Client({
-      directoryUrl: pebble.directoryUrl,
-      accountKey: await acme.crypto.createPrivateEcdsaKey(),
-      // acme-client waits 5 s between polls by default; Pebble validates within milliseconds.
-      backoffMin: 100,
-      backoffMax: 500,
-      backoffAttempts: 30,
-      ...(options.externalAccountBinding ? { externalAccountBinding: options.externalAccountBinding } : {}),
+    const issuer = new AcmeClientIssuer({
+      challenges: new DynamoChallengeStore(clients.documents, stack.resources.tableName, systemClock),
+      accounts: new InMemoryAccountStore(),
+      log,
+      extraCaPem: pebble.caPem,
+      pollIntervalMs: 100,
     });
-    if (options.badNonceRetries !== undefined) {
-      (client as unknown as AcmeClientInternals).http.maxBadNonceRetries = options.badNonceRetries;
-    }
-    const [key, csr] = await acme.crypto.createCsr(
-      { commonName: options.domains[0], altNames: [...options.domains] },
-      await acme.crypto.createPrivateEcdsaKey(),
-    );
-    const certificatePem = await client.auto({
-      csr,
-      termsOfServiceAgreed: true,
-      challengePriority: ['http-01'],
-      // Its self-check resolves the names through the system resolver on port 80: not here.
-      skipChallengeVerification: true,
-      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
-        if (challenge.type !== 'http-01') throw new Error(`unexpected challenge ${challenge.type}`);
-        const itemKey = challengeKey(challenge.token);
-        await dynamodb.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              pk: { S: itemKey.pk },
-              sk: { S: itemKey.sk },
-              keyAuthorization: { S: keyAuthorization },
-              identifier: { S: authz.identifier.value },
-              expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-            },
-          }),
-        );
-      },
-      challengeRemoveFn: async (_authz, challenge) => {
-        const itemKey = challengeKey(challenge.token);
-        await dynamodb.send(
-          new DeleteItemCommand({ TableName: table, Key: { pk: { S: itemKey.pk }, sk: { S: itemKey.sk } } }),
-        );
-      },
+    const issued = await issuer.issue({
+      certificateId: 'test',
+      directory: pebble.directoryUrl,
+      domains: options.domains,
+      keyType: 'ec-p256',
+      eab: options.externalAccountBinding,
     });
-    return { certificatePem, privateKeyPem: key.toString(), log };
+    return { certificatePem: issued.chainPem, privateKeyPem: issued.privateKeyPem, log: lines };
   } finally {
-    dynamodb.destroy();
-    acme.axios.defaults.httpsAgent = previousAgent;
-    agent.destroy();
-    acme.setLogger(() => {});
+    clients.destroy();
   }
 }

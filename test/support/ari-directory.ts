@@ -49,13 +49,11 @@ export async function startAriDirectory(
       return;
     }
     asked.push(match[1]);
-    res
-      .writeHead(200, { 'content-type': 'application/json', 'retry-after': String(window.retryAfter) })
-      .end(
-        JSON.stringify({
-          suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() },
-        }),
-      );
+    res.writeHead(200, { 'content-type': 'application/json', 'retry-after': String(window.retryAfter) }).end(
+      JSON.stringify({
+        suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() },
+      }),
+    );
   });
   const port = await listenHttp(server, 0);
   base = `http://127.0.0.1:${port}`;
