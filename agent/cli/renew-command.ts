@@ -19,7 +19,7 @@ export function renewCommand(io: CliIo): Command {
     .option('--verbose', 'print the structured log to stderr')
     .addHelpText(
       'after',
-      '\nThe stack comes from the environment: ACME_HA_TABLE, ACME_HA_BUCKET, ACME_HA_TOPIC_ARN and the AWS\nSDK settings (`acme-ha local up` prints them for the embedded stack).',
+      '\nThe stack comes from the environment: ACME_HA_TABLE, ACME_HA_BUCKET, ACME_HA_TOPIC_ARN and the AWS\nSDK settings (`acme-ha local up` prints them for the embedded stack). ACME_HA_ACME_DIRECTORY_URL, when set,\nreplaces the default ACME directory of the configuration.',
     )
     .action(async (flags: RenewFlags) => (await import('./renew-runner.ts')).renew(flags, io));
 }

@@ -3,6 +3,7 @@ import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { createAwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { createControlPlane, settingsFromEnv } from '../../adapters/runtime/control-plane.ts';
+import { silentLogger } from '../../core/ports/logger.ts';
 import type { RenewalOutcome } from '../../core/renewal/renew-certificate.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
 import { EXIT } from './exit-codes.ts';
@@ -11,7 +12,10 @@ import type { RenewFlags } from './renew-command.ts';
 
 /** `acme-ha renew`: loaded only when the command runs (it pulls in the AWS SDK and acme-client). */
 export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
-  const config = await readConfigFile(flags.config);
+  const file = await readConfigFile(flags.config);
+  // The embedded stack's Pebble listens on a new port at every start: `local up` exports it.
+  const directory = io.env.ACME_HA_ACME_DIRECTORY_URL;
+  const config = directory ? { ...file, defaults: { ...file.defaults, directory } } : file;
   if (flags.certificate && !config.certificates.some((c) => c.id === flags.certificate)) {
     throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${flags.certificate} in ${flags.config}`);
   }
@@ -22,7 +26,8 @@ export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
       ? (await readInputFile(bundle, 'CA bundle')).toString()
       : bundle;
   const clients = createAwsClients();
-  const log = new JsonLogger((line) => io.err(line), 'acme-ha-renew', flags.verbose ? 'debug' : 'warn');
+  // The outcome lines say what happened; the structured log is for --verbose (and for the Lambda).
+  const log = flags.verbose ? new JsonLogger((line) => io.err(line), 'acme-ha-renew', 'debug') : silentLogger;
   try {
     const plane = createControlPlane({ ...settings, ACME_HA_CA_BUNDLE: caPem }, clients, {
       log,
