@@ -291,4 +291,10 @@ describe('renewer on the embedded stack', () => {
     expect(renewed.outcomes[0]).toMatchObject({ result: 'renewed', reason: 'ari-window', revision: 2 });
     expect(issued.at(-1)?.replaces).toBe(first?.ariCertId);
   });
+
+  it('kept one ACME account per CA across all those runs, in the encrypted bucket', async () => {
+    const { Contents } = await clients.s3.send(new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: 'accounts/' }));
+    // Pebble's directory, the ARI directory and the unreachable CA (never registered).
+    expect(Contents?.length).toBe(2);
+  });
 });
