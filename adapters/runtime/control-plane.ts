@@ -13,7 +13,7 @@ import { DynamoLock } from '../aws/dynamo-lock.ts';
 import { DynamoStateStore } from '../aws/dynamo-state-store.ts';
 import { S3KeystoreStore } from '../aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../aws/sns-event-publisher.ts';
-import { EnvSecretResolver } from '../secrets/env-secret-resolver.ts';
+import { SourceSecretResolver } from '../secrets/source-secret-resolver.ts';
 import type { AwsClients } from './aws-clients.ts';
 
 /** Where the control plane keeps its state: the resources of the stack (cloud or embedded). */
@@ -64,7 +64,7 @@ export function createControlPlane(
     keystores,
     events: new SnsEventPublisher(clients.sns, settings.ACME_HA_TOPIC_ARN),
     lock: new DynamoLock(clients.documents, table, options.clock),
-    secrets: new EnvSecretResolver(options.env ?? process.env),
+    secrets: new SourceSecretResolver(options.env ?? process.env),
     issuer: new AcmeClientIssuer({
       challenges,
       accounts: new StoredAccountStore(keystores),

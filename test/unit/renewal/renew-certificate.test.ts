@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EnvSecretResolver } from '../../../adapters/secrets/env-secret-resolver.ts';
+import { SourceSecretResolver } from '../../../adapters/secrets/source-secret-resolver.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
 import type { AcmeHaConfig } from '../../../core/config/schema.ts';
 import { CaUnreachableError, RateLimitedError, ValidationFailedError } from '../../../core/errors.ts';
@@ -57,7 +57,7 @@ beforeEach(() => {
     keystores: store,
     events,
     lock,
-    secrets: new EnvSecretResolver({ JKS_PASS: 'changeit' }),
+    secrets: new SourceSecretResolver({ JKS_PASS: 'changeit' }),
     clock,
     log: silentLogger,
     random: () => 0.5,
