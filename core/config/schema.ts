@@ -60,6 +60,11 @@ const certificate = z
     profile: z.enum(PROFILES).optional(),
     directory: z.url({ protocol: /^https?$/ }).optional(),
     eab: eab.optional(),
+    /** CAs to try, in order, when the preferred one is down, rate-limits or refuses (not on failed validation). */
+    fallbacks: z
+      .array(z.strictObject({ directory: z.url({ protocol: /^https?$/ }), eab: eab.optional() }))
+      .max(4)
+      .default([]),
     challenge: z.enum(['http-01']).default('http-01'),
     groups: z.array(id).default([]),
     dmz: z.array(id).default([]),

@@ -1,5 +1,11 @@
-import type { AcmeHaConfig, CertificateConfig } from '../config/schema.ts';
-import { AcmeHaError, RateLimitedError, RevisionConflictError } from '../errors.ts';
+import type { AcmeHaConfig, CertificateConfig, SecretSource } from '../config/schema.ts';
+import {
+  AcmeHaError,
+  IssuanceError,
+  RateLimitedError,
+  RevisionConflictError,
+  ValidationFailedError,
+} from '../errors.ts';
 import type { CertificateIssuer } from '../ports/certificate-issuer.ts';
 import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -11,7 +17,7 @@ import type { SecretResolver } from '../ports/secret-resolver.ts';
 import { nextFailure } from './backoff.ts';
 import { configHash, decideRenewal, nextWindow, type RenewalDecision } from './decide.ts';
 import { materialOf, storeRevisionObjects } from './publish-revision.ts';
-import type { CertificateState } from './types.ts';
+import type { CertificateState, IssuedCertificate, IssueRequest } from './types.ts';
 
 /** A Lambda lives at most 15 minutes, so a lease this long cannot expire under a living holder. */
 export const RENEWAL_LEASE_MS = 15 * 60_000;
@@ -38,6 +44,8 @@ export type RenewalOutcome =
       readonly reason: string;
       readonly revision: number;
       readonly serial: string;
+      /** The CA that issued it: the preferred one, or a fallback. */
+      readonly directory: string;
     }
   | {
       readonly certificateId: string;
@@ -74,7 +82,7 @@ export async function renewCertificate(
   const decide = (state: CertificateState, force = options.force ?? false): RenewalDecision =>
     decideRenewal({ state, configHash: hash, now: deps.clock.now(), force });
 
-  const first = decide(await refreshWindow(id, directory, deps));
+  const first = decide(await refreshWindow(id, deps));
   if (!first.due) return skipped(id, first);
 
   const lease = await deps.lock.acquire(`certificate/${id}`, deps.owner, RENEWAL_LEASE_MS);
@@ -98,17 +106,15 @@ export async function renewCertificate(
       revision,
     });
     try {
-      const issued = await deps.issuer.issue({
+      const cas = [{ directory, eab: cert.eab }, ...cert.fallbacks];
+      const { issued, issuedBy } = await orderWithFailover(cas, state, deps, (ca) => ({
         certificateId: id,
-        directory,
         domains: cert.domains,
         keyType: cert.keyType,
         profile,
-        eab: cert.eab
-          ? { kid: cert.eab.kid, hmacKey: await deps.secrets.resolve(cert.eab.hmacKey) }
-          : undefined,
-        replaces: decision.replaces ?? undefined,
-      });
+        // `replaces` names a certificate of the CA that issued it; another CA would refuse it.
+        replaces: ca.directory === state.current?.directory ? (decision.replaces ?? undefined) : undefined,
+      }));
       const now = deps.clock.now();
       const material = materialOf(issued, now);
       deps.log.info('certificate obtained', { certificateId: id, notAfter: material.chain[0].validTo });
@@ -116,7 +122,7 @@ export async function renewCertificate(
         cert,
         material,
         revision,
-        directory,
+        directory: issuedBy,
         configHash: hash,
         now,
         ...deps,
@@ -146,6 +152,7 @@ export async function renewCertificate(
         reason: decision.reason,
         revision,
         serial: record.serial,
+        directory: issuedBy,
       };
     } catch (error) {
       if (error instanceof RevisionConflictError) {
@@ -204,11 +211,52 @@ async function recordFailure(
   };
 }
 
+/** Failures that another CA may not have: down, rate-limited, refusing by policy — not a failed validation. */
+function failsOver(error: unknown): boolean {
+  return error instanceof IssuanceError && !(error instanceof ValidationFailedError);
+}
+
+/**
+ * Orders from the preferred CA, then from each fallback in turn while the failure is one another CA
+ * may not have. The next renewal starts with the preferred CA again.
+ */
+async function orderWithFailover(
+  cas: readonly {
+    readonly directory: string;
+    readonly eab?: { kid: string; hmacKey: SecretSource } | undefined;
+  }[],
+  state: CertificateState,
+  deps: RenewerDeps,
+  request: (ca: { directory: string }) => Omit<IssueRequest, 'directory' | 'eab'>,
+): Promise<{ issued: IssuedCertificate; issuedBy: string }> {
+  for (const [i, ca] of cas.entries()) {
+    try {
+      const eab = ca.eab
+        ? { kid: ca.eab.kid, hmacKey: await deps.secrets.resolve(ca.eab.hmacKey) }
+        : undefined;
+      const issued = await deps.issuer.issue({ ...request(ca), directory: ca.directory, eab });
+      return { issued, issuedBy: ca.directory };
+    } catch (error) {
+      const next = cas[i + 1];
+      if (!next || !failsOver(error)) throw error;
+      deps.log.warn('CA failed; trying the next one', {
+        certificateId: state.certificateId,
+        directory: ca.directory,
+        next: next.directory,
+        error: describe(error),
+      });
+    }
+  }
+  throw new Error('no CA configured');
+}
+
 /** Asks the CA for its renewal window when the last answer's Retry-After has passed. */
-async function refreshWindow(id: string, directory: string, deps: RenewerDeps): Promise<CertificateState> {
+async function refreshWindow(id: string, deps: RenewerDeps): Promise<CertificateState> {
   const state = await deps.state.get(id);
   const ariId = state.current?.ariCertId;
-  if (!ariId || state.current?.directory !== directory) return state;
+  // The CA that issued the current certificate is the one that knows its renewal window.
+  const directory = state.current?.directory;
+  if (!ariId || !directory) return state;
   if (state.window && deps.clock.now() < new Date(state.window.recheckAfter)) return state;
   try {
     const info = await deps.issuer.renewalInfo(directory, ariId);

@@ -10,6 +10,8 @@ import type { ManualClock } from './manual-clock.ts';
 export class FakeIssuer implements CertificateIssuer {
   readonly requests: IssueRequest[] = [];
   failWith: Error | null = null;
+  /** Failures of one CA only, by directory URL. */
+  readonly failAt = new Map<string, Error>();
   renewalInfoAnswer: RenewalInfo | null = null;
   validityDays = 90;
 
@@ -20,6 +22,8 @@ export class FakeIssuer implements CertificateIssuer {
     this.requests.push(request);
     this.clock?.advance(1000);
     if (this.failWith) throw this.failWith;
+    const failure = this.failAt.get(request.directory);
+    if (failure) throw failure;
     const keyType = request.keyType.startsWith('rsa') ? 'rsa-2048' : 'ec-p256';
     const pki = await aPki({
       keyType,

@@ -225,6 +225,42 @@ describe('renewCertificate', () => {
   });
 });
 
+describe('CA failover', () => {
+  const BACKUP = 'https://backup-ca.example.test/dir';
+  const withFallback = (): AcmeHaConfig => {
+    const config = aConfig();
+    return {
+      ...config,
+      certificates: config.certificates.map((c) => ({ ...c, fallbacks: [{ directory: BACKUP }] })),
+    };
+  };
+
+  it('falls back to the next CA when the preferred one is down, and returns to it next time', async () => {
+    const config = withFallback();
+    issuer.failAt.set('https://ca.example.test/dir', new CaUnreachableError('ECONNREFUSED'));
+    const fallback = await renewCertificate(config, cert(config), deps);
+    expect(fallback).toMatchObject({ result: 'renewed', directory: BACKUP });
+    expect((await state.get('app')).current?.directory).toBe(BACKUP);
+    expect(issuer.requests.map((r) => r.directory)).toEqual(['https://ca.example.test/dir', BACKUP]);
+
+    issuer.failAt.clear();
+    const back = await renewCertificate(config, cert(config), deps, { force: true });
+    expect(back).toMatchObject({ result: 'renewed', directory: 'https://ca.example.test/dir' });
+    // The old certificate came from the other CA: no `replaces` across CAs.
+    expect(issuer.requests.at(-1)?.replaces).toBeUndefined();
+  });
+
+  it('does not fall back when validation failed: the next CA would fail the same way', async () => {
+    const config = withFallback();
+    issuer.failAt.set('https://ca.example.test/dir', new ValidationFailedError('404 for the token'));
+    expect(await renewCertificate(config, cert(config), deps)).toMatchObject({
+      result: 'failed',
+      errorCode: 'VALIDATION_FAILED',
+    });
+    expect(issuer.requests).toHaveLength(1);
+  });
+});
+
 describe('runRenewals', () => {
   it('respects the order budget and the deadline, and reports what remains', async () => {
     const config = parseConfig(
