@@ -131,7 +131,10 @@ describe('several CAs', () => {
     ]);
     const right = await runRenewals(config(), plane(), { certificateId: 'eab-only', force: true });
     expect(right.outcomes).toEqual([
-      expect.objectContaining({ result: 'renewed', directory: preferredUrl() }),
+      expect.objectContaining({
+        result: 'renewed',
+        directory: preferredUrl().replace('127.0.0.1', 'localhost'),
+      }),
     ]);
   });
 });
