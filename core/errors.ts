@@ -151,3 +151,9 @@ export class SecretUnavailableError extends AcmeHaError {
   override readonly name: string = 'SecretUnavailableError';
   override readonly code = 'SECRET_UNAVAILABLE';
 }
+
+/** A DNS record could not be written or removed at the provider. */
+export class DnsUpdateError extends AcmeHaError {
+  override readonly name: string = 'DnsUpdateError';
+  override readonly code = 'DNS_UPDATE_FAILED';
+}

@@ -16,6 +16,7 @@ import {
 import type { AcmeAccountStore } from '../../core/ports/acme-account-store.ts';
 import type { CertificateIssuer } from '../../core/ports/certificate-issuer.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
+import type { DnsTxtRecords } from '../../core/ports/dns-txt-records.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import type { IssuedCertificate, IssueRequest, RenewalInfo } from '../../core/renewal/types.ts';
 import { installCaTransport } from './ca-transport.ts';
@@ -24,8 +25,17 @@ import { installCaTransport } from './ca-transport.ts';
 const TOKEN_TTL_MS = 60 * 60_000;
 const DEFAULT_RENEWAL_INFO_RETRY_MS = 6 * 3_600_000;
 
+/** An authorization still to prove, with the challenge picked for it. */
+interface Pending {
+  readonly authz: acme.Authorization;
+  readonly challenge: acme.Authorization['challenges'][number];
+  readonly keyAuthorization: string;
+}
+
 export interface AcmeClientIssuerOptions {
   readonly challenges: ChallengeStore;
+  /** TXT records for DNS-01 (Route 53 in AWS); without it, dns-01 certificates fail clearly. */
+  readonly dnsRecords?: DnsTxtRecords | undefined;
   readonly accounts: AcmeAccountStore;
   readonly log: Logger;
   /** Contact for new accounts. */
@@ -67,49 +77,108 @@ export class AcmeClientIssuer implements CertificateIssuer {
     );
     const order = await this.createOrder(client, request);
     this.options.log.info('order created', { certificateId: request.certificateId, order: order.url });
-    const authorizations = await client.getAuthorizations(order);
-    const tokens: string[] = [];
+    const type = request.challenge ?? 'http-01';
+    const pending: Pending[] = [];
+    for (const authz of await client.getAuthorizations(order)) {
+      if (authz.status === 'valid') continue;
+      const challenge = authz.challenges.find((c) => c.type === type);
+      if (!challenge)
+        throw new OrderRejectedError(`the CA offers no ${type} challenge for ${authz.identifier.value}`);
+      pending.push({
+        authz,
+        challenge,
+        keyAuthorization: await client.getChallengeKeyAuthorization(challenge),
+      });
+    }
+    let cleanup: () => Promise<unknown> = async () => {};
     try {
+      cleanup =
+        type === 'dns-01'
+          ? await this.presentDns(pending, request)
+          : await this.presentHttp(pending, request);
       // Every authorization in parallel; wait for all to settle before failing (as acme-client's auto()).
-      const results = await Promise.allSettled(
-        authorizations.map(async (authz) => {
-          if (authz.status === 'valid') return;
-          const challenge = authz.challenges.find((c) => c.type === 'http-01');
-          if (!challenge)
-            throw new OrderRejectedError(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
-          const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
-          await this.options.challenges.put(
-            challenge.token,
-            keyAuthorization,
-            new Date(Date.now() + TOKEN_TTL_MS),
-          );
-          tokens.push(challenge.token);
-          this.options.log.info('challenge stored', {
-            certificateId: request.certificateId,
-            identifier: authz.identifier.value,
-          });
-          await client.completeChallenge(challenge);
-          try {
-            await client.waitForValidStatus(challenge);
-          } catch (error) {
-            if (error instanceof IssuanceError) throw error;
-            // acme-client reports an invalid challenge as a bare Error carrying the CA's detail.
-            throw new ValidationFailedError(
-              `${authz.identifier.value}: ${(error as Error).message}`,
-              'urn:ietf:params:acme:error:unauthorized',
-              { cause: error },
-            );
-          }
-        }),
-      );
+      const results = await Promise.allSettled(pending.map((p) => this.validate(client, p)));
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     } finally {
-      await Promise.allSettled(tokens.map((token) => this.options.challenges.remove(token)));
+      await cleanup();
     }
     const finalized = await client.finalizeOrder(order, csr);
     const chainPem = await client.getCertificate(finalized);
     return { privateKeyPem, chainPem };
+  }
+
+  /** HTTP-01: tokens in the shared store, where every responder finds them. Returns the clean-up. */
+  private async presentHttp(
+    pending: readonly Pending[],
+    request: IssueRequest,
+  ): Promise<() => Promise<unknown>> {
+    const stored: string[] = [];
+    const cleanup = () => Promise.allSettled(stored.map((token) => this.options.challenges.remove(token)));
+    try {
+      for (const { challenge, keyAuthorization, authz } of pending) {
+        await this.options.challenges.put(
+          challenge.token,
+          keyAuthorization,
+          new Date(Date.now() + TOKEN_TTL_MS),
+        );
+        stored.push(challenge.token);
+        this.options.log.info('challenge stored', {
+          certificateId: request.certificateId,
+          identifier: authz.identifier.value,
+        });
+      }
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+    return cleanup;
+  }
+
+  /**
+   * DNS-01: one TXT record per name, holding the digests of every authorization for it (a wildcard
+   * and its apex share `_acme-challenge.<apex>`), live at the provider before the CA looks.
+   */
+  private async presentDns(
+    pending: readonly Pending[],
+    request: IssueRequest,
+  ): Promise<() => Promise<unknown>> {
+    const dns = this.options.dnsRecords;
+    if (!dns) throw new OrderRejectedError('dns-01 needs a DNS provider, and none is configured');
+    const records = new Map<string, string[]>();
+    for (const { authz, keyAuthorization } of pending) {
+      const domain = authz.identifier.value;
+      const name = request.dnsDelegation ? `${domain}.${request.dnsDelegation}` : `_acme-challenge.${domain}`;
+      records.set(name, [...(records.get(name) ?? []), keyAuthorization]);
+    }
+    const entries = [...records];
+    const cleanup = () => Promise.allSettled(entries.map(([name, values]) => dns.remove(name, values)));
+    const written = await Promise.allSettled(entries.map(([name, values]) => dns.set(name, values)));
+    const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await cleanup();
+      throw failed.reason;
+    }
+    this.options.log.info('dns records in sync', {
+      certificateId: request.certificateId,
+      names: entries.map(([n]) => n),
+    });
+    return cleanup;
+  }
+
+  private async validate(client: acme.Client, { authz, challenge }: Pending): Promise<void> {
+    await client.completeChallenge(challenge);
+    try {
+      await client.waitForValidStatus(challenge);
+    } catch (error) {
+      if (error instanceof IssuanceError) throw error;
+      // acme-client reports an invalid challenge as a bare Error carrying the CA's detail.
+      throw new ValidationFailedError(
+        `${authz.identifier.value}: ${(error as Error).message}`,
+        'urn:ietf:params:acme:error:unauthorized',
+        { cause: error },
+      );
+    }
   }
 
   /** newOrder with `profile` and `replaces`; a CA that says the old one was already replaced gets a plain order. */
@@ -176,15 +245,20 @@ export class AcmeClientIssuer implements CertificateIssuer {
       backoffMax: poll * 10,
     };
     const saved = await this.options.accounts.load(request.directory);
-    if (saved) return new acme.Client({ ...settings, accountKey: saved.keyPem, accountUrl: saved.url });
+    if (saved)
+      return withNonceRetries(
+        new acme.Client({ ...settings, accountKey: saved.keyPem, accountUrl: saved.url }),
+      );
     const accountKey = (await acme.crypto.createPrivateEcdsaKey()).toString();
-    const client = new acme.Client({
-      ...settings,
-      accountKey,
-      ...(request.eab
-        ? { externalAccountBinding: { kid: request.eab.kid, hmacKey: request.eab.hmacKey } }
-        : {}),
-    });
+    const client = withNonceRetries(
+      new acme.Client({
+        ...settings,
+        accountKey,
+        ...(request.eab
+          ? { externalAccountBinding: { kid: request.eab.kid, hmacKey: request.eab.hmacKey } }
+          : {}),
+      }),
+    );
     try {
       await client.createAccount({
         termsOfServiceAgreed: true,
@@ -209,7 +283,8 @@ export class AcmeClientIssuer implements CertificateIssuer {
  */
 function withNonceRetries(client: acme.Client): acme.Client {
   const internals = client as unknown as { http?: { maxBadNonceRetries?: number } };
-  if (internals.http?.maxBadNonceRetries === undefined) throw new Error('acme-client internals changed: http.maxBadNonceRetries');
+  if (internals.http?.maxBadNonceRetries === undefined)
+    throw new Error('acme-client internals changed: http.maxBadNonceRetries');
   internals.http.maxBadNonceRetries = 20;
   return client;
 }

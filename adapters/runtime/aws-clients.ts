@@ -1,4 +1,5 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { Route53Client, type Route53ClientConfig } from '@aws-sdk/client-route-53';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
@@ -10,6 +11,7 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly sns: SNSClient;
   readonly sqs: SQSClient;
+  readonly route53: Route53Client;
   /** Closes every client's sockets. */
   destroy(): void;
 }
@@ -19,6 +21,7 @@ export interface AwsClientConfigs {
   readonly s3?: S3ClientConfig;
   readonly sns?: SNSClientConfig;
   readonly sqs?: SQSClientConfig;
+  readonly route53?: Route53ClientConfig;
 }
 
 /**
@@ -38,14 +41,17 @@ export function createAwsClients(configs: AwsClientConfigs = {}): AwsClients {
   });
   const sns = new SNSClient({ maxAttempts: 3, ...configs.sns });
   const sqs = new SQSClient({ maxAttempts: 3, ...configs.sqs });
+  // Route 53 is global; its API lives in us-east-1 whatever the stack's region.
+  const route53 = new Route53Client({ maxAttempts: 3, region: 'us-east-1', ...configs.route53 });
   return {
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     s3,
     sns,
     sqs,
+    route53,
     destroy: () => {
-      for (const client of [dynamodb, s3, sns, sqs]) client.destroy();
+      for (const client of [dynamodb, s3, sns, sqs, route53]) client.destroy();
     },
   };
 }

@@ -11,6 +11,7 @@ import { StoredAccountStore } from '../acme/stored-account-store.ts';
 import { DynamoChallengeStore } from '../aws/dynamo-challenge-store.ts';
 import { DynamoLock } from '../aws/dynamo-lock.ts';
 import { DynamoStateStore } from '../aws/dynamo-state-store.ts';
+import { Route53TxtRecords } from '../aws/route53-txt-records.ts';
 import { S3KeystoreStore } from '../aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../aws/sns-event-publisher.ts';
 import { SourceSecretResolver } from '../secrets/source-secret-resolver.ts';
@@ -67,6 +68,7 @@ export function createControlPlane(
     secrets: new SourceSecretResolver(options.env ?? process.env),
     issuer: new AcmeClientIssuer({
       challenges,
+      dnsRecords: new Route53TxtRecords(clients.route53, { pollMs: settings.ACME_HA_POLL_MS ?? 2000 }),
       accounts: new StoredAccountStore(keystores),
       log: options.log,
       email: options.email,

@@ -65,12 +65,21 @@ const certificate = z
       .array(z.strictObject({ directory: z.url({ protocol: /^https?$/ }), eab: eab.optional() }))
       .max(4)
       .default([]),
-    challenge: z.enum(['http-01']).default('http-01'),
+    challenge: z.enum(['http-01', 'dns-01']).default('http-01'),
+    /**
+     * DNS-01 only: `delegation` names a validation zone to which each `_acme-challenge.<name>` is
+     * delegated by CNAME (`_acme-challenge.<name>` → `<name>.<delegation>`), so the renewer needs write
+     * access to that zone alone.
+     */
+    dns: z.strictObject({ delegation: dnsName.optional() }).optional(),
     groups: z.array(id).default([]),
     dmz: z.array(id).default([]),
     keystores: z.array(keystore).min(1, 'at least one keystore format'),
   })
   .superRefine((cert, ctx) => {
+    if (cert.dns && cert.challenge !== 'dns-01') {
+      ctx.addIssue({ code: 'custom', path: ['dns'], message: 'dns settings need challenge: dns-01' });
+    }
     cert.domains.forEach((domain, i) => {
       if (domain.startsWith('*.') && cert.challenge === 'http-01') {
         ctx.addIssue({

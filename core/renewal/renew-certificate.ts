@@ -112,6 +112,8 @@ export async function renewCertificate(
         domains: cert.domains,
         keyType: cert.keyType,
         profile,
+        challenge: cert.challenge,
+        dnsDelegation: cert.dns?.delegation,
         // `replaces` names a certificate of the CA that issued it; another CA would refuse it.
         replaces: ca.directory === state.current?.directory ? (decision.replaces ?? undefined) : undefined,
       }));

@@ -72,6 +72,10 @@ export interface IssueRequest {
   readonly eab?: { readonly kid: string; readonly hmacKey: string } | undefined;
   /** ARI certificate identifier of the certificate this order replaces (RFC 9773 §5). */
   readonly replaces?: string | undefined;
+  /** @default 'http-01' */
+  readonly challenge?: 'http-01' | 'dns-01';
+  /** DNS-01: the validation zone `_acme-challenge` names are delegated to by CNAME. */
+  readonly dnsDelegation?: string | undefined;
 }
 
 /** A freshly issued certificate and its key, PEM encoded. */
