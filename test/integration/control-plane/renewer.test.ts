@@ -293,7 +293,9 @@ describe('renewer on the embedded stack', () => {
   });
 
   it('kept one ACME account per CA across all those runs, in the encrypted bucket', async () => {
-    const { Contents } = await clients.s3.send(new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: 'accounts/' }));
+    const { Contents } = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: 'accounts/' }),
+    );
     // Pebble's directory, the ARI directory and the unreachable CA (never registered).
     expect(Contents?.length).toBe(2);
   });
