@@ -1,7 +1,8 @@
 /**
  * The embedded stack: the whole AWS-shaped system on one machine. Pebble (with its DNS stub and a
  * DynamoDB-backed HTTP-01 responder), dynalite, s3rver, local-aws-sqs and the SNS stand-in, on
- * free 127.0.0.1 ports, with the table, bucket, topic and node queues created. Used by
+ * free 127.0.0.1 ports, with the table, bucket, topic and node queues created; on request the
+ * Route 53 stand-in, whose zones the DNS stub answers TXT and CNAME questions from. Used by
  * `acme-ha local up`, the demo and the integration tests alike.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,11 +27,21 @@ import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb.ts';
 import { LocalStackError } from './local-stack-error.ts';
 import { type PebbleOptions, type PebbleServer, startPebble } from './pebble.ts';
 import { type CreatedResources, createResources, type NodeQueueRequest } from './resources.ts';
+import { type Route53StandIn, type Route53StandInOptions, startRoute53StandIn } from './route53-standin.ts';
 import { startLocalS3 } from './s3.ts';
 import { type DeliveryFailure, type SnsStandIn, startSnsStandIn } from './sns-standin.ts';
 import { type LocalSqs, startLocalSqs } from './sqs.ts';
 
-export type StackComponent = 'dns' | 'pebble' | 'responder' | 'dynamodb' | 's3' | 'sqs' | 'sns' | 'resources';
+export type StackComponent =
+  | 'dns'
+  | 'pebble'
+  | 'responder'
+  | 'dynamodb'
+  | 's3'
+  | 'sqs'
+  | 'sns'
+  | 'route53'
+  | 'resources';
 
 /** One step of starting or stopping, for progress output. */
 export interface StackProgress {
@@ -70,6 +81,12 @@ export interface LocalStackOptions {
    */
   readonly pebble?: boolean | StackPebbleOptions;
   /**
+   * The Route 53 stand-in, for DNS-01: the DNS stub Pebble asks answers TXT and CNAME questions
+   * from its zones (changes show once INSYNC), and `AWS_ENDPOINT_URL_ROUTE_53` points at it.
+   * @default false
+   */
+  readonly route53?: boolean | Route53StandInOptions;
+  /**
    * The caller's environment; its PEBBLE_* variables reach Pebble.
    * @default process.env
    */
@@ -96,6 +113,8 @@ export interface LocalStackEndpoints extends LocalEndpoints {
   readonly dns?: string;
   /** The DynamoDB-backed HTTP-01 responder. */
   readonly challengeResponder?: string;
+  /** The Route 53 stand-in (absent unless asked for). */
+  readonly route53?: string;
 }
 
 export interface LocalStack {
@@ -109,6 +128,8 @@ export interface LocalStack {
   readonly clientConfigs: LocalClientConfigs;
   readonly pebble: PebbleServer | undefined;
   readonly responder: ChallengeResponder | undefined;
+  /** The Route 53 stand-in (its `records()` is what the DNS stub answers). */
+  readonly route53: Route53StandIn | undefined;
   /** Wall time of startLocalStack. */
   readonly startedInMs: number;
   /** Stops every server and child process; idempotent. */
@@ -133,6 +154,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const progress = options.onProgress ?? (() => {});
   const pebbleOptions =
     options.pebble === false ? undefined : options.pebble === true ? {} : (options.pebble ?? {});
+  const route53Options =
+    options.route53 === true ? {} : options.route53 === false ? undefined : options.route53;
   const running: Running[] = [];
 
   const step = async <T extends { stop(): Promise<void> }>(
@@ -175,7 +198,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       (s) => s.endpoint,
     ),
   );
-  const dns = pebbleOptions ? step('dns', startDnsStub, (s) => `udp://${s.address}`) : undefined;
+  const route53 = route53Options
+    ? step(
+        'route53',
+        () => startRoute53StandIn(route53Options),
+        (s) => s.endpoint,
+      )
+    : undefined;
+  // With Route 53, the DNS stub answers TXT and CNAME questions from the stand-in's zones.
+  const startDns = (standIn?: Route53StandIn) =>
+    step(
+      'dns',
+      () => startDnsStub(standIn ? { records: standIn.records } : {}),
+      (s) => `udp://${s.address}`,
+    );
+  const dns = pebbleOptions ? (route53 ? route53.then(startDns) : startDns()) : undefined;
   const responder =
     pebbleOptions && pebbleOptions.httpPort === undefined
       ? dynamodb.then((table) =>
@@ -236,20 +273,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   });
 
-  const all = [dynamodb, s3, sqs, sns, dns, responder, pebble, created];
+  const all = [dynamodb, s3, sqs, sns, route53, dns, responder, pebble, created];
   const stop = stopper(running, progress);
   try {
-    const [{ endpoints, configs, resources }, acme, dnsStub, http] = await Promise.all([
+    const [{ endpoints, configs, resources }, acme, dnsStub, http, route53StandIn] = await Promise.all([
       created,
       pebble,
       dns,
       responder,
+      route53,
     ]);
     const stackEndpoints: LocalStackEndpoints = {
       ...endpoints,
       ...(acme ? { acmeDirectory: acme.directoryUrl, pebbleManagement: acme.managementUrl } : {}),
       ...(dnsStub ? { dns: dnsStub.address } : {}),
       ...(http ? { challengeResponder: http.url } : {}),
+      ...(route53StandIn ? { route53: route53StandIn.endpoint } : {}),
     };
     return {
       region,
@@ -263,10 +302,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ACME_HA_TOPIC_ARN: resources.topicArn,
         // ACME_HA_CA_BUNDLE is what `acme-ha renew` trusts for the CA's HTTPS (Pebble's listener CA).
         ...(acme ? { ACME_HA_ACME_DIRECTORY_URL: acme.directoryUrl, ACME_HA_CA_BUNDLE: acme.caFile } : {}),
+        ...(route53StandIn ? { AWS_ENDPOINT_URL_ROUTE_53: route53StandIn.endpoint } : {}),
       },
       clientConfigs: configs,
       pebble: acme,
       responder: http,
+      route53: route53StandIn,
       startedInMs: performance.now() - began,
       stop,
     };
