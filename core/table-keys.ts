@@ -46,3 +46,12 @@ export function nodeStatusKey(certificateId: string, nodeId: string): TableKey {
 
 /** Sort-key prefix of all node reports of a certificate. */
 export const NODE_STATUS_PREFIX = 'NODE#';
+
+/**
+ * The rollout of one revision to the fleet: canary, state (canary, rolling, halted), halt reason.
+ * Sorted beside the revision it rolls out.
+ */
+export function rolloutKey(certificateId: string, revision: number): TableKey {
+  const { pk, sk } = revisionKey(certificateId, revision);
+  return { pk, sk: `ROLLOUT#${sk.slice(REVISION_PREFIX.length)}` };
+}

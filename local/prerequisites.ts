@@ -23,6 +23,10 @@ export const TOOLS = {
   openssl: { command: 'openssl', debianPackage: 'openssl' },
   /** Let's Encrypt's ACME test CA (embedded stack, integration tests); absolute: Debian's build. */
   pebble: { command: '/usr/bin/pebble', debianPackage: 'pebble' },
+  /** Real reload targets for the agent's tests and the demo (PEM, `nginx -s reload`). */
+  nginx: { command: 'nginx', debianPackage: 'nginx' },
+  /** HAProxy with the runtime API (`set ssl cert` / `commit ssl cert`). */
+  haproxy: { command: 'haproxy', debianPackage: 'haproxy' },
   /** GNU time, for peak RSS in benchmarks (the shell keyword has no -f). */
   time: { command: '/usr/bin/time', debianPackage: 'time' },
 } as const satisfies Record<string, Tool>;

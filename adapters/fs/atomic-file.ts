@@ -6,6 +6,9 @@ import { InvalidInputError } from '../../core/errors.ts';
 export interface AtomicWriteOptions {
   /** File mode of the new file; keystores hold private keys, so 0600 unless told otherwise. */
   readonly mode?: number;
+  /** Numeric owner and group to give the file before it appears (root only); unchanged when absent. */
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
 }
 
 /**
@@ -26,6 +29,8 @@ export async function writeFileAtomic(
   try {
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     await handle.writeFile(bytes);
+    if (options.uid !== undefined || options.gid !== undefined)
+      await handle.chown(options.uid ?? -1, options.gid ?? -1);
     await handle.chmod(options.mode ?? 0o600);
     await handle.sync();
     await handle.close();
@@ -44,7 +49,8 @@ export async function requireDirectory(dir: string): Promise<void> {
   if (!info?.isDirectory()) throw new InvalidInputError(`output directory ${dir} does not exist`);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync of a directory: makes a rename in it durable. */
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, constants.O_RDONLY);
   try {
     await handle.sync();

@@ -10,5 +10,7 @@ export const EXIT = {
   INVALID_INPUT: 3,
   /** The command ran, but part of its work failed (a renewal, a node); the output says which. */
   WORK_FAILED: 4,
+  /** `agent sync`: nothing failed here, but the node is not on the desired revision (rollout halted, no slot). */
+  NOT_CONVERGED: 5,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

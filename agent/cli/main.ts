@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { AcmeHaError, InvalidInputError } from '../../core/errors.ts';
+import { agentCommand } from './agent-command.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { CliExit, CliInputError, type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore-command.ts';
 import { localCommand } from './local-command.ts';
 import { renewCommand } from './renew-command.ts';
+import { statusCommand } from './status-command.ts';
 
 const VERSION = '0.1.0';
 
@@ -15,6 +17,8 @@ export function program(io: CliIo): Command {
   root.addCommand(keystoreCommand(io));
   root.addCommand(localCommand(io));
   root.addCommand(renewCommand(io));
+  root.addCommand(agentCommand(io));
+  root.addCommand(statusCommand(io));
   configureAll(root, io);
   return root;
 }

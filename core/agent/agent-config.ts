@@ -1,0 +1,203 @@
+/**
+ * The agent's own configuration file (one per node): who the node is, where the control plane keeps
+ * its state, and what to install where, how to reload it and how to check it is served. Parsed with
+ * `parseYamlConfig`, so every problem is listed with its path and line.
+ */
+import { z } from 'zod';
+import { PEM_FILES } from '../keystore/keystore.ts';
+import { DEFAULT_PREFIX, NODE_ID, resourceNames } from '../resource-layout.ts';
+
+const DEFAULTS = resourceNames(DEFAULT_PREFIX);
+
+const id = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1–63 characters of a-z, 0-9 and -, starting with a letter or digit',
+  );
+
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
+
+const dnsName = z
+  .string()
+  .toLowerCase()
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'not a valid DNS name',
+  );
+
+const seconds = (max: number) => z.number().positive().max(max);
+
+/** Octal text such as "0640": YAML 1.2 reads a bare 0640 as the decimal 640, so numbers are refused. */
+const mode = z
+  .string({ error: 'must be an octal mode in quotes, such as "0640"' })
+  .regex(/^0?[0-7]{3}$/, 'must be an octal mode in quotes, such as "0640"')
+  .transform((text) => Number.parseInt(text, 8));
+
+const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+
+const reload = z
+  .strictObject({
+    /** argv (no shell) or one string run by /bin/sh -c. */
+    command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    signal: z.enum(SIGNALS).optional(),
+    pidFile: absolutePath.optional(),
+    http: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }),
+        method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
+      })
+      .optional(),
+    haproxy: z
+      .strictObject({
+        /** The stats socket with `level admin`. */
+        socket: absolutePath,
+        /** The certificate's name in HAProxy: the path written in its `crt` line. */
+        certificate: z.string().min(1),
+      })
+      .optional(),
+    timeoutSeconds: seconds(600).default(30),
+  })
+  .superRefine((r, ctx) => {
+    const kinds = [r.command, r.signal, r.http, r.haproxy].filter((k) => k !== undefined).length;
+    if (kinds !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'set exactly one of command, signal (with pidFile), http, haproxy',
+      });
+    if (r.signal && !r.pidFile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pidFile'],
+        message: 'a signal needs the pidFile of the server',
+      });
+    if (r.pidFile && !r.signal)
+      ctx.addIssue({ code: 'custom', path: ['signal'], message: 'pidFile is only used with signal' });
+  });
+
+const probe = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.int().min(1).max(65_535),
+  /** The name to ask for; the target's first name (or the revision's first SAN) when absent. */
+  sni: dnsName.optional(),
+});
+
+const PEM_NAMES = Object.values(PEM_FILES) as [string, ...string[]];
+
+const target = z
+  .strictObject({
+    certificateId: id,
+    format: z.enum(['jks', 'pkcs12', 'pem']),
+    /** The keystore file (jks, pkcs12) or the directory of the PEM files (pem). */
+    path: absolutePath,
+    /** PEM files to install (default all five). */
+    files: z.array(z.enum(PEM_NAMES)).min(1).optional(),
+    /** Entry the server loads; checked against the keystore (Java stores aliases lower-case). */
+    alias: z.string().min(1).max(200).optional(),
+    password: z
+      .strictObject({
+        env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'),
+      })
+      .optional(),
+    /** Names the certificate must cover; the revision's own names are always required too. */
+    names: z.array(dnsName).default([]),
+    owner: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
+    mode: mode.default(0o600),
+    reload: reload.optional(),
+    probe: z.array(probe).default([]),
+  })
+  .superRefine((t, ctx) => {
+    if (t.format !== 'pem' && !t.password)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: `a ${t.format} keystore needs a password source`,
+      });
+    if (t.format === 'pem' && t.password)
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'PEM files have no password' });
+    if (t.format !== 'pem' && t.files)
+      ctx.addIssue({ code: 'custom', path: ['files'], message: 'files is for pem targets only' });
+    if (t.probe.length > 0 && !t.reload)
+      ctx.addIssue({ code: 'custom', path: ['reload'], message: 'a probed target needs a reload action' });
+    if (t.reload?.haproxy && (t.format !== 'pem' || (t.files && !t.files.includes(PEM_FILES.combined))))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reload', 'haproxy'],
+        message: `the HAProxy runtime API takes a pem target that installs ${PEM_FILES.combined}`,
+      });
+  });
+
+const responder = z
+  .strictObject({
+    /** `lookup` answers from the challenge table; `redirect` sends a 302 to `redirectUrl`. */
+    mode: z.enum(['lookup', 'redirect']),
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.int().min(1).max(65_535).default(80),
+    /** Base URL; the request path is appended (Let's Encrypt follows redirects to ports 80/443). */
+    redirectUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.mode === 'redirect' && !r.redirectUrl)
+      ctx.addIssue({ code: 'custom', path: ['redirectUrl'], message: 'redirect mode needs redirectUrl' });
+  });
+
+export const agentConfigSchema = z
+  .strictObject({
+    version: z.literal(1),
+    node: z.strictObject({
+      id: z.string().regex(NODE_ID, 'lower-case letters, digits and -, at most 40 characters'),
+      groups: z.array(id).default([]),
+    }),
+    aws: z.strictObject({
+      region: z.string().min(1),
+      /** Endpoint overrides (the embedded stack); the SDK's defaults and AWS_ENDPOINT_URL_* otherwise. */
+      endpoints: z
+        .strictObject({
+          dynamodb: z.url().optional(),
+          s3: z.url().optional(),
+          sqs: z.url().optional(),
+        })
+        .default({}),
+      table: z.string().min(1).default(DEFAULTS.table.name),
+      bucket: z.string().min(1).default(DEFAULTS.bucket),
+      queueUrl: z.url({ protocol: /^https?$/ }),
+    }),
+    /** Where the agent remembers installed revisions. */
+    stateDirectory: absolutePath.default('/var/lib/acme-ha'),
+    /** Reconcile (desired vs installed revision) this often, besides at start. */
+    reconcileIntervalSeconds: seconds(86_400).min(1).default(900),
+    rollout: z
+      .strictObject({
+        /** Used when this node starts a rollout; the first node's value is what every node obeys. */
+        maxParallel: z.int().min(1).default(1),
+        slotTtlSeconds: seconds(3600).default(300),
+        canaryTimeoutSeconds: seconds(86_400).default(600),
+        probeTimeoutSeconds: seconds(600).default(15),
+      })
+      .default({ maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 }),
+    targets: z.array(target).min(1, 'declare at least one target'),
+    responder: responder.optional(),
+    metrics: z
+      .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.int().min(0).max(65_535) })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.targets.forEach((t, i) => {
+      const before = seen.get(t.path);
+      if (before !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', i, 'path'],
+          message: `targets[${before}] writes the same path`,
+        });
+      seen.set(t.path, i);
+    });
+  });
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type TargetConfig = AgentConfig['targets'][number];
+export type ReloadConfig = NonNullable<TargetConfig['reload']>;
+export type ResponderConfig = NonNullable<AgentConfig['responder']>;

@@ -1,0 +1,192 @@
+import type { EventIntake, IntakeMessage } from '../ports/event-intake.ts';
+import {
+  type AgentDeps,
+  type CertificatePlan,
+  FAILED_RESULTS,
+  SETTLED_RESULTS,
+  type SyncOutcome,
+  syncCertificate,
+} from './sync-certificate.ts';
+
+export interface AgentLoopDeps extends AgentDeps {
+  readonly intake: EventIntake;
+}
+
+/** Hooks for metrics and tests. */
+export interface AgentObserver {
+  onSync?(outcome: SyncOutcome, trigger: 'reconcile' | 'event'): void;
+  onPoison?(message: IntakeMessage, deadLettered: boolean): void;
+}
+
+export interface AgentLoopOptions {
+  readonly plans: readonly CertificatePlan[];
+  readonly reconcileIntervalMs: number;
+  /** The queue's redrive maxReceiveCount: the receive at which a poison message is reported as dead-lettered. */
+  readonly maxReceiveCount: number;
+  readonly observer?: AgentObserver;
+}
+
+/** Syncs every planned certificate against the desired revision (at start, on an interval, `agent sync`). */
+export async function reconcileAll(
+  deps: AgentDeps,
+  options: Pick<AgentLoopOptions, 'plans' | 'observer'>,
+  signal?: AbortSignal,
+): Promise<SyncOutcome[]> {
+  const outcomes: SyncOutcome[] = [];
+  for (const plan of options.plans) {
+    if (signal?.aborted) break;
+    const outcome = await syncCertificate(deps, plan, { signal });
+    options.observer?.onSync?.(outcome, 'reconcile');
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+export type MessageVerdict = 'acknowledged' | 'released';
+
+/**
+ * Handles one queue message: a revision event triggers a sync of that certificate (the event is a
+ * hint; the node converges on the newest revision). The message is deleted only when the sync
+ * settled it (applied, judged obsolete, halted, reported rolled back); otherwise it is released with
+ * a growing delay, and after the queue's maximum receive count SQS moves it to the dead-letter
+ * queue. Poison messages (unreadable) are released the same way and reported each time.
+ */
+export async function handleMessage(
+  deps: AgentLoopDeps,
+  options: AgentLoopOptions,
+  message: IntakeMessage,
+  signal?: AbortSignal,
+): Promise<MessageVerdict> {
+  const log = deps.log;
+  const retryDelay = Math.min(300, 15 * 2 ** Math.max(0, message.receiveCount - 1));
+  if (!message.event) {
+    const deadLettered = message.receiveCount >= options.maxReceiveCount;
+    log.error(deadLettered ? 'poison message dead-lettered' : 'poison message', {
+      messageId: message.id,
+      receiveCount: message.receiveCount,
+      maxReceiveCount: options.maxReceiveCount,
+      problem: message.problem,
+    });
+    options.observer?.onPoison?.(message, deadLettered);
+    // Released at once when this was the last receive: SQS moves it to the DLQ as it reappears.
+    await deps.intake.release(message, deadLettered ? 0 : retryDelay);
+    return 'released';
+  }
+  const event = message.event;
+  if (event.type !== 'certificate.revision_published') {
+    log.warn('renewal failed upstream', { certificateId: event.certificateId, errorCode: event.errorCode });
+    await deps.intake.acknowledge(message);
+    return 'acknowledged';
+  }
+  const plan = options.plans.find((p) => p.certificateId === event.certificateId);
+  if (!plan) {
+    log.debug('event not for this node', { certificateId: event.certificateId, revision: event.revision });
+    await deps.intake.acknowledge(message);
+    return 'acknowledged';
+  }
+  log.info('event received', {
+    certificateId: event.certificateId,
+    revision: event.revision,
+    messageId: message.id,
+    receiveCount: message.receiveCount,
+  });
+  const outcome = await syncCertificate(deps, plan, { hint: event.revision, signal });
+  options.observer?.onSync?.(outcome, 'event');
+  if (SETTLED_RESULTS.has(outcome.result)) {
+    await deps.intake.acknowledge(message);
+    return 'acknowledged';
+  }
+  // Interrupted by shutdown: visible again at once for the next start. Failures: back off.
+  await deps.intake.release(message, outcome.result === 'interrupted' ? 0 : retryDelay);
+  return 'released';
+}
+
+/**
+ * The daemon: reconcile at start, then long-poll the queue, reconciling again every interval, until
+ * `signal` aborts. A sync in progress when the signal comes finishes its current file write and
+ * reload (they are never cut in half); waits for slots or the canary end early.
+ */
+export async function runAgent(
+  deps: AgentLoopDeps,
+  options: AgentLoopOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  await reconcileAll(deps, options, signal);
+  let nextReconcile = deps.clock.now().getTime() + options.reconcileIntervalMs;
+  let failures = 0;
+  while (!signal.aborted) {
+    let messages: IntakeMessage[] = [];
+    try {
+      messages = await deps.intake.receive({ signal });
+      failures = 0;
+    } catch (error) {
+      if (signal.aborted) break;
+      failures++;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+      deps.log.error('queue unavailable', { error: (error as Error).message, retryInMs: delay });
+      await deps.sleep(delay, signal);
+    }
+    for (const message of messages) {
+      try {
+        await handleMessage(deps, options, message, signal);
+      } catch (error) {
+        // An acknowledge/release that failed: the message comes back after its visibility timeout.
+        deps.log.error('message handling failed', { messageId: message.id, error: (error as Error).message });
+      }
+    }
+    if (!signal.aborted && deps.clock.now().getTime() >= nextReconcile) {
+      await reconcileAll(deps, options, signal);
+      nextReconcile = deps.clock.now().getTime() + options.reconcileIntervalMs;
+    }
+  }
+}
+
+export interface SyncOnceResult {
+  readonly outcomes: readonly SyncOutcome[];
+  readonly messages: { readonly acknowledged: number; readonly released: number };
+  readonly failed: boolean;
+}
+
+/**
+ * `agent sync`: one reconcile, then the queue drained of what is waiting (events the reconcile just
+ * made obsolete are deleted), without long polling.
+ */
+export async function syncOnce(
+  deps: AgentLoopDeps,
+  options: AgentLoopOptions,
+  signal?: AbortSignal,
+): Promise<SyncOnceResult> {
+  const outcomes = [...(await reconcileAll(deps, options, signal))];
+  const counts = { acknowledged: 0, released: 0 };
+  const seen = new Set<string>();
+  for (let round = 0; round < 10 && !signal?.aborted; round++) {
+    const messages = (await deps.intake.receive({ waitSeconds: 0, ...(signal ? { signal } : {}) })).filter(
+      (m) => !seen.has(m.id),
+    );
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      seen.add(message.id);
+      const verdict = await handleMessage(
+        deps,
+        {
+          ...options,
+          observer: {
+            ...options.observer,
+            onSync: (o, t) => {
+              outcomes.push(o);
+              options.observer?.onSync?.(o, t);
+            },
+          },
+        },
+        message,
+        signal,
+      );
+      counts[verdict]++;
+    }
+  }
+  return {
+    outcomes,
+    messages: counts,
+    failed: outcomes.some((o) => FAILED_RESULTS.has(o.result)),
+  };
+}

@@ -1,0 +1,162 @@
+import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
+import { AcmeHaError } from '../errors.ts';
+import { summarizeCertificate } from '../keystore/certificate.ts';
+import { openKeystore, PEM_FILES } from '../keystore/keystore.ts';
+import { checkMaterial } from '../keystore/material.ts';
+import type { Revision, RevisionObject } from '../renewal/types.ts';
+import { RevisionVerificationError } from './agent-errors.ts';
+
+/** What one target installs of a revision, and how to open it. */
+export interface TargetSelection {
+  readonly format: 'jks' | 'pkcs12' | 'pem';
+  /** PEM file names to install; ignored for jks/pkcs12 (one file). */
+  readonly pemFiles: readonly string[];
+  readonly password: string | undefined;
+  readonly alias: string | undefined;
+  /** Names the certificate must cover besides the revision's own. */
+  readonly names: readonly string[];
+}
+
+/** The objects of a revision a target needs, in install order. */
+export function objectsFor(revision: Revision, selection: TargetSelection): RevisionObject[] {
+  const ofFormat = revision.objects.filter((o) => o.format === selection.format);
+  if (selection.format !== 'pem') {
+    const first = ofFormat[0];
+    if (!first)
+      throw new RevisionVerificationError(
+        'OBJECT_MISSING',
+        `revision ${revision.revision} has no ${selection.format} keystore`,
+      );
+    return [first];
+  }
+  return selection.pemFiles.map((name) => {
+    const object = ofFormat.find((o) => o.name === name);
+    if (!object)
+      throw new RevisionVerificationError('OBJECT_MISSING', `revision ${revision.revision} has no ${name}`);
+    return object;
+  });
+}
+
+/**
+ * Checks downloaded bytes before anything is written: size and SHA-256 against the revision record,
+ * the keystore opens with the target's password, the key matches the leaf, the chain is in order,
+ * the leaf is the revision's (serial), it covers the revision's and the target's names, and it is
+ * inside its validity window at `now`.
+ * @throws RevisionVerificationError naming the first failed check
+ */
+export function verifyRevision(
+  revision: Revision,
+  selection: TargetSelection,
+  bytes: ReadonlyMap<string, Buffer>,
+  now: Date,
+): void {
+  const objects = objectsFor(revision, selection);
+  const needed = new Set(keysToDownload(revision, selection));
+  for (const object of revision.objects.filter((o) => needed.has(o.key))) {
+    const data = bytes.get(object.key);
+    if (!data) throw new RevisionVerificationError('OBJECT_MISSING', `${object.key} was not downloaded`);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    if (data.length !== object.size || sha256 !== object.sha256)
+      throw new RevisionVerificationError(
+        'CHECKSUM_MISMATCH',
+        `${object.name}: SHA-256 ${sha256.slice(0, 16)}… (${data.length} bytes) is not the revision's ${object.sha256.slice(0, 16)}… (${object.size} bytes)`,
+      );
+  }
+  const opened = open(revision, selection, objects, bytes);
+  const leaf = opened.chain[0];
+  if (!opened.privateKey)
+    throw new RevisionVerificationError('KEYSTORE_UNREADABLE', 'the keystore holds no private key');
+  try {
+    checkMaterial({ privateKey: opened.privateKey, chain: opened.chain }, { now });
+  } catch (error) {
+    const code = error instanceof AcmeHaError ? error.code : '';
+    const reason =
+      code === 'KEY_MISMATCH'
+        ? 'KEY_MISMATCH'
+        : code === 'CHAIN_OUT_OF_ORDER'
+          ? 'CHAIN_OUT_OF_ORDER'
+          : code === 'CERTIFICATE_NOT_VALID_NOW'
+            ? 'CERTIFICATE_NOT_VALID_NOW'
+            : 'KEYSTORE_UNREADABLE';
+    throw new RevisionVerificationError(reason, (error as Error).message, { cause: error });
+  }
+  const summary = summarizeCertificate(leaf);
+  if (summary.serial !== revision.serial)
+    throw new RevisionVerificationError(
+      'SERIAL_MISMATCH',
+      `the keystore's certificate has serial ${summary.serial}, the revision says ${revision.serial}`,
+    );
+  const missing = [...new Set([...revision.sans, ...selection.names])].filter(
+    (name) => !summary.sans.some((san) => covers(san, name)),
+  );
+  if (missing.length > 0)
+    throw new RevisionVerificationError(
+      'NAMES_NOT_COVERED',
+      `the certificate (${summary.sans.join(', ') || 'no names'}) does not cover ${missing.join(', ')}`,
+    );
+}
+
+interface Opened {
+  readonly chain: readonly [X509Certificate, ...X509Certificate[]];
+  readonly privateKey: KeyObject | null;
+}
+
+function open(
+  revision: Revision,
+  selection: TargetSelection,
+  objects: readonly RevisionObject[],
+  bytes: ReadonlyMap<string, Buffer>,
+): Opened {
+  try {
+    if (selection.format !== 'pem') {
+      const [object] = objects;
+      const data = object ? bytes.get(object.key) : undefined;
+      if (!object || !data) throw new Error('no keystore object');
+      const opened = openKeystore(data, selection.password, object.name);
+      if (selection.alias && opened.alias !== selection.alias.toLowerCase())
+        throw new Error(`the key entry is ${opened.alias}, not ${selection.alias.toLowerCase()}`);
+      return opened;
+    }
+    // A PEM target is judged on the whole bundle of the revision, whichever files it installs: the
+    // leaf and chain from fullchain.pem and the key from privkey.pem (or combined.pem alone).
+    const text = (name: string) => {
+      const object = revision.objects.find((o) => o.format === 'pem' && o.name === name);
+      return object ? bytes.get(object.key)?.toString('utf8') : undefined;
+    };
+    const bundle =
+      text(PEM_FILES.fullchain) !== undefined && text(PEM_FILES.privkey) !== undefined
+        ? `${text(PEM_FILES.fullchain)}${text(PEM_FILES.privkey)}`
+        : text(PEM_FILES.combined);
+    if (bundle === undefined) throw new Error('neither fullchain.pem + privkey.pem nor combined.pem');
+    return openKeystore(Buffer.from(bundle), undefined, `revision ${revision.revision} PEM files`);
+  } catch (error) {
+    const reason =
+      error instanceof AcmeHaError && error.code === 'KEYSTORE_PASSWORD'
+        ? 'KEYSTORE_PASSWORD'
+        : 'KEYSTORE_UNREADABLE';
+    throw new RevisionVerificationError(reason, (error as Error).message, { cause: error });
+  }
+}
+
+/** Whether a certificate name covers a host name: equal, or a wildcard for exactly one more label. */
+export function covers(san: string, name: string): boolean {
+  const a = san.toLowerCase();
+  const b = name.toLowerCase();
+  if (a === b) return true;
+  if (!a.startsWith('*.') || b.startsWith('*.')) return false;
+  const dot = b.indexOf('.');
+  return dot > 0 && b.slice(dot + 1) === a.slice(2);
+}
+
+/** The object keys a selection needs downloaded (the PEM bundle check reads fullchain, privkey, combined). */
+export function keysToDownload(revision: Revision, selection: TargetSelection): string[] {
+  const keys = new Set(objectsFor(revision, selection).map((o) => o.key));
+  if (selection.format === 'pem')
+    for (const o of revision.objects)
+      if (
+        o.format === 'pem' &&
+        [PEM_FILES.fullchain, PEM_FILES.privkey, PEM_FILES.combined].includes(o.name as never)
+      )
+        keys.add(o.key);
+  return [...keys];
+}

@@ -1,0 +1,152 @@
+/**
+ * The real `acme-ha` bin: `agent sync` against the embedded stack (exit code, files, status),
+ * `status --json`, a bad agent config reported with every problem, and `agent install --dry-run`.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
+import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { aServerPki, pemFilesOf } from '../support/agent-keystores.ts';
+import { publishRevision } from '../support/agent-revisions.ts';
+import { runCli } from '../support/cli.ts';
+import { useLocalStack } from '../support/local-stack.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const stack = useLocalStack({ nodes: ['cli-1'], prefix: 'agent-cli', pebble: false });
+let clients: AwsClients;
+let dir: string;
+let configFile: string;
+
+beforeAll(async () => {
+  clients = createAwsClients(stack().clientConfigs);
+  dir = await tempDir('acme-ha-agent-cli-');
+  configFile = join(dir, 'agent.yaml');
+  const s = stack();
+  await writeFile(
+    configFile,
+    [
+      'version: 1',
+      'node: { id: cli-1, groups: [web] }',
+      'aws:',
+      `  region: ${s.region}`,
+      `  table: ${s.resources.tableName}`,
+      `  bucket: ${s.resources.bucket}`,
+      `  queueUrl: ${s.resources.queues['cli-1']?.url}`,
+      `stateDirectory: ${join(dir, 'state')}`,
+      'targets:',
+      '  - certificateId: web',
+      '    format: pem',
+      `    path: ${dir}`,
+      '    files: [fullchain.pem, privkey.pem]',
+      '    mode: "0640"',
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => clients?.destroy());
+
+describe('acme-ha agent and status', () => {
+  it('agent sync installs the published revision (exit 0), then finds it up to date', async () => {
+    const pki = await aServerPki();
+    const stores = {
+      state: new DynamoStateStore(clients.documents, stack().resources.tableName),
+      keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
+    };
+    await publishRevision(stores, 'web', pki);
+    const first = await runCli(['agent', 'sync', '--config', configFile, '--json'], stack().env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout) as { outcomes: { result: string; revision: number }[] };
+    expect(summary.outcomes).toMatchObject([{ result: 'applied', revision: 1 }]);
+    expect(
+      (await readFile(join(dir, 'fullchain.pem'))).equals(
+        pemFilesOf(pki).get('fullchain.pem') ?? Buffer.alloc(0),
+      ),
+    ).toBe(true);
+
+    const second = await runCli(['agent', 'sync', '--config', configFile], stack().env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^web: up-to-date revision 1 \(installed 1\)/);
+
+    const status = await runCli(['status', '--certificate', 'web', '--json'], {
+      ...stack().env,
+      ACME_HA_TABLE: stack().resources.tableName,
+    });
+    expect(status.code).toBe(0);
+    const fleet = JSON.parse(status.stdout) as { certificates: { counts: unknown; nodes: unknown[] }[] };
+    expect(fleet.certificates[0]).toMatchObject({
+      currentRevision: 1,
+      counts: { nodes: 1, current: 1, lagging: 0, failed: 0 },
+      nodes: [{ nodeId: 'cli-1', revisionOnDisk: 1, result: 'applied', lagging: false }],
+    });
+  });
+
+  it('agent sync exits 4 when the revision is rejected', async () => {
+    const stores = {
+      state: new DynamoStateStore(clients.documents, stack().resources.tableName),
+      keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
+    };
+    await publishRevision(stores, 'web', await aServerPki({ sans: ['somewhere-else.acme-ha.test'] }));
+    const withNames = configFile.replace('.yaml', '-names.yaml');
+    await writeFile(
+      withNames,
+      (await readFile(configFile, 'utf8')).replace(
+        '    mode: "0640"',
+        '    mode: "0640"\n    names: [app.acme-ha.test]',
+      ),
+    );
+    const result = await runCli(['agent', 'sync', '--config', withNames], stack().env);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toMatch(/web: rejected revision 2 \(installed 1\).*NAMES_NOT_COVERED/);
+  });
+
+  it('a bad agent config is refused with every problem and its line (exit 3)', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      [
+        'version: 1',
+        'node: { id: Not_A_Node }',
+        'aws: { region: us-east-1, queueUrl: not-a-url }',
+        'targets:',
+        '  - certificateId: web',
+        '    format: jks',
+        '    path: relative/file.jks',
+        '    mode: 0640',
+        '    reload: { signal: SIGHUP }',
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['agent', 'sync', '--config', bad]);
+    expect(result.code).toBe(3);
+    for (const expected of [
+      /line 2: node\.id/,
+      /line 3: aws\.queueUrl/,
+      /line 7: targets\[0\]\.path: must be an absolute path/,
+      /line 8: targets\[0\]\.mode: must be an octal mode in quotes/,
+      /targets\[0\]\.reload\.pidFile: a signal needs the pidFile/,
+    ])
+      expect(result.stderr).toMatch(expected);
+    expect(result.stderr).toMatch(/5 problems/);
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('agent install --dry-run prints the steps and a hardened unit, changing nothing', async () => {
+    const result = await runCli(['agent', 'install', '--config', configFile, '--dry-run'], {
+      ACME_HA_SYSTEMD_DIR: join(dir, 'systemd'),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/create system user acme-ha/);
+    expect(result.stdout).toMatch(/mode 0640/);
+    for (const line of [
+      'User=acme-ha',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      `ReadWritePaths=${join(dir, 'state')} ${dir}`,
+    ])
+      expect(result.stdout).toContain(line);
+    expect(result.stdout).toMatch(/ExecStart=.* agent run --config /);
+  });
+});
