@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { spawn } from 'node:child_process';
 
 export interface Stats {
   readonly median: number;
@@ -29,19 +26,87 @@ export async function timeIt(fn: () => unknown, runs: number, warmup = 1): Promi
   return stats(samples);
 }
 
-/** Wall time (ms) and peak RSS (KiB, from GNU time) of a whole command. */
-export async function timeCommand(
+export interface CommandOptions {
+  /** Kill the whole command (its process group) after this long and reject. @default 120000 */
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
+/** A measured command that exited non-zero, timed out or could not start. */
+export class CommandFailedError extends Error {
+  override readonly name = 'CommandFailedError';
+  constructor(
+    message: string,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Wall time (ms) and peak RSS (KiB, from GNU time) of a whole command. The command runs in its own
+ * process group, so that a timeout (or this process exiting) stops GNU time and the command under it.
+ * @throws CommandFailedError on a non-zero exit or a timeout, with the command's output
+ */
+export function timeCommand(
   command: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ ms: number; peakRssKiB: number }> {
-  const start = performance.now();
-  const { stderr } = await run('/usr/bin/time', ['-f', 'PEAK_RSS_KIB=%M', command, ...args], {
-    env: { ...process.env, ...env },
+  options: CommandOptions = {},
+): Promise<{ ms: number; peakRssKiB: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'PEAK_RSS_KIB=%M', command, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const { pid } = child;
+    const killGroup = () => {
+      if (pid === undefined) return;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', killGroup);
+    let timedOut = false;
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      process.off('exit', killGroup);
+      reject(new CommandFailedError(`cannot run ${command}: ${error.message}`, stdout, stderr));
+    });
+    child.once('close', (code, signal) => {
+      const ms = performance.now() - start;
+      clearTimeout(timer);
+      process.off('exit', killGroup);
+      const peak = Number(/PEAK_RSS_KIB=(\d+)/.exec(stderr)?.[1] ?? Number.NaN);
+      const output = stderr.replace(/^.*PEAK_RSS_KIB=\d+\s*$/m, '');
+      if (timedOut) {
+        reject(new CommandFailedError(`${command} timed out after ${timeoutMs} ms`, stdout, output));
+      } else if (code !== 0) {
+        reject(new CommandFailedError(`${command} exited with ${code ?? signal}`, stdout, output));
+      } else {
+        resolve({ ms, peakRssKiB: peak, stdout, stderr: output });
+      }
+    });
   });
-  const ms = performance.now() - start;
-  const peak = Number(/PEAK_RSS_KIB=(\d+)/.exec(stderr)?.[1] ?? Number.NaN);
-  return { ms, peakRssKiB: peak };
 }
 
 export function fmt(s: Stats, unit = 'ms', digits = 1): string {
