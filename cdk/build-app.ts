@@ -1,0 +1,148 @@
+/**
+ * From CDK context (cdk.json or `-c key=value`) to a synthesizable app: the configuration file is
+ * read and validated with the same parseConfig as everywhere else, deployment settings are
+ * validated with every problem listed, and cdk-nag's AwsSolutions pack is registered.
+ * cdk/app.ts is the thin entry around this; the tests call it directly.
+ */
+import { App, type AppProps, Duration, type Environment, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { formatPath, parseConfig } from '../core/config/parse-config.ts';
+import { AcmeHaStack, type AcmeHaStackProps } from './acme-ha-stack.ts';
+import { PropsError } from './props-error.ts';
+import type { ResponderMode } from './responder.ts';
+
+/** `-c` values arrive as strings, cdk.json values as JSON: accept both. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const count = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').filter(Boolean))]);
+
+export const contextSchema = z
+  .object({
+    /** The certificate configuration file. */
+    config: z.string().min(1).default('examples/acme-ha.yaml'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('AcmeHa'),
+    prefix: z.string().optional(),
+    responder: z.enum(['url', 'alb', 'cloudfront']).default('url'),
+    albListenerArn: z.string().optional(),
+    albPriority: count.optional(),
+    albHostHeaders: list.optional(),
+    cloudfrontOriginDomainName: z.string().optional(),
+    /** Path of the PEM file of the CA that issues node certificates (IAM Roles Anywhere). */
+    rolesAnywhereCaPem: z.string().optional(),
+    ec2InstanceProfiles: flag.optional(),
+    alarmEmail: z.string().optional(),
+    /** An EventBridge expression: `cron(17 5,17 * * ? *)` or `rate(12 hours)`. */
+    renewalSchedule: z
+      .string()
+      .regex(/^(cron|rate)\(.+\)$/, 'an EventBridge expression like cron(17 5,17 * * ? *)')
+      .optional(),
+    expiryAlarmDays: count.optional(),
+    lagGraceMinutes: count.optional(),
+  })
+  .strict();
+export type AppContext = z.infer<typeof contextSchema>;
+
+export interface BuildAppOptions {
+  /** Context values, as `cdk.json` and `-c` give them. */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Reads a file named in the context (the config, the CA PEM). */
+  readonly readFile: (path: string) => string;
+  /** @default - environment-agnostic */
+  readonly env?: Environment;
+  /** Passed to the App (outdir, extra context such as `aws:cdk:bundling-stacks`). */
+  readonly appProps?: AppProps;
+}
+
+/** Names the context keys of the acme-ha app, for `cdk synth -c key=value`. */
+const CONTEXT_KEYS = Object.keys(contextSchema.shape);
+
+/**
+ * Reads the context of `app` (keys of contextSchema only, so CDK's own flags pass by).
+ * @throws PropsError listing every problem
+ */
+export function readContext(get: (key: string) => unknown): AppContext {
+  const raw: Record<string, unknown> = Object.fromEntries(
+    CONTEXT_KEYS.map((k) => [k, get(k)]).filter(([, v]) => v !== undefined),
+  );
+  const result = contextSchema.safeParse(raw);
+  // Combinations are checked on the raw values too, so they are reported even when a field is bad.
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)),
+    ...combinationProblems(raw),
+  ];
+  if (problems.length > 0 || !result.success) throw new PropsError('CDK context', problems);
+  return result.data;
+}
+
+/** Settings that only make sense together. */
+function combinationProblems(raw: Readonly<Record<string, unknown>>): string[] {
+  const responder = raw.responder ?? 'url';
+  const problems: string[] = [];
+  if (responder === 'alb' && raw.albListenerArn === undefined)
+    problems.push('albListenerArn: required with responder=alb');
+  if (responder !== 'alb' && (raw.albListenerArn !== undefined || raw.albPriority !== undefined))
+    problems.push('albListenerArn/albPriority: only used with responder=alb');
+  if (responder !== 'cloudfront' && raw.cloudfrontOriginDomainName !== undefined)
+    problems.push('cloudfrontOriginDomainName: only used with responder=cloudfront');
+  return problems;
+}
+
+/** Stack props from validated context; reads the configuration file and the CA PEM. */
+export function stackPropsFromContext(
+  context: AppContext,
+  readFile: (path: string) => string,
+): AcmeHaStackProps {
+  const config = parseConfig(readFile(context.config), context.config);
+  let responder: ResponderMode = { mode: 'url' };
+  if (context.responder === 'alb' && context.albListenerArn) {
+    responder = {
+      mode: 'alb',
+      listenerArn: context.albListenerArn,
+      ...(context.albPriority !== undefined ? { priority: context.albPriority } : {}),
+      ...(context.albHostHeaders ? { hostHeaders: context.albHostHeaders } : {}),
+    };
+  } else if (context.responder === 'cloudfront') {
+    responder = {
+      mode: 'cloudfront',
+      ...(context.cloudfrontOriginDomainName ? { originDomainName: context.cloudfrontOriginDomainName } : {}),
+    };
+  }
+  return {
+    config,
+    responder,
+    ...(context.prefix ? { prefix: context.prefix } : {}),
+    ...(context.rolesAnywhereCaPem
+      ? { rolesAnywhere: { caCertificatePem: readFile(context.rolesAnywhereCaPem) } }
+      : {}),
+    ...(context.ec2InstanceProfiles ? { ec2InstanceProfiles: true } : {}),
+    ...(context.alarmEmail ? { alarmEmail: context.alarmEmail } : {}),
+    ...(context.renewalSchedule
+      ? { renewalSchedule: events.Schedule.expression(context.renewalSchedule) }
+      : {}),
+    ...(context.expiryAlarmDays !== undefined ? { expiryAlarmDays: context.expiryAlarmDays } : {}),
+    ...(context.lagGraceMinutes !== undefined
+      ? { lagGracePeriod: Duration.minutes(context.lagGraceMinutes) }
+      : {}),
+  };
+}
+
+/** The app: one AcmeHaStack (plus the us-east-1 edge stack in cloudfront mode), checked by cdk-nag. */
+export function buildApp(options: BuildAppOptions): { app: App; stack: AcmeHaStack } {
+  const app = new App({
+    ...options.appProps,
+    context: { ...options.appProps?.context, ...options.context },
+  });
+  const context = readContext((key) => app.node.tryGetContext(key));
+  const props = stackPropsFromContext(context, options.readFile);
+  const stack = new AcmeHaStack(app, context.stackName, {
+    ...props,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

@@ -1,0 +1,47 @@
+/**
+ * Lambda function URL target: answers `/.well-known/acme-challenge/<token>` from DynamoDB, for
+ * setups where the load balancer or the node's port-80 responder redirects challenge requests here
+ * (the CA follows redirects to HTTPS).
+ */
+import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
+import { respondToChallenge } from '../core/challenge/respond.ts';
+import type { ChallengeStore } from '../core/ports/challenge-store.ts';
+import { systemClock } from '../core/ports/clock.ts';
+import { awsClients } from './commons/runtime.ts';
+
+/** The part of a function URL event (payload format 2.0) the responder reads. */
+export interface FunctionUrlEvent {
+  readonly rawPath: string;
+  readonly requestContext: { readonly http: { readonly method: string } };
+}
+
+export interface FunctionUrlResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly isBase64Encoded: false;
+}
+
+export function createUrlResponder(
+  store: Pick<ChallengeStore, 'get'>,
+): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
+  return async (event) => {
+    const response = await respondToChallenge(event.requestContext.http.method, event.rawPath, store);
+    return {
+      statusCode: response.status,
+      headers: { ...response.headers },
+      body: response.body,
+      isBase64Encoded: false,
+    };
+  };
+}
+
+let urlHandler: ((event: FunctionUrlEvent) => Promise<FunctionUrlResult>) | undefined;
+
+/** The Lambda entry point; the table comes from ACME_HA_TABLE. */
+export function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
+  const table = process.env.ACME_HA_TABLE;
+  if (!table) throw new Error('ACME_HA_TABLE is not set');
+  urlHandler ??= createUrlResponder(new DynamoChallengeStore(awsClients().documents, table, systemClock));
+  return urlHandler(event);
+}

@@ -1,0 +1,351 @@
+/**
+ * The default deployment: cdk.json's context and examples/acme-ha.yaml, exactly what
+ * `npm run synth` builds (function URL responder, no Roles Anywhere). One synthesis for the file,
+ * with CDK's CloudFormation validation on, as the CLI runs it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config/parse-config.ts';
+import { resourceNames } from '../../core/resource-layout.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { identityStatements, wildcardViolations } from './support/iam.ts';
+import { acknowledgements, nagFindings } from './support/nag.ts';
+import { ROOT, type Synthesized, synth } from './support/synth.ts';
+
+const names = resourceNames();
+const config = parseConfig(
+  readFileSync(join(ROOT, 'examples/acme-ha.yaml'), 'utf8'),
+  'examples/acme-ha.yaml',
+);
+let synthesized: Synthesized;
+let template: Template;
+
+beforeAll(async () => {
+  synthesized = synth({ outdir: await tempDir('acme-ha-cdk-'), cfnValidation: true });
+  template = synthesized.template;
+});
+
+describe('store', () => {
+  it('has a customer-managed KMS key with rotation, retained on teardown', () => {
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme-ha' });
+  });
+
+  it('keeps keystores in a versioned, SSE-KMS, non-public bucket with old versions expiring', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketName: {
+          'Fn::Join': ['', [`${names.bucket}-`, { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+              },
+            },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' }),
+          ]),
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'keystores/' }),
+      }),
+    });
+  });
+
+  it('refuses every request to the keystore bucket that is not TLS (1.2 or newer)', () => {
+    const bucketPolicies = template.findResources('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: { Ref: Match.stringLikeRegexp('^StoreKeystores') } },
+    });
+    const statements = Object.values(bucketPolicies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+        }),
+      ]),
+    );
+  });
+
+  it('builds the table from the shared layout: keys, TTL, PITR, customer-managed encryption', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: names.table.name,
+        BillingMode: names.table.billingMode,
+        KeySchema: [
+          { AttributeName: names.table.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: names.table.sortKey.name, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: names.table.partitionKey.name, AttributeType: names.table.partitionKey.type },
+          { AttributeName: names.table.sortKey.name, AttributeType: names.table.sortKey.type },
+        ],
+        TimeToLiveSpecification: { AttributeName: names.table.timeToLiveAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+        },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+});
+
+describe('fleet', () => {
+  it('encrypts the event topic with the key and refuses plain HTTP publishing', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: names.topic,
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp('^FleetEvents') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('gives every configured node a KMS queue with long polling and a dead-letter queue', () => {
+    expect(config.nodes.length).toBeGreaterThan(0);
+    for (const node of config.nodes) {
+      const layout = names.queue(node.id);
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: layout.deadLetterName,
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+        MessageRetentionPeriod: layout.retentionSeconds,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: layout.name,
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+        ReceiveMessageWaitTimeSeconds: 20,
+        VisibilityTimeout: layout.visibilityTimeoutSeconds,
+        MessageRetentionPeriod: layout.retentionSeconds,
+        RedrivePolicy: {
+          deadLetterTargetArn: {
+            'Fn::GetAtt': [Match.stringLikeRegexp(`^Fleet${node.id.replace(/-/g, '')}dlq`), 'Arn'],
+          },
+          maxReceiveCount: layout.maxReceiveCount,
+        },
+      });
+    }
+    // Exactly the configured nodes: a queue and a dead-letter queue each, nothing more.
+    template.resourceCountIs('AWS::SQS::Queue', config.nodes.length * 2);
+  });
+
+  it('subscribes each queue with enveloped delivery and a filter on its groups', () => {
+    for (const node of config.nodes) {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'sqs',
+        RawMessageDelivery: false,
+        FilterPolicy: { groups: node.groups },
+        Endpoint: {
+          'Fn::GetAtt': [Match.stringLikeRegexp(`^Fleet${node.id.replace(/-/g, '')}queue`), 'Arn'],
+        },
+      });
+    }
+    template.resourceCountIs('AWS::SNS::Subscription', config.nodes.length);
+  });
+
+  it('gives each agent role its own queue only, its certificates only', () => {
+    const statements = identityStatements({ main: template });
+    const byRole = (nodeId: string) =>
+      statements.filter((s) => s.resource.startsWith(`Fleet${nodeId.replace(/-/g, '')}roleDefaultPolicy`));
+    const web = byRole('web-1');
+    expect(web.find((s) => s.sid === 'OwnQueue')?.resources).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^Fleetweb1queue/), 'Arn'] },
+    ]);
+    expect(JSON.stringify(web.find((s) => s.sid === 'OwnKeystores')?.resources)).toContain(
+      '/certificates/web/*',
+    );
+    expect(JSON.stringify(web)).not.toContain('certificates/files');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'OwnCertificateItems',
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CERT#files'] } },
+          }),
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('^Fleetmft1role') }],
+    });
+  });
+});
+
+describe('renewer', () => {
+  it('runs Node 24 on arm64 with the table, bucket, topic, key and validated config', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'acme-ha-renew',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 900,
+      Environment: {
+        Variables: Match.objectLike({
+          ACME_HA_TABLE: { Ref: Match.stringLikeRegexp('^StoreTable') },
+          ACME_HA_BUCKET: { Ref: Match.stringLikeRegexp('^StoreKeystores') },
+          ACME_HA_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^FleetEvents') },
+          ACME_HA_KMS_KEY_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+          ACME_HA_CONFIG: JSON.stringify(config),
+        }),
+      },
+    });
+    // The config the function receives is the validated one, round-trippable by the same parser.
+    expect(parseConfig(JSON.stringify(config), 'env')).toEqual(config);
+  });
+
+  it('is scheduled twice a day by EventBridge', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(17 5,17 * * ? *)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RenewerFunction'), 'Arn'] } }),
+      ],
+    });
+  });
+
+  it('may invoke only itself, and reads and writes only its two bucket prefixes', () => {
+    const renewer = identityStatements({ main: template }).filter((s) =>
+      s.resource.startsWith('RenewerFunctionRole'),
+    );
+    const invoke = renewer.find((s) => s.actions.includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke?.resources)).toContain(':function:acme-ha-renew');
+    const objects = renewer.find((s) => s.sid === 'KeystoresAndAccounts');
+    expect(JSON.stringify(objects?.resources)).toMatch(/\/accounts\/\*.*\/certificates\/\*/);
+    // The example configuration reads its passwords from environment variables: no secret grants.
+    expect(
+      renewer.some((s) => s.actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:'))),
+    ).toBe(false);
+  });
+});
+
+describe('responder (default: function URL)', () => {
+  it('answers through a public function URL on its own arm64 function', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: Match.objectLike({ ACME_HA_TABLE: { Ref: Match.stringLikeRegexp('^StoreTable') } }),
+      },
+      Description: Match.stringLikeRegexp('HTTP-01'),
+    });
+    template.hasOutput('*', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ResponderFunctionFunctionUrl'), 'FunctionUrl'] },
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms on renewal failures from the renewer metric', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'acme-ha',
+      MetricName: 'certificates_failed',
+      Dimensions: [{ Name: 'service', Value: 'renewer' }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^MonitoringAlarmTopic') }],
+    });
+  });
+
+  it('alarms on every dead-letter queue that is not empty', () => {
+    for (const node of config.nodes) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: {
+              'Fn::GetAtt': [Match.stringLikeRegexp(`^Fleet${node.id.replace(/-/g, '')}dlq`), 'QueueName'],
+            },
+          },
+        ],
+        Threshold: 1,
+      });
+    }
+  });
+
+  it('alarms per certificate on expiry, lagging and failed nodes', () => {
+    for (const cert of config.certificates) {
+      for (const metric of ['served_days_remaining', 'revision_lag', 'node_failed']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'acme-ha',
+          MetricName: metric,
+          Dimensions: [{ Name: 'CertificateId', Value: cert.id }],
+        });
+      }
+    }
+    // The example's default profile is tlsserver (45 days): alarm a week before expiry.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'served_days_remaining',
+      Dimensions: [{ Name: 'CertificateId', Value: 'web' }],
+      Threshold: 7,
+      ComparisonOperator: 'LessThanThreshold',
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+      DisplayName: Match.stringLikeRegexp('alarms'),
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('least privilege and cdk-nag', () => {
+  it('has no Allow statement with a * action, nor a * resource where the action has a narrower one', () => {
+    const statements = identityStatements({ main: template });
+    expect(statements.length).toBeGreaterThan(10);
+    expect(wildcardViolations(statements)).toEqual([]);
+  });
+
+  it('uses no AWS managed policy on any role', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    for (const role of Object.values(roles)) {
+      expect(
+        (role as { Properties: { ManagedPolicyArns?: unknown } }).Properties.ManagedPolicyArns,
+      ).toBeUndefined();
+    }
+  });
+
+  it('leaves no unacknowledged AwsSolutions finding, and every acknowledgement says why', () => {
+    expect(nagFindings(synthesized.app)).toEqual([]);
+    const acks = acknowledgements(synthesized.app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) expect(ack.reason.length, `${ack.path} ${ack.id}`).toBeGreaterThan(40);
+  });
+});
