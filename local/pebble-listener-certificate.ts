@@ -61,7 +61,7 @@ export async function createListenerCertificate(dir: string): Promise<ListenerCe
 }
 
 /** One `openssl req -x509` with a new P-256 key: self-signed, or signed by `issuer` (OpenSSL ≥ 3). */
-async function selfSignedOrIssued(
+export async function selfSignedOrIssued(
   out: { cert: string; key: string },
   subject: string,
   extensions: readonly string[],

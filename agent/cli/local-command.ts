@@ -8,6 +8,14 @@ import {
 } from '../../local/stack.ts';
 import type { CliIo } from './io.ts';
 
+export interface DemoFlags {
+  verbose?: boolean;
+  nodes: number;
+  dmz: number;
+  keep?: boolean;
+  json?: boolean;
+}
+
 interface UpFlags {
   node: string[];
   prefix: string;
@@ -43,6 +51,15 @@ export function localCommand(io: CliIo, deps: LocalCommandDeps = {}): Command {
     .option('--http-port <port>', 'send HTTP-01 validation here instead of the built-in responder', parsePort)
     .option('--json', 'print the endpoints and environment as one JSON object')
     .action(async (flags: UpFlags) => up(flags, io, deps));
+  local
+    .command('demo')
+    .description('the main job end to end: issue, distribute, renew with a rolling reload, a failure handled')
+    .option('--nodes <n>', 'internal nodes (Java, nginx, HAProxy, …)', parseCount(1, 20), 3)
+    .option('--dmz <m>', 'DMZ instances', parseCount(0, 5), 1)
+    .option('--keep', 'leave everything running after the summary, until Ctrl-C')
+    .option('--json', 'progress on stderr; stdout gets one JSON summary line')
+    .option('--verbose', "the agents' structured log on stderr")
+    .action(async (flags: DemoFlags) => (await import('./demo-runner.ts')).demo(flags, io));
   return local;
 }
 
@@ -140,7 +157,7 @@ function humanSummary(stack: LocalStack): string {
  * The first SIGINT or SIGTERM. The handlers stay until dispose(), so that a second Ctrl-C cannot
  * kill the process halfway through the cleanup (and orphan Pebble).
  */
-function watchSignals(): { received: Promise<string>; dispose(): void } {
+export function watchSignals(): { received: Promise<string>; dispose(): void } {
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const received = new Promise<string>((resolve) => {
     onSignal = (signal) => resolve(signal);
@@ -164,6 +181,15 @@ function collectNode(value: string, previous: string[]): string[] {
   if (!NODE_ID.test(value))
     throw new InvalidArgumentError(`node ids are lower-case letters, digits and '-' (${NODE_ID})`);
   return [...previous, value];
+}
+
+function parseCount(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+    return n;
+  };
 }
 
 function parsePrefix(value: string): string {

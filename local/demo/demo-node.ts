@@ -1,0 +1,197 @@
+/**
+ * One internal node of the demo: a real TLS server (Java on a JKS, nginx or HAProxy on PEM), its
+ * agent (the production agent, in this process) and its port-80 responder in lookup mode.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
+import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
+import type { AwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { type AgentRuntime, createAgent } from '../../agent/runtime/create-agent.ts';
+import { type AgentConfig, agentConfigSchema } from '../../core/agent/agent-config.ts';
+import { type AgentObserver, runAgent } from '../../core/agent/agent-loop.ts';
+import { buildKeystore, PEM_FILES } from '../../core/keystore/keystore.ts';
+import { readCertificates, readPrivateKey } from '../../core/keystore/pem.ts';
+import { systemClock } from '../../core/ports/clock.ts';
+import { silentLogger } from '../../core/ports/logger.ts';
+import { type ChallengeResponder, startChallengeResponder } from '../challenge-responder.ts';
+import { startHaproxy } from '../haproxy-server.ts';
+import { startJavaTlsServer } from '../java-tls-server.ts';
+import { startNginx } from '../nginx-server.ts';
+import { selfSignedOrIssued } from '../pebble-listener-certificate.ts';
+import type { LocalStack } from '../stack.ts';
+
+export type ServerKind = 'java' | 'nginx' | 'haproxy';
+
+export const DEMO_PASSWORD_ENV = 'ACME_HA_DEMO_KEYSTORE_PASSWORD';
+
+export interface DemoNodeOptions {
+  readonly id: string;
+  readonly kind: ServerKind;
+  readonly directory: string;
+  readonly stack: LocalStack;
+  readonly clients: AwsClients;
+  readonly certificateId: string;
+  readonly names: readonly string[];
+  readonly password: string;
+  readonly observer: AgentObserver;
+  /** The agents' structured log (`--verbose`); silent by default. */
+  readonly log?: JsonLogger | undefined;
+}
+
+export interface DemoNode {
+  readonly id: string;
+  readonly kind: ServerKind;
+  readonly tlsPort: number;
+  readonly responderPort: number;
+  /** Starts the agent daemon (reconcile at start, then the queue); with `brokenReload`, its reload fails. */
+  startAgent(brokenReload?: boolean): Promise<void>;
+  stopAgent(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A self-signed certificate for the names, so that the server has something to serve at first. */
+async function bootstrapMaterial(dir: string, names: readonly string[]) {
+  const out = { cert: join(dir, 'bootstrap-cert.pem'), key: join(dir, 'bootstrap-key.pem') };
+  await selfSignedOrIssued(out, `/CN=${names[0] ?? 'demo'}`, [
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+  ]);
+  const [leaf] = readCertificates(await readFile(out.cert, 'utf8'), out.cert);
+  if (!leaf) throw new Error('openssl made no certificate');
+  return { privateKey: readPrivateKey(await readFile(out.key, 'utf8'), out.key), chain: [leaf] as const };
+}
+
+export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode> {
+  const { id, kind, directory, stack, names, password } = options;
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const material = await bootstrapMaterial(directory, names);
+  const stops: (() => Promise<void>)[] = [];
+  let target: TargetInput;
+  let tlsPort: number;
+  if (kind === 'java') {
+    const keystore = join(directory, 'server.jks');
+    const jks = buildKeystore(material, { format: 'jks', alias: 'server', password, created: new Date() });
+    if (jks.kind === 'file') await writeFile(keystore, jks.bytes, { mode: 0o600 });
+    const java = await startJavaTlsServer({ type: 'JKS', keystore, alias: 'server', password });
+    stops.push(java.stop);
+    tlsPort = java.tlsPort;
+    target = agentTarget(
+      options,
+      { format: 'jks', path: keystore, alias: 'server', password: { env: DEMO_PASSWORD_ENV } },
+      tlsPort,
+      {
+        http: { url: java.reloadUrl, method: 'POST' },
+        timeoutSeconds: 10,
+      },
+    );
+  } else {
+    const pemDir = join(directory, 'tls');
+    await mkdir(pemDir, { mode: 0o700 });
+    const pem = buildKeystore(material, { format: 'pem', alias: 'x', created: new Date() });
+    if (pem.kind === 'directory')
+      for (const [name, bytes] of pem.files) await writeFile(join(pemDir, name), bytes, { mode: 0o600 });
+    if (kind === 'nginx') {
+      const nginx = await startNginx({
+        directory: join(directory, 'nginx'),
+        certificateFile: join(pemDir, PEM_FILES.fullchain),
+        keyFile: join(pemDir, PEM_FILES.privkey),
+      });
+      stops.push(nginx.stop);
+      tlsPort = nginx.port;
+      target = agentTarget(
+        options,
+        { format: 'pem', path: pemDir, files: [PEM_FILES.fullchain, PEM_FILES.privkey] },
+        tlsPort,
+        {
+          command: [...nginx.reloadCommand],
+          timeoutSeconds: 10,
+        },
+      );
+    } else {
+      const haproxy = await startHaproxy({
+        directory: join(directory, 'haproxy'),
+        combinedPemFile: join(pemDir, PEM_FILES.combined),
+      });
+      stops.push(haproxy.stop);
+      tlsPort = haproxy.port;
+      target = agentTarget(options, { format: 'pem', path: pemDir, files: [PEM_FILES.combined] }, tlsPort, {
+        haproxy: { socket: haproxy.adminSocket, certificate: haproxy.certificateName },
+        timeoutSeconds: 10,
+      });
+    }
+  }
+  const responder: ChallengeResponder = await startChallengeResponder({
+    store: new DynamoChallengeStore(options.clients.documents, stack.resources.tableName, systemClock),
+  });
+  stops.push(responder.stop);
+
+  let running: { runtime: AgentRuntime; controller: AbortController; loop: Promise<void> } | undefined;
+  const stopAgent = async () => {
+    if (!running) return;
+    running.controller.abort();
+    await running.loop;
+    running.runtime.close();
+    running = undefined;
+  };
+  return {
+    id,
+    kind,
+    tlsPort,
+    responderPort: responder.port,
+    startAgent: async (brokenReload = false) => {
+      await stopAgent();
+      // A broken reload script: the reload reports failure, so the agent must roll back.
+      const reload = brokenReload
+        ? { command: ['sh', '-c', 'echo "reload script broken" >&2; exit 1'], timeoutSeconds: 10 }
+        : target.reload;
+      const runtime = await createAgent(agentConfig(options, { ...target, reload }), {
+        log: options.log?.child({ nodeId: id }) ?? silentLogger,
+        env: { [DEMO_PASSWORD_ENV]: password },
+        clientConfigs: stack.clientConfigs,
+        observer: options.observer,
+        pollMs: 50,
+      });
+      const controller = new AbortController();
+      running = { runtime, controller, loop: runAgent(runtime.deps, runtime.options, controller.signal) };
+    },
+    stopAgent,
+    stop: async () => {
+      await stopAgent();
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    },
+  };
+}
+
+/** A target as written in an agent config file (parsed once, with the whole config). */
+type TargetInput = z.input<typeof agentConfigSchema>['targets'][number];
+
+function agentTarget(
+  options: DemoNodeOptions,
+  files: Pick<TargetInput, 'format' | 'path'> & Partial<TargetInput>,
+  port: number,
+  reload: TargetInput['reload'],
+): TargetInput {
+  return { certificateId: options.certificateId, ...files, reload, probe: [{ port, sni: options.names[0] }] };
+}
+
+function agentConfig(options: DemoNodeOptions, target: TargetInput): AgentConfig {
+  const queue = options.stack.resources.queues[options.id];
+  if (!queue) throw new Error(`the stack has no queue for ${options.id}`);
+  return agentConfigSchema.parse({
+    version: 1,
+    node: { id: options.id, groups: ['demo'] },
+    aws: {
+      region: options.stack.region,
+      table: options.stack.resources.tableName,
+      bucket: options.stack.resources.bucket,
+      queueUrl: queue.url,
+    },
+    stateDirectory: join(options.directory, 'state'),
+    // A restarted agent's aborted long poll can take an event with it (SQS hides the message for the
+    // visibility timeout); reconcile is the safety net, frequent here so the demo never waits on it.
+    reconcileIntervalSeconds: 5,
+    rollout: { probeTimeoutSeconds: 10, canaryTimeoutSeconds: 60 },
+    targets: [target],
+  });
+}

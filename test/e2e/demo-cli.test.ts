@@ -1,0 +1,130 @@
+/**
+ * `acme-ha local demo` as a user runs it: the real CLI in a child process. The JSON it prints is
+ * checked against TLS handshakes the test makes itself, and Ctrl-C must leave no process and no port.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { opensslHandshake } from '../support/openssl.ts';
+import { childProcesses, listeningSockets, processExists } from '../support/process-table.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'acme-ha.js');
+
+interface DemoJson {
+  ok: boolean;
+  certificate: { serial: string; sans: string[]; notAfter: string; issuer: string; revision: number };
+  nodes: { id: string; kind: string; tlsPort: number; servedSerial: string; convergedMs: number | null }[];
+  dmz: { id: string }[];
+  renewal: { convergenceMs: number };
+  failure: { node: string; result: string; haltedNodes: string[] };
+  caFile: string;
+}
+
+function startDemo(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  stderr: () => string;
+  exited: Promise<number>;
+} {
+  const child = spawn(process.execPath, [BIN, 'local', 'demo', ...args], { env: process.env });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+  );
+  return { child, stderr: () => stderr, exited };
+}
+
+/** Every process below `pid`, children of children included. */
+async function descendants(pid: number): Promise<number[]> {
+  const direct = await childProcesses(pid);
+  return [...direct, ...(await Promise.all(direct.map(descendants))).flat()];
+}
+
+/** Processes still alive after `ms` (children exit a moment after their parent). */
+async function survivors(pids: readonly number[], ms = 5_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const alive = pids.filter(processExists);
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function ports(): Promise<Set<number>> {
+  return new Set((await listeningSockets()).map((s) => s.port));
+}
+
+describe('acme-ha local demo', () => {
+  // A whole demo takes ~10 s on an idle 2-core machine; the bound leaves room for a busy one.
+  it('prints a JSON summary that independent TLS handshakes confirm, and Ctrl-C stops everything', {
+    timeout: 180_000,
+  }, async () => {
+    const demo = startDemo(['--json', '--nodes', '3', '--dmz', '1', '--keep']);
+    const lines = createInterface({ input: demo.child.stdout });
+    const [line] = await Promise.race([
+      (async () => {
+        for await (const l of lines) return [l];
+        return [];
+      })(),
+      demo.exited.then((code) => {
+        throw new Error(`demo exited ${code} before its summary:\n${demo.stderr()}`);
+      }),
+    ]);
+    const summary = JSON.parse(line ?? '') as DemoJson;
+    expect(summary.ok).toBe(true);
+    expect(summary.certificate.sans).toEqual([
+      'app.demo.acme-ha.test',
+      'www.demo.acme-ha.test',
+      'api.demo.acme-ha.test',
+    ]);
+    expect(summary.nodes.map((n) => n.kind)).toEqual(['java', 'nginx', 'haproxy']);
+    expect(summary.failure).toMatchObject({
+      node: 'node-1',
+      result: 'rolled-back',
+      haltedNodes: ['node-2', 'node-3'],
+    });
+    for (const node of summary.nodes) {
+      const handshake = await opensslHandshake({
+        port: node.tlsPort,
+        servername: 'www.demo.acme-ha.test',
+        caFile: summary.caFile,
+      });
+      expect(handshake.verifyLine, node.id).toBe('Verify return code: 0 (ok)');
+      const serial = handshake.served[0]?.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
+      expect(serial, node.id).toBe(summary.certificate.serial);
+      expect(node.servedSerial).toBe(summary.certificate.serial);
+    }
+    const pids = await descendants(demo.child.pid ?? 0);
+    expect(pids.length).toBeGreaterThanOrEqual(4); // Pebble, Java, nginx, HAProxy at least
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(await survivors(pids)).toEqual([]);
+    const open = await ports();
+    expect(summary.nodes.map((n) => n.tlsPort).filter((p) => open.has(p))).toEqual([]);
+  });
+
+  it('runs again right after, and Ctrl-C in the middle of a step leaves no process behind', {
+    timeout: 180_000,
+  }, async () => {
+    const demo = startDemo(['--nodes', '2', '--dmz', '0']);
+    let pids: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      demo.child.stdout.on('data', async (d: Buffer) => {
+        // Interrupt in the middle of the rolling renewal, once every server runs.
+        if (d.toString().includes('renew (forced)')) {
+          pids = await descendants(demo.child.pid ?? 0);
+          demo.child.kill('SIGINT');
+          resolve();
+        }
+      });
+      demo.exited.then(() => reject(new Error(`demo ended before step 4:\n${demo.stderr()}`)));
+    });
+    expect(await demo.exited).toBe(1);
+    expect(demo.stderr()).toMatch(/interrupted; everything was stopped/);
+    expect(pids.length).toBeGreaterThan(0);
+    expect(await survivors(pids)).toEqual([]);
+  });
+});
