@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
+import { constants, type FileHandle, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidInputError } from '../../core/errors.ts';
 
@@ -24,6 +24,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(path);
   await requireDirectory(dir);
+  await removeStaleTemps(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
   try {
@@ -57,4 +58,21 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Removes what a crash in the middle of a write of `path` left beside it: our temp files
+ * (`.<name>.<hex>.tmp`, and `<name>.<hex>.tmp` of a backup link). They may hold key material, so
+ * they must not outlive the next write. Only one writer per path is supported, so none is in use.
+ */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const name = escapeRegExp(basename(path));
+  const pattern = new RegExp(`^\\.?${name}\\.[0-9a-f]{12}\\.tmp$`);
+  const dir = dirname(path);
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    entries.filter((entry) => pattern.test(entry)).map((entry) => rm(join(dir, entry), { force: true })),
+  );
 }

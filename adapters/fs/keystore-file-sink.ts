@@ -3,7 +3,7 @@ import { link, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileSink, FileWrite } from '../../core/ports/file-sink.ts';
 import { resolveAccountId } from './account-ids.ts';
-import { syncDirectory, writeFileAtomic } from './atomic-file.ts';
+import { removeStaleTemps, syncDirectory, writeFileAtomic } from './atomic-file.ts';
 
 /** Suffix of the previous keystore kept beside the live one. */
 export const BACKUP_SUFFIX = '.previous';
@@ -27,6 +27,7 @@ export class KeystoreFileSink implements FileSink {
   async write(file: FileWrite): Promise<void> {
     const uid = file.owner === undefined ? undefined : await resolveAccountId('user', file.owner);
     const gid = file.group === undefined ? undefined : await resolveAccountId('group', file.group);
+    await removeStaleTemps(`${file.path}${BACKUP_SUFFIX}`);
     await replaceWithLink(file.path, `${file.path}${BACKUP_SUFFIX}`).catch((error: NodeJS.ErrnoException) => {
       // No current file (a first install): nothing to back up.
       if (error.code !== 'ENOENT') throw error;
@@ -51,9 +52,10 @@ async function replaceWithLink(from: string, to: string): Promise<void> {
   await link(from, temp);
   try {
     await rename(temp, to);
-  } catch (error) {
+  } finally {
+    // rename() does nothing when both names are already links to the same file (a write that was
+    // cut short after its backup step): the temp link would stay behind, key material included.
     await rm(temp, { force: true });
-    throw error;
   }
   await syncDirectory(dirname(to));
 }

@@ -169,8 +169,13 @@ export async function renewCertificate(
       return await recordFailure(id, state, decision, error, deps);
     }
   } finally {
-    await deps.lock.release(lease);
-    deps.log.info('lock released', { certificateId: id });
+    try {
+      await deps.lock.release(lease);
+      deps.log.info('lock released', { certificateId: id });
+    } catch (error) {
+      // The lease then expires by itself (RENEWAL_LEASE_MS); nothing else is blocked meanwhile.
+      deps.log.error('lock not released', { certificateId: id, error: describe(error) });
+    }
   }
 }
 
@@ -192,7 +197,10 @@ async function recordFailure(
     attempts: failure.attempts,
     nextAttemptAt: failure.nextAttemptAt,
   });
-  await deps.state.recordFailure(id, failure);
+  // The state store may be what failed: the failure is still announced, and the run goes on.
+  await deps.state
+    .recordFailure(id, failure)
+    .catch((e: unknown) => deps.log.error('failure not recorded', { certificateId: id, error: describe(e) }));
   await deps.events
     .publish({
       type: 'certificate.renewal_failed',

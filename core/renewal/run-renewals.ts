@@ -1,4 +1,5 @@
 import type { AcmeHaConfig } from '../config/schema.ts';
+import { AcmeHaError } from '../errors.ts';
 import { type RenewalOutcome, type RenewerDeps, renewCertificate } from './renew-certificate.ts';
 
 export interface RunOptions {
@@ -38,7 +39,18 @@ export async function runRenewals(
         remaining.push(cert.id);
         continue;
       }
-      const outcome = await renewCertificate(config, cert, deps, { force: options.force ?? false });
+      const outcome = await renewCertificate(config, cert, deps, { force: options.force ?? false }).catch(
+        // A store that fails before the order (reading the state, taking the lease) fails this
+        // certificate, not the whole run.
+        (error: unknown): RenewalOutcome => ({
+          certificateId: cert.id,
+          result: 'failed',
+          reason: 'store unavailable',
+          errorCode: error instanceof AcmeHaError ? error.code : 'UNEXPECTED',
+          message: error instanceof Error ? error.message : String(error),
+          nextAttemptAt: deps.clock.now().toISOString(),
+        }),
+      );
       if (outcome.result === 'renewed' || outcome.result === 'failed') orders++;
       outcomes.push(outcome);
       options.onOutcome?.(outcome);

@@ -101,6 +101,11 @@ async function oneRun(dir: string, delayUs: number | null): Promise<RunResult & 
   // Restart: the agent writes the revision again and converges on the new bytes.
   await new KeystoreFileSink().write({ path, bytes: newBytes, mode: 0o600 });
   expect((await readFile(path)).equals(newBytes)).toBe(true);
+  // …and removes whatever temp files the kill left (they may hold key material).
+  expect(
+    (await readdir(dir)).filter((n) => n.endsWith('.tmp')),
+    (await readdir(dir)).join(' '),
+  ).toEqual([]);
   return { stage, debris };
 }
 
