@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AcmeHaError, InvalidInputError } from '../../core/errors.ts';
 import { agentCommand } from './agent-command.ts';
+import { dmzCommand } from './dmz-command.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { CliExit, CliInputError, type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore-command.ts';
@@ -19,6 +20,7 @@ export function program(io: CliIo): Command {
   root.addCommand(renewCommand(io));
   root.addCommand(agentCommand(io));
   root.addCommand(statusCommand(io));
+  root.addCommand(dmzCommand(io));
   configureAll(root, io);
   return root;
 }

@@ -16,7 +16,7 @@ import type { SecretResolver } from '../../core/ports/secret-resolver.ts';
  * @throws SecretUnavailableError naming the variable
  */
 export async function planCertificates(
-  config: AgentConfig,
+  config: Pick<AgentConfig, 'targets'>,
   secrets: SecretResolver,
 ): Promise<CertificatePlan[]> {
   const byCertificate = new Map<string, PlannedTarget[]>();

@@ -5,6 +5,8 @@ import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { SqsEventIntake } from '../../adapters/aws/sqs-event-intake.ts';
+import { HttpsDmzReceiverClient } from '../../adapters/dmz/https-dmz-receiver-client.ts';
+import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { InstalledRevisionFile } from '../../adapters/fs/installed-revision-file.ts';
 import { KeystoreFileSink } from '../../adapters/fs/keystore-file-sink.ts';
 import { TlsProber } from '../../adapters/probe/tls-prober.ts';
@@ -16,6 +18,7 @@ import {
 
 import type { AgentConfig } from '../../core/agent/agent-config.ts';
 import type { AgentLoopDeps, AgentLoopOptions, AgentObserver } from '../../core/agent/agent-loop.ts';
+import { type DmzPeer, DmzPusher } from '../../core/dmz/push-to-dmz.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import { resourceNames } from '../../core/resource-layout.ts';
@@ -61,13 +64,34 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
   });
   const clock = options.clock ?? { now: () => new Date() };
   const table = config.aws.table;
+  const state = new DynamoStateStore(clients.documents, table);
+  const keystores = new S3KeystoreStore(clients.s3, config.aws.bucket);
+  const installed = new InstalledRevisionFile(config.stateDirectory);
+  const status = new DynamoNodeStatusStore(clients.documents, table);
+  const dmz =
+    config.dmz.length === 0
+      ? undefined
+      : new DmzPusher({
+          nodeId: config.node.id,
+          peers: await dmzPeers(config),
+          state,
+          keystores,
+          installed,
+          status,
+          ownCertificates: new Set(plans.map((p) => p.certificateId)),
+          reconcileIntervalMs: config.reconcileIntervalSeconds * 1000,
+          clock,
+          log: options.log,
+          sleep,
+          random: Math.random,
+        });
   const deps: AgentLoopDeps = {
     nodeId: config.node.id,
-    state: new DynamoStateStore(clients.documents, table),
-    keystores: new S3KeystoreStore(clients.s3, config.aws.bucket),
+    state,
+    keystores,
     files: new KeystoreFileSink(),
-    installed: new InstalledRevisionFile(config.stateDirectory),
-    status: new DynamoNodeStatusStore(clients.documents, table),
+    installed,
+    status,
     rollouts: new DynamoRolloutStore(clients.documents, table),
     lock: new DynamoLock(clients.documents, table, clock),
     prober: new TlsProber(5_000),
@@ -83,6 +107,7 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
       probeTimeoutMs: config.rollout.probeTimeoutSeconds * 1000,
       pollMs: options.pollMs ?? 200,
     },
+    ...(dmz ? { dmz } : {}),
   };
   return {
     config,
@@ -96,6 +121,30 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
     clients,
     close: () => clients.destroy(),
   };
+}
+
+/** The DMZ receivers this node pushes to, with their client identity read once at start. */
+async function dmzPeers(config: AgentConfig): Promise<DmzPeer[]> {
+  return Promise.all(
+    config.dmz.map(async (peer) => ({
+      id: peer.id,
+      certificates: peer.certificates,
+      standbyMs: peer.standbySeconds * 1000,
+      retryMinMs: peer.retryMinSeconds * 1000,
+      retryMaxMs: peer.retryMaxSeconds * 1000,
+      receiver: new HttpsDmzReceiverClient({
+        dmzId: peer.id,
+        url: peer.url,
+        serverFingerprint: peer.serverFingerprint,
+        clientCertificatePem: await readInputFile(
+          peer.clientCertificate,
+          `DMZ ${peer.id} client certificate`,
+        ),
+        clientKeyPem: await readInputFile(peer.clientKey, `DMZ ${peer.id} client key`),
+        timeoutMs: peer.timeoutSeconds * 1000,
+      }),
+    })),
+  );
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */

@@ -36,7 +36,7 @@ const mode = z
 
 const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
-const reload = z
+export const reloadSchema = z
   .strictObject({
     /** argv (no shell) or one string run by /bin/sh -c. */
     command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
@@ -76,7 +76,7 @@ const reload = z
       ctx.addIssue({ code: 'custom', path: ['signal'], message: 'pidFile is only used with signal' });
   });
 
-const probe = z.strictObject({
+export const probeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.int().min(1).max(65_535),
   /** The name to ask for; the target's first name (or the revision's first SAN) when absent. */
@@ -85,7 +85,7 @@ const probe = z.strictObject({
 
 const PEM_NAMES = Object.values(PEM_FILES) as [string, ...string[]];
 
-const target = z
+export const targetSchema = z
   .strictObject({
     certificateId: id,
     format: z.enum(['jks', 'pkcs12', 'pem']),
@@ -105,8 +105,8 @@ const target = z
     owner: z.string().min(1).optional(),
     group: z.string().min(1).optional(),
     mode: mode.default(0o600),
-    reload: reload.optional(),
-    probe: z.array(probe).default([]),
+    reload: reloadSchema.optional(),
+    probe: z.array(probeSchema).default([]),
   })
   .superRefine((t, ctx) => {
     if (t.format !== 'pem' && !t.password)
@@ -143,6 +143,36 @@ const responder = z
       ctx.addIssue({ code: 'custom', path: ['redirectUrl'], message: 'redirect mode needs redirectUrl' });
   });
 
+/** A SHA-256 certificate fingerprint: 64 hex digits, colons allowed (as openssl and Node print it). */
+export const sha256Fingerprint = z
+  .string()
+  .transform((text) => text.replaceAll(':', '').toLowerCase())
+  .refine(
+    (hex) => /^[0-9a-f]{64}$/.test(hex),
+    'must be a SHA-256 fingerprint (64 hex digits, colons allowed)',
+  );
+
+/** A DMZ receiver this node pushes revisions to (mutual TLS, both sides pinned). */
+const dmzPeer = z.strictObject({
+  /** The DMZ instance's id in the certificate configuration (status items are `NODE#dmz:<id>`). */
+  id,
+  url: z.url({ protocol: /^https$/ }),
+  /** SHA-256 of the receiver's certificate, printed by `acme-ha dmz pair`. */
+  serverFingerprint: sha256Fingerprint,
+  /** This node's client identity (PEM), made by `acme-ha dmz pair`. */
+  clientCertificate: absolutePath,
+  clientKey: absolutePath,
+  /** Certificates to push: those of the certificate configuration that list this DMZ instance. */
+  certificates: z.array(id).min(1),
+  /** A standby pusher waits this long, then asks the receiver again before pushing. @default 0 */
+  standbySeconds: z.number().min(0).max(3600).default(0),
+  /** One push may take a reload and a probe at the receiver. @default 60 */
+  timeoutSeconds: seconds(600).default(60),
+  /** Retry of a receiver that is down: min·2^(n-1), capped, jittered. */
+  retryMinSeconds: seconds(3600).default(2),
+  retryMaxSeconds: seconds(86_400).default(300),
+});
+
 export const agentConfigSchema = z
   .strictObject({
     version: z.literal(1),
@@ -177,11 +207,13 @@ export const agentConfigSchema = z
         probeTimeoutSeconds: seconds(600).default(15),
       })
       .default({ maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 }),
-    targets: z.array(target).min(1, 'declare at least one target'),
+    targets: z.array(targetSchema).min(1, 'declare at least one target'),
     responder: responder.optional(),
     metrics: z
       .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.int().min(0).max(65_535) })
       .optional(),
+    /** DMZ receivers this node pushes to (see docs/dmz.md). */
+    dmz: z.array(dmzPeer).default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
@@ -195,9 +227,26 @@ export const agentConfigSchema = z
         });
       seen.set(t.path, i);
     });
+    const peers = new Set<string>();
+    config.dmz.forEach((peer, i) => {
+      if (peers.has(peer.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dmz', i, 'id'],
+          message: `duplicate DMZ instance ${peer.id}`,
+        });
+      peers.add(peer.id);
+      if (peer.retryMaxSeconds < peer.retryMinSeconds)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dmz', i, 'retryMaxSeconds'],
+          message: 'must not be below retryMinSeconds',
+        });
+    });
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type TargetConfig = AgentConfig['targets'][number];
 export type ReloadConfig = NonNullable<TargetConfig['reload']>;
 export type ResponderConfig = NonNullable<AgentConfig['responder']>;
+export type DmzPeerConfig = AgentConfig['dmz'][number];

@@ -1,3 +1,4 @@
+import type { DmzPusher, DmzPushReport } from '../dmz/push-to-dmz.ts';
 import type { EventIntake, IntakeMessage } from '../ports/event-intake.ts';
 import {
   type AgentDeps,
@@ -10,6 +11,8 @@ import {
 
 export interface AgentLoopDeps extends AgentDeps {
   readonly intake: EventIntake;
+  /** Pushes installed revisions to the DMZ instances this node serves (none when absent). */
+  readonly dmz?: DmzPusher | undefined;
 }
 
 /** Hooks for metrics and tests. */
@@ -28,7 +31,7 @@ export interface AgentLoopOptions {
 
 /** Syncs every planned certificate against the desired revision (at start, on an interval, `agent sync`). */
 export async function reconcileAll(
-  deps: AgentDeps,
+  deps: AgentDeps & Pick<AgentLoopDeps, 'dmz'>,
   options: Pick<AgentLoopOptions, 'plans' | 'observer'>,
   signal?: AbortSignal,
 ): Promise<SyncOutcome[]> {
@@ -36,6 +39,7 @@ export async function reconcileAll(
   for (const plan of options.plans) {
     if (signal?.aborted) break;
     const outcome = await syncCertificate(deps, plan, { signal });
+    deps.dmz?.notify(outcome);
     options.observer?.onSync?.(outcome, 'reconcile');
     outcomes.push(outcome);
   }
@@ -91,6 +95,7 @@ export async function handleMessage(
     receiveCount: message.receiveCount,
   });
   const outcome = await syncCertificate(deps, plan, { hint: event.revision, signal });
+  deps.dmz?.notify(outcome);
   options.observer?.onSync?.(outcome, 'event');
   if (SETTLED_RESULTS.has(outcome.result)) {
     await deps.intake.acknowledge(message);
@@ -111,6 +116,10 @@ export async function runAgent(
   options: AgentLoopOptions,
   signal: AbortSignal,
 ): Promise<void> {
+  // DMZ pushes run beside the loop: a receiver that is down must not hold up the node's own syncs.
+  const pushing = deps.dmz?.run(signal).catch((error: unknown) => {
+    deps.log.error('dmz pusher stopped', { error: (error as Error).message });
+  });
   await reconcileAll(deps, options, signal);
   let nextReconcile = deps.clock.now().getTime() + options.reconcileIntervalMs;
   let failures = 0;
@@ -139,12 +148,15 @@ export async function runAgent(
       nextReconcile = deps.clock.now().getTime() + options.reconcileIntervalMs;
     }
   }
+  await pushing;
 }
 
 export interface SyncOnceResult {
   readonly outcomes: readonly SyncOutcome[];
   readonly messages: { readonly acknowledged: number; readonly released: number };
   readonly failed: boolean;
+  /** One attempt per DMZ instance and certificate, after the node's own sync (absent without peers). */
+  readonly dmz?: readonly DmzPushReport[];
 }
 
 /**
@@ -184,9 +196,11 @@ export async function syncOnce(
       counts[verdict]++;
     }
   }
+  const dmz = deps.dmz ? await deps.dmz.pushAll(signal) : undefined;
   return {
     outcomes,
     messages: counts,
     failed: outcomes.some((o) => FAILED_RESULTS.has(o.result)),
+    ...(dmz ? { dmz } : {}),
   };
 }

@@ -1,9 +1,12 @@
+import { DMZ_NODE_PREFIX } from '../dmz/push-to-dmz.ts';
 import type { NodeResult, NodeStatus } from '../ports/node-status-store.ts';
 import type { Rollout } from '../ports/rollout-store.ts';
 import type { Revision } from '../renewal/types.ts';
 
 export interface FleetNode {
+  /** A node id, or `dmz:<id>` for a DMZ instance (reported by the agents that push to it). */
   readonly nodeId: string;
+  readonly kind: 'node' | 'dmz';
   readonly revisionOnDisk: number | null;
   readonly revisionServed: number | null;
   readonly result: NodeResult;
@@ -54,6 +57,7 @@ export function fleetCertificate(
       const lagging = current !== null && (s.revisionOnDisk ?? 0) < current.revision;
       return {
         nodeId: s.nodeId,
+        kind: s.nodeId.startsWith(DMZ_NODE_PREFIX) ? 'dmz' : 'node',
         revisionOnDisk: s.revisionOnDisk,
         revisionServed: s.revisionServed,
         result: s.result,

@@ -1,0 +1,360 @@
+/**
+ * The internal side of the DMZ rule: an agent listed as a DMZ instance's pusher sends each new
+ * revision of the certificates that target it, once it has installed that revision itself. Each
+ * (DMZ instance, certificate) pair is one job: asked first what the receiver has (a cheap GET), pushed
+ * only when behind, retried with capped, jittered backoff while the receiver is down, and checked
+ * again on every reconcile — so a receiver that was down gets the revision when it is back.
+ *
+ * Several pushers per DMZ instance (HA) share no lock: a push is idempotent at the receiver, which
+ * serialises pushes per certificate and answers `up-to-date` without effect to the second one. A
+ * standby pusher (`standbyMs`) waits and asks again first, so in the normal case only one body is
+ * ever sent. See docs/design/2026-11-28-dmz.md.
+ */
+import { AcmeHaError } from '../errors.ts';
+import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DmzAnswer, DmzReceiverClient } from '../ports/dmz-receiver.ts';
+import type { InstalledRevisionStore } from '../ports/installed-revision-store.ts';
+import type { KeystoreStore } from '../ports/keystore-store.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { NodeResult, NodeStatus, NodeStatusStore } from '../ports/node-status-store.ts';
+import { buildRevisionPush } from './revision-push.ts';
+
+/** One DMZ instance this node pushes to. */
+export interface DmzPeer {
+  readonly id: string;
+  readonly certificates: readonly string[];
+  readonly receiver: DmzReceiverClient;
+  /** A standby pusher waits this long and asks again before pushing (0: push at once). */
+  readonly standbyMs: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+}
+
+export interface DmzPushDeps {
+  readonly nodeId: string;
+  readonly peers: readonly DmzPeer[];
+  readonly state: Pick<CertificateStateStore, 'get' | 'getRevision'>;
+  readonly keystores: Pick<KeystoreStore, 'get'>;
+  readonly installed: InstalledRevisionStore;
+  readonly status: NodeStatusStore;
+  /** Certificates this node installs itself: it pushes the revision it has, never one ahead of it. */
+  readonly ownCertificates: ReadonlySet<string>;
+  readonly reconcileIntervalMs: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly random: () => number;
+}
+
+/**
+ * - `pushed`: the receiver installed (or already had) the revision; `current`: it had it or newer,
+ *   nothing sent; `nothing`: no revision to push yet;
+ * - `refused`: the receiver judged the revision (rejected, rolled back): not retried until the next
+ *   revision or reconcile; `failed`: it answered with another failure; `unreachable`: no answer.
+ *   Both of the last are retried with backoff.
+ */
+export type DmzPushResult = 'pushed' | 'current' | 'nothing' | 'refused' | 'failed' | 'unreachable';
+
+export interface DmzPushReport {
+  readonly dmzId: string;
+  readonly certificateId: string;
+  readonly result: DmzPushResult;
+  readonly revision: number | null;
+  readonly remoteRevision: number | null;
+  readonly answer: DmzAnswer | null;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+/** The node id under which a DMZ instance's status is recorded (`CERT#<id>` / `NODE#dmz:<dmz>`). */
+export function dmzStatusNodeId(dmzId: string): string {
+  return `${DMZ_NODE_PREFIX}${dmzId}`;
+}
+
+export const DMZ_NODE_PREFIX = 'dmz:';
+
+interface Job {
+  readonly peer: DmzPeer;
+  readonly certificateId: string;
+  attempts: number;
+  dueAt: number;
+  /** Bumped by `notify`; an attempt that started before a bump is followed by another one. */
+  wanted: number;
+  previous: NodeStatus | null | undefined;
+}
+
+const RETRIED: ReadonlySet<DmzPushResult> = new Set(['failed', 'unreachable']);
+
+export class DmzPusher {
+  private readonly jobs: Job[];
+  private waker: AbortController | null = null;
+
+  constructor(private readonly deps: DmzPushDeps) {
+    this.jobs = deps.peers.flatMap((peer) =>
+      [...new Set(peer.certificates)].map((certificateId) => ({
+        peer,
+        certificateId,
+        attempts: 0,
+        dueAt: 0,
+        wanted: 0,
+        previous: undefined,
+      })),
+    );
+  }
+
+  /** Whether any DMZ instance gets this certificate from this node. */
+  pushes(certificateId: string): boolean {
+    return this.jobs.some((j) => j.certificateId === certificateId);
+  }
+
+  /** The agent installed (or confirmed) a revision: push it now, whatever backoff was running. */
+  notify(outcome: { readonly certificateId: string; readonly result: string }): void {
+    if (!['applied', 'unchanged', 'up-to-date'].includes(outcome.result)) return;
+    const now = this.deps.clock.now().getTime();
+    let woke = false;
+    for (const job of this.jobs.filter((j) => j.certificateId === outcome.certificateId)) {
+      // An up-to-date reconcile only nudges jobs that are idle, not those backing off.
+      if (outcome.result === 'up-to-date' && job.attempts > 0) continue;
+      job.wanted++;
+      job.attempts = 0;
+      job.dueAt = Math.min(job.dueAt, now);
+      woke = true;
+    }
+    if (woke) this.waker?.abort();
+  }
+
+  /** Every job once, now (`agent sync`). */
+  async pushAll(signal?: AbortSignal): Promise<DmzPushReport[]> {
+    const reports: DmzPushReport[] = [];
+    for (const job of this.jobs) {
+      if (signal?.aborted) break;
+      reports.push(await this.attempt(job, signal));
+    }
+    return reports;
+  }
+
+  /** The daemon side: push what is due, sleep until the next due job or reconcile, until aborted. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.jobs.length === 0) return;
+    let nextReconcile = this.deps.clock.now().getTime() + this.deps.reconcileIntervalMs;
+    while (!signal.aborted) {
+      const now = this.deps.clock.now().getTime();
+      if (now >= nextReconcile) {
+        for (const job of this.jobs) if (job.attempts === 0) job.dueAt = Math.min(job.dueAt, now);
+        nextReconcile = now + this.deps.reconcileIntervalMs;
+      }
+      const due = this.jobs.filter((j) => j.dueAt <= now);
+      for (const job of due) {
+        if (signal.aborted) break;
+        await this.attempt(job, signal);
+      }
+      if (due.length > 0) continue;
+      const next = Math.min(nextReconcile, ...this.jobs.map((j) => j.dueAt));
+      await this.waitUntil(next - now, signal);
+    }
+  }
+
+  private async waitUntil(ms: number, signal: AbortSignal): Promise<void> {
+    const waker = new AbortController();
+    this.waker = waker;
+    try {
+      await this.deps.sleep(Math.max(0, ms), AbortSignal.any([signal, waker.signal]));
+    } finally {
+      if (this.waker === waker) this.waker = null;
+    }
+  }
+
+  private async attempt(job: Job, signal?: AbortSignal): Promise<DmzPushReport> {
+    const wanted = job.wanted;
+    const report = await this.pushOnce(job, signal);
+    const now = this.deps.clock.now().getTime();
+    if (RETRIED.has(report.result)) {
+      job.attempts++;
+      const { retryMinMs, retryMaxMs } = job.peer;
+      const backoff = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(job.attempts - 1, 30));
+      job.dueAt = now + backoff * (0.75 + this.deps.random() * 0.5);
+      this.deps.log.warn('dmz push failed', {
+        dmz: job.peer.id,
+        certificateId: job.certificateId,
+        result: report.result,
+        attempts: job.attempts,
+        retryInMs: Math.round(job.dueAt - now),
+        error: report.error,
+      });
+    } else {
+      job.attempts = 0;
+      job.dueAt = Number.POSITIVE_INFINITY;
+    }
+    // A notify during the attempt may concern a newer revision than the one just handled.
+    if (job.wanted !== wanted && !RETRIED.has(report.result)) job.dueAt = now;
+    return report;
+  }
+
+  private async pushOnce(job: Job, signal?: AbortSignal): Promise<DmzPushReport> {
+    const started = performance.now();
+    const { peer, certificateId } = job;
+    const report = (
+      result: DmzPushResult,
+      extra: Partial<Omit<DmzPushReport, 'dmzId' | 'certificateId' | 'result' | 'durationMs'>> = {},
+    ): DmzPushReport => ({
+      dmzId: peer.id,
+      certificateId,
+      result,
+      revision: null,
+      remoteRevision: null,
+      answer: null,
+      error: null,
+      ...extra,
+      durationMs: performance.now() - started,
+    });
+    let source: number | null = null;
+    try {
+      source = await this.sourceRevision(certificateId);
+      if (source === null) return report('nothing');
+      let remote = await peer.receiver.installed(certificateId, signal);
+      if (remote.revision === null || remote.revision < source) {
+        if (peer.standbyMs > 0) {
+          // Standby: the primary pusher has had its chance; ask again before sending anything.
+          await this.deps.sleep(peer.standbyMs, signal);
+          remote = await peer.receiver.installed(certificateId, signal);
+        }
+      }
+      if (remote.revision !== null && remote.revision >= source) {
+        await this.record(job, {
+          result: 'unchanged',
+          revisionOnDisk: remote.revision,
+          revisionServed: remote.revision,
+          servedSerial: remote.serial,
+          targetRevision: source,
+          errorCode: null,
+          error: null,
+        });
+        return report('current', { revision: source, remoteRevision: remote.revision });
+      }
+      const revision = await this.deps.state.getRevision(certificateId, source);
+      if (!revision)
+        return report('failed', { revision: source, error: `revision ${source} is not in the state table` });
+      const bytes = new Map<string, Buffer>();
+      for (const object of revision.objects) bytes.set(object.key, await this.deps.keystores.get(object.key));
+      const answer = await peer.receiver.push(buildRevisionPush(revision, bytes), signal);
+      const result = classify(answer);
+      this.deps.log.info('dmz push answered', {
+        dmz: peer.id,
+        certificateId,
+        revision: source,
+        answer: answer.result,
+        installedRevision: answer.installedRevision,
+        errorCode: answer.errorCode,
+        ms: Math.round(performance.now() - started),
+      });
+      await this.record(job, {
+        result: statusResult(answer),
+        revisionOnDisk: answer.installedRevision,
+        revisionServed: answer.installedRevision,
+        servedSerial: answer.servedSerial,
+        targetRevision: source,
+        errorCode: answer.errorCode,
+        error: answer.message,
+      });
+      return report(result, {
+        revision: source,
+        remoteRevision: answer.installedRevision,
+        answer,
+        error: answer.errorCode ? `${answer.errorCode}: ${answer.message ?? ''}` : null,
+      });
+    } catch (error) {
+      const code = error instanceof AcmeHaError ? error.code : 'UNEXPECTED';
+      const message = error instanceof Error ? error.message : String(error);
+      const unreachable = code === 'DMZ_UNREACHABLE';
+      // A shutdown is not a failure of the receiver: nothing to report.
+      if (!signal?.aborted)
+        await this.record(job, { result: 'failed', targetRevision: source, errorCode: code, error: message });
+      return report(unreachable ? 'unreachable' : 'failed', { revision: source, error: message });
+    }
+  }
+
+  private async sourceRevision(certificateId: string): Promise<number | null> {
+    if (this.deps.ownCertificates.has(certificateId))
+      return (await this.deps.installed.get(certificateId))?.revision ?? null;
+    return (await this.deps.state.get(certificateId)).current?.revision ?? null;
+  }
+
+  /** Writes the DMZ instance's status item when it says something new (status is best effort). */
+  private async record(job: Job, fields: Partial<NodeStatus> & { result: NodeResult }): Promise<void> {
+    const nodeId = dmzStatusNodeId(job.peer.id);
+    try {
+      if (job.previous === undefined)
+        job.previous = await this.deps.status.get(job.certificateId, nodeId).catch(() => null);
+      const previous = job.previous;
+      const now = this.deps.clock.now().toISOString();
+      const failing = ['rejected', 'rolled-back', 'failed', 'halted'].includes(fields.result);
+      const next: NodeStatus = {
+        certificateId: job.certificateId,
+        nodeId,
+        revisionOnDisk: previous?.revisionOnDisk ?? null,
+        revisionServed: previous?.revisionServed ?? null,
+        servedSerial: previous?.servedSerial ?? null,
+        targetRevision: previous?.targetRevision ?? null,
+        errorCode: null,
+        error: null,
+        updatedAt: now,
+        failingSince: failing ? (previous?.failingSince ?? now) : null,
+        reloadStartedAt: null,
+        reloadFinishedAt: null,
+        ...fields,
+      };
+      const same =
+        previous &&
+        previous.revisionOnDisk === next.revisionOnDisk &&
+        previous.errorCode === next.errorCode &&
+        (previous.result === next.result ||
+          (!failing && !['rejected', 'rolled-back', 'failed', 'halted'].includes(previous.result)));
+      if (same) return;
+      await this.deps.status.put(next);
+      job.previous = next;
+    } catch (error) {
+      this.deps.log.warn('status not written', {
+        certificateId: job.certificateId,
+        dmz: job.peer.id,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+function classify(answer: DmzAnswer): DmzPushResult {
+  switch (answer.result) {
+    case 'applied':
+    case 'unchanged':
+    case 'up-to-date':
+      return 'pushed';
+    case 'obsolete':
+      return 'current';
+    case 'rejected':
+    case 'rolled-back':
+    case 'halted':
+      return 'refused';
+    default:
+      return 'failed';
+  }
+}
+
+function statusResult(answer: DmzAnswer): NodeResult {
+  switch (answer.result) {
+    case 'applied':
+      return 'applied';
+    case 'unchanged':
+    case 'up-to-date':
+    case 'obsolete':
+      return 'unchanged';
+    case 'rejected':
+      return 'rejected';
+    case 'rolled-back':
+      return 'rolled-back';
+    case 'halted':
+      return 'halted';
+    default:
+      return 'failed';
+  }
+}

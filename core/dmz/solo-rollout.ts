@@ -1,0 +1,79 @@
+/**
+ * The rollout machinery of a fleet of one. A DMZ receiver reuses the agent's sync use case, which
+ * coordinates reloads through a rollout record and slot leases; a receiver is its own fleet, so its
+ * rollout is always `rolling` with itself as canary (no wait), and a halt is not remembered: the
+ * next push of the same revision is a fresh attempt (the pusher decides when to try again).
+ */
+import type { Lease, Lock } from '../ports/lock.ts';
+import type { Rollout, RolloutJoin, RolloutStore } from '../ports/rollout-store.ts';
+
+export class SoloRolloutStore implements RolloutStore {
+  constructor(private readonly nodeId: string) {}
+
+  async join(request: RolloutJoin): Promise<Rollout> {
+    return this.record(request.certificateId, request.revision, request.now);
+  }
+
+  async get(certificateId: string, revision: number): Promise<Rollout | null> {
+    return this.record(certificateId, revision, new Date());
+  }
+
+  async promote(certificateId: string, revision: number, _nodeId: string, now: Date): Promise<Rollout> {
+    return this.record(certificateId, revision, now);
+  }
+
+  async halt(
+    certificateId: string,
+    revision: number,
+    nodeId: string,
+    reason: string,
+    now: Date,
+  ): Promise<Rollout> {
+    return { ...this.record(certificateId, revision, now), state: 'halted', haltedBy: nodeId, reason };
+  }
+
+  async takeOver(request: RolloutJoin): Promise<Rollout> {
+    return this.record(request.certificateId, request.revision, request.now);
+  }
+
+  private record(certificateId: string, revision: number, now: Date): Rollout {
+    const at = now.toISOString();
+    return {
+      certificateId,
+      revision,
+      canary: this.nodeId,
+      state: 'rolling',
+      maxParallel: 1,
+      canaryDeadline: at,
+      haltedBy: null,
+      reason: null,
+      startedAt: at,
+      updatedAt: at,
+    };
+  }
+}
+
+/** Leases inside one process (the receiver); expiry as in the shared lock, for a crashed holder. */
+export class InProcessLock implements Lock {
+  private readonly held = new Map<string, Lease>();
+  private next = 0;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async acquire(name: string, owner: string, ttlMs: number): Promise<Lease | null> {
+    const current = this.held.get(name);
+    if (current && current.expiresAt > this.now()) return null;
+    const lease: Lease = {
+      name,
+      owner,
+      token: String(++this.next),
+      expiresAt: new Date(this.now().getTime() + ttlMs),
+    };
+    this.held.set(name, lease);
+    return lease;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    if (this.held.get(lease.name)?.token === lease.token) this.held.delete(lease.name);
+  }
+}
