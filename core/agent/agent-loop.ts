@@ -126,7 +126,13 @@ export async function runAgent(
   while (!signal.aborted) {
     let messages: IntakeMessage[] = [];
     try {
-      messages = await deps.intake.receive({ signal });
+      // The long poll never outlasts the next reconcile: the interval is a promise, even when the
+      // queue is quiet (or an event went astray, e.g. into a poll abandoned by a restart).
+      const untilReconcile = Math.ceil((nextReconcile - deps.clock.now().getTime()) / 1000);
+      messages = await deps.intake.receive({
+        signal,
+        waitSeconds: Math.max(1, Math.min(20, untilReconcile)),
+      });
       failures = 0;
     } catch (error) {
       if (signal.aborted) break;

@@ -9,7 +9,7 @@ import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import type { AwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { type AgentRuntime, createAgent } from '../../agent/runtime/create-agent.ts';
-import { type AgentConfig, agentConfigSchema } from '../../core/agent/agent-config.ts';
+import { type AgentConfig, agentConfigSchema, type DmzPeerConfig } from '../../core/agent/agent-config.ts';
 import { type AgentObserver, runAgent } from '../../core/agent/agent-loop.ts';
 import { buildKeystore, PEM_FILES } from '../../core/keystore/keystore.ts';
 import { readCertificates, readPrivateKey } from '../../core/keystore/pem.ts';
@@ -36,6 +36,8 @@ export interface DemoNodeOptions {
   readonly names: readonly string[];
   readonly password: string;
   readonly observer: AgentObserver;
+  /** DMZ receivers this node pushes to. */
+  readonly dmzPeers?: readonly DmzPeerConfig[];
   /** The agents' structured log (`--verbose`); silent by default. */
   readonly log?: JsonLogger | undefined;
 }
@@ -62,65 +64,99 @@ async function bootstrapMaterial(dir: string, names: readonly string[]) {
   return { privateKey: readPrivateKey(await readFile(out.key, 'utf8'), out.key), chain: [leaf] as const };
 }
 
-export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode> {
-  const { id, kind, directory, stack, names, password } = options;
+/** A real TLS server on a bootstrap certificate, and the agent target that keeps it fresh. */
+export interface DemoTlsServer {
+  readonly kind: ServerKind;
+  readonly tlsPort: number;
+  readonly target: TargetInput;
+  stop(): Promise<void>;
+}
+
+export async function startDemoTlsServer(options: {
+  readonly kind: ServerKind;
+  readonly directory: string;
+  readonly certificateId: string;
+  readonly names: readonly string[];
+  readonly password: string;
+}): Promise<DemoTlsServer> {
+  const { kind, directory, names, password } = options;
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const material = await bootstrapMaterial(directory, names);
-  const stops: (() => Promise<void>)[] = [];
-  let target: TargetInput;
-  let tlsPort: number;
+  const probe = (port: number) => [{ port, sni: names[0] }];
+  const base = { certificateId: options.certificateId };
   if (kind === 'java') {
     const keystore = join(directory, 'server.jks');
     const jks = buildKeystore(material, { format: 'jks', alias: 'server', password, created: new Date() });
     if (jks.kind === 'file') await writeFile(keystore, jks.bytes, { mode: 0o600 });
     const java = await startJavaTlsServer({ type: 'JKS', keystore, alias: 'server', password });
-    stops.push(java.stop);
-    tlsPort = java.tlsPort;
-    target = agentTarget(
-      options,
-      { format: 'jks', path: keystore, alias: 'server', password: { env: DEMO_PASSWORD_ENV } },
-      tlsPort,
-      {
-        http: { url: java.reloadUrl, method: 'POST' },
-        timeoutSeconds: 10,
+    return {
+      kind,
+      tlsPort: java.tlsPort,
+      stop: java.stop,
+      target: {
+        ...base,
+        format: 'jks',
+        path: keystore,
+        alias: 'server',
+        password: { env: DEMO_PASSWORD_ENV },
+        reload: { http: { url: java.reloadUrl, method: 'POST' }, timeoutSeconds: 10 },
+        probe: probe(java.tlsPort),
       },
-    );
-  } else {
-    const pemDir = join(directory, 'tls');
-    await mkdir(pemDir, { mode: 0o700 });
-    const pem = buildKeystore(material, { format: 'pem', alias: 'x', created: new Date() });
-    if (pem.kind === 'directory')
-      for (const [name, bytes] of pem.files) await writeFile(join(pemDir, name), bytes, { mode: 0o600 });
-    if (kind === 'nginx') {
-      const nginx = await startNginx({
-        directory: join(directory, 'nginx'),
-        certificateFile: join(pemDir, PEM_FILES.fullchain),
-        keyFile: join(pemDir, PEM_FILES.privkey),
-      });
-      stops.push(nginx.stop);
-      tlsPort = nginx.port;
-      target = agentTarget(
-        options,
-        { format: 'pem', path: pemDir, files: [PEM_FILES.fullchain, PEM_FILES.privkey] },
-        tlsPort,
-        {
-          command: [...nginx.reloadCommand],
-          timeoutSeconds: 10,
-        },
-      );
-    } else {
-      const haproxy = await startHaproxy({
-        directory: join(directory, 'haproxy'),
-        combinedPemFile: join(pemDir, PEM_FILES.combined),
-      });
-      stops.push(haproxy.stop);
-      tlsPort = haproxy.port;
-      target = agentTarget(options, { format: 'pem', path: pemDir, files: [PEM_FILES.combined] }, tlsPort, {
+    };
+  }
+  const pemDir = join(directory, 'tls');
+  await mkdir(pemDir, { mode: 0o700 });
+  const pem = buildKeystore(material, { format: 'pem', alias: 'x', created: new Date() });
+  if (pem.kind === 'directory') {
+    for (const [name, bytes] of pem.files) await writeFile(join(pemDir, name), bytes, { mode: 0o600 });
+  }
+  if (kind === 'nginx') {
+    const nginx = await startNginx({
+      directory: join(directory, 'nginx'),
+      certificateFile: join(pemDir, PEM_FILES.fullchain),
+      keyFile: join(pemDir, PEM_FILES.privkey),
+    });
+    return {
+      kind,
+      tlsPort: nginx.port,
+      stop: nginx.stop,
+      target: {
+        ...base,
+        format: 'pem',
+        path: pemDir,
+        files: [PEM_FILES.fullchain, PEM_FILES.privkey],
+        reload: { command: [...nginx.reloadCommand], timeoutSeconds: 10 },
+        probe: probe(nginx.port),
+      },
+    };
+  }
+  const haproxy = await startHaproxy({
+    directory: join(directory, 'haproxy'),
+    combinedPemFile: join(pemDir, PEM_FILES.combined),
+  });
+  return {
+    kind,
+    tlsPort: haproxy.port,
+    stop: haproxy.stop,
+    target: {
+      ...base,
+      format: 'pem',
+      path: pemDir,
+      files: [PEM_FILES.combined],
+      reload: {
         haproxy: { socket: haproxy.adminSocket, certificate: haproxy.certificateName },
         timeoutSeconds: 10,
-      });
-    }
-  }
+      },
+      probe: probe(haproxy.port),
+    },
+  };
+}
+
+export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode> {
+  const { id, kind, stack } = options;
+  const server = await startDemoTlsServer(options);
+  const stops: (() => Promise<void>)[] = [server.stop];
+  const { target, tlsPort } = server;
   const responder: ChallengeResponder = await startChallengeResponder({
     store: new DynamoChallengeStore(options.clients.documents, stack.resources.tableName, systemClock),
   });
@@ -147,7 +183,7 @@ export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode>
         : target.reload;
       const runtime = await createAgent(agentConfig(options, { ...target, reload }), {
         log: options.log?.child({ nodeId: id }) ?? silentLogger,
-        env: { [DEMO_PASSWORD_ENV]: password },
+        env: { [DEMO_PASSWORD_ENV]: options.password },
         clientConfigs: stack.clientConfigs,
         observer: options.observer,
         pollMs: 50,
@@ -165,15 +201,6 @@ export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode>
 
 /** A target as written in an agent config file (parsed once, with the whole config). */
 type TargetInput = z.input<typeof agentConfigSchema>['targets'][number];
-
-function agentTarget(
-  options: DemoNodeOptions,
-  files: Pick<TargetInput, 'format' | 'path'> & Partial<TargetInput>,
-  port: number,
-  reload: TargetInput['reload'],
-): TargetInput {
-  return { certificateId: options.certificateId, ...files, reload, probe: [{ port, sni: options.names[0] }] };
-}
 
 function agentConfig(options: DemoNodeOptions, target: TargetInput): AgentConfig {
   const queue = options.stack.resources.queues[options.id];
@@ -193,5 +220,6 @@ function agentConfig(options: DemoNodeOptions, target: TargetInput): AgentConfig
     reconcileIntervalSeconds: 5,
     rollout: { probeTimeoutSeconds: 10, canaryTimeoutSeconds: 60 },
     targets: [target],
+    dmz: options.dmzPeers ?? [],
   });
 }

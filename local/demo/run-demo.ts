@@ -23,6 +23,7 @@ import { runRenewals } from '../../core/renewal/run-renewals.ts';
 import type { Revision } from '../../core/renewal/types.ts';
 import { ensureTools, TOOLS } from '../prerequisites.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
+import { type DemoDmz, startDemoDmz } from './demo-dmz.ts';
 import { DEMO_PASSWORD_ENV, type DemoNode, type ServerKind, startDemoNode } from './demo-node.ts';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.ts';
 
@@ -30,7 +31,7 @@ const run = promisify(execFile);
 const CERTIFICATE = 'demo';
 const NAMES = ['app.demo.acme-ha.test', 'www.demo.acme-ha.test', 'api.demo.acme-ha.test'];
 const PASSWORD = 'demo-changeit';
-const TOTAL_STEPS = 7;
+const TOTAL_STEPS = 6;
 
 export interface DemoReporter {
   step(index: number, total: number, title: string): void;
@@ -72,11 +73,7 @@ export interface DemoSummary {
     readonly issuer: string;
   };
   readonly nodes: readonly DemoNodeSummary[];
-  readonly dmz: readonly {
-    readonly id: string;
-    readonly servedSerial: string | null;
-    readonly note: string;
-  }[];
+  readonly dmz: readonly DemoNodeSummary[];
   readonly validation: { readonly requestsByNode: Readonly<Record<string, number>> };
   readonly renewal: { readonly revision: number; readonly convergenceMs: number };
   readonly failure: {
@@ -172,6 +169,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const caFile = join(directory, 'pebble-root.pem');
     await writeFile(caFile, (await stack.pebble?.rootCertificate()) ?? '');
     reporter.detail(`stack up in ${Math.round(stack.startedInMs)} ms: Pebble ${stack.pebble?.directoryUrl}`);
+    // DMZ instances first: the pushing nodes' agents need their addresses. Nodes 1 and 2 push
+    // (two for HA; the second waits a moment and then finds nothing left to do).
+    const pushers = ids.slice(0, 2);
+    const dmzKind: ServerKind = (await installed('nginx')) ? 'nginx' : 'java';
+    const dmzInstances: DemoDmz[] = await Promise.all(
+      Array.from({ length: options.dmz }, (_, i) =>
+        startDemoDmz({
+          id: `dmz-${i + 1}`,
+          kind: dmzKind,
+          directory: join(directory, `dmz-${i + 1}`),
+          certificateId: CERTIFICATE,
+          names: NAMES,
+          password: PASSWORD,
+          pushers,
+          log: options.log,
+        }),
+      ),
+    );
+    cleanups.push(() => Promise.all(dmzInstances.map((d) => d.stop())));
     const nodes: DemoNode[] = await Promise.all(
       ids.map((id, i) =>
         startDemoNode({
@@ -185,6 +201,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           password: PASSWORD,
           observer: { onSync: (outcome) => seen.push({ node: id, outcome, at: performance.now() }) },
           log: options.log,
+          dmzPeers: pushers.includes(id)
+            ? dmzInstances.map((d) => d.peerFor(id, id === pushers[0] ? 0 : 3))
+            : [],
         }),
       ),
     );
@@ -194,6 +213,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     for (const node of nodes)
       reporter.detail(
         `${node.id}: ${node.kind.padEnd(7)} TLS on 127.0.0.1:${node.tlsPort}, self-signed until the first revision`,
+      );
+    for (const d of dmzInstances)
+      reporter.detail(
+        `${d.id}: ${d.kind.padEnd(7)} TLS on 127.0.0.1:${d.tlsPort}, fed by dmz serve (pushed by ${pushers.join(', ')})`,
       );
     reporter.done(performance.now() - t, 'ready');
 
@@ -237,8 +260,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         (s) => s.node === node && s.outcome.revision === revision && results.includes(s.outcome.result),
       );
     const prober = new TlsProber(5_000);
-    const served = async (node: DemoNode) =>
-      (await prober.probe({ host: '127.0.0.1', port: node.tlsPort, servername: NAMES[0] ?? '' })).serial;
+    const served = async (server: { tlsPort: number }) =>
+      (await prober.probe({ host: '127.0.0.1', port: server.tlsPort, servername: NAMES[0] ?? '' })).serial;
     const converge = async (revision: Revision, since: number) => {
       const times = new Map<string, number>();
       for (const node of nodes) {
@@ -253,6 +276,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           throw new Error(`${node.id} serves ${serial}, not ${revision.serial}`);
         reporter.detail(
           `${node.id} (${node.kind}) serves serial ${serial} after ${Math.round(times.get(node.id) ?? 0)} ms`,
+        );
+      }
+      for (const d of dmzInstances) {
+        await waitFor(`${d.id} to serve revision ${revision.revision}`, async () =>
+          (await served(d).catch(() => '')) === revision.serial ? true : undefined,
+        );
+        times.set(d.id, performance.now() - since);
+        reporter.detail(
+          `${d.id} (DMZ, ${d.kind}) serves serial ${revision.serial} after ${Math.round(times.get(d.id) ?? 0)} ms`,
         );
       }
       return times;
@@ -274,7 +306,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // 3. Distribute: every node receives, verifies, writes, reloads and proves it.
     t = step(3, 'distribute it to every node');
     await converge(first, t);
-    reporter.done(performance.now() - t, `${nodes.length} of ${nodes.length} nodes serve it`);
+    reporter.done(
+      performance.now() - t,
+      `${nodes.length} node(s) and ${dmzInstances.length} DMZ instance(s) serve it`,
+    );
 
     // 4. Renew (forced) and watch the rolling reload, one node at a time, the first as canary.
     t = step(4, 'renew (forced) and roll it out, one node at a time');
@@ -303,13 +338,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       );
       halted.push(node.id);
     }
-    for (const node of nodes) {
-      const serial = await served(node);
+    for (const server of [...nodes, ...dmzInstances]) {
+      const serial = await served(server);
       if (serial !== second.serial)
-        throw new Error(`${node.id} serves ${serial} after the halt, not ${second.serial}`);
+        throw new Error(`${server.id} serves ${serial} after the halt, not ${second.serial}`);
     }
     reporter.detail(
-      `halted: ${halted.join(', ') || 'none'}; every node still serves serial ${second.serial}`,
+      `halted: ${halted.join(', ') || 'none'}; every node and DMZ instance still serves serial ${second.serial}`,
     );
     reporter.detail(`fix ${canary.id}'s reload and renew again`);
     await canary.startAgent(false);
@@ -317,18 +352,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await converge(fourth, performance.now());
     reporter.done(performance.now() - t, `recovered: revision ${fourth.revision} everywhere`);
 
-    // 6. DMZ instances.
-    t = step(6, `push to ${options.dmz} DMZ instance(s)`);
-    const dmz = Array.from({ length: options.dmz }, (_, i) => ({
-      id: `dmz-${i + 1}`,
-      servedSerial: null,
-      note: 'DMZ push is not in this build yet',
-    }));
-    if (options.dmz > 0) reporter.warn('DMZ push is not in this build yet: DMZ instances are skipped');
-    reporter.done(performance.now() - t, 'skipped');
-
-    // 7. The fleet as `acme-ha status` shows it.
-    t = step(7, 'fleet status');
+    // 6. The fleet as `acme-ha status` shows it.
+    t = step(6, 'fleet status');
     const status: FleetCertificate = fleetCertificate(
       CERTIFICATE,
       fourth,
@@ -341,6 +366,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const { renderFleetCertificate } = await import('../../agent/cli/fleet-table.ts');
     for (const line of renderFleetCertificate(status, new Date()).trimEnd().split('\n'))
       reporter.detail(line);
+    const dmz: DemoNodeSummary[] = [];
+    for (const d of dmzInstances) {
+      dmz.push({
+        id: d.id,
+        kind: d.kind,
+        tlsPort: d.tlsPort,
+        servedSerial: await served(d),
+        convergedMs: times.get(d.id) ?? null,
+      });
+    }
     const nodeSummaries: DemoNodeSummary[] = [];
     for (const node of nodes) {
       nodeSummaries.push({
@@ -353,7 +388,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     reporter.done(performance.now() - t, `${status.counts.current} current, ${status.counts.failed} failed`);
     const summary: DemoSummary = {
-      ok: nodeSummaries.every((n) => n.servedSerial === fourth.serial),
+      ok: [...nodeSummaries, ...dmz].every((n) => n.servedSerial === fourth.serial),
       certificate: {
         id: CERTIFICATE,
         revision: fourth.revision,

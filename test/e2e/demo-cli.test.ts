@@ -15,7 +15,7 @@ interface DemoJson {
   ok: boolean;
   certificate: { serial: string; sans: string[]; notAfter: string; issuer: string; revision: number };
   nodes: { id: string; kind: string; tlsPort: number; servedSerial: string; convergedMs: number | null }[];
-  dmz: { id: string }[];
+  dmz: { id: string; kind: string; tlsPort: number; servedSerial: string }[];
   renewal: { convergenceMs: number };
   failure: { node: string; result: string; haltedNodes: string[] };
   caFile: string;
@@ -86,7 +86,8 @@ describe('acme-ha local demo', () => {
       result: 'rolled-back',
       haltedNodes: ['node-2', 'node-3'],
     });
-    for (const node of summary.nodes) {
+    expect(summary.dmz.map((d) => d.id)).toEqual(['dmz-1']);
+    for (const node of [...summary.nodes, ...summary.dmz]) {
       const handshake = await opensslHandshake({
         port: node.tlsPort,
         servername: 'www.demo.acme-ha.test',
