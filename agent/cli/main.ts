@@ -1,12 +1,12 @@
-import { Command, CommanderError } from 'commander';
-import { AcmeHaError, InvalidInputError } from '../../core/errors.ts';
+import { Command } from 'commander';
 import { agentCommand } from './agent-command.ts';
 import { dmzCommand } from './dmz-command.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { CliExit, CliInputError, type CliIo, processIo } from './io.ts';
+import { type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore-command.ts';
 import { localCommand } from './local-command.ts';
 import { renewCommand } from './renew-command.ts';
+import { reportError } from './report-error.ts';
 import { statusCommand } from './status-command.ts';
 
 const VERSION = '0.1.0';
@@ -44,29 +44,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     await cli.parseAsync([...argv], { from: 'user' });
     return EXIT.OK;
   } catch (error) {
-    return report(error, io);
+    return reportError(error, io);
   }
-}
-
-function report(error: unknown, io: CliIo): ExitCode {
-  if (error instanceof CommanderError) {
-    // Commander already printed its message (or the help/version text).
-    const informational = ['commander.helpDisplayed', 'commander.version'];
-    return informational.includes(error.code) ? EXIT.OK : EXIT.USAGE;
-  }
-  if (error instanceof CliExit) {
-    io.err(`acme-ha: ${error.message}\n`);
-    return error.exitCode as ExitCode;
-  }
-  if (error instanceof CliInputError) {
-    io.err(`acme-ha: ${error.message}\n`);
-    return EXIT.USAGE;
-  }
-  if (error instanceof InvalidInputError) {
-    io.err(`acme-ha: ${error.message}\n`);
-    return EXIT.INVALID_INPUT;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  io.err(`acme-ha: ${error instanceof AcmeHaError ? '' : 'unexpected error: '}${message}\n`);
-  return EXIT.FAILURE;
 }

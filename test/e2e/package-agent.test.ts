@@ -1,0 +1,57 @@
+/**
+ * `npm run package:agent`: the archive a node without npm installs from. Unpacked, its single-file
+ * agent runs on plain Node, and `agent install --dry-run` prints the unit it would install.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { packageAgent } from '../../agent/package/package-agent.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const run = promisify(execFile);
+
+describe('package:agent', () => {
+  it('builds an archive whose bundled agent runs and installs from itself', async () => {
+    const out = await tempDir();
+    const archive = await packageAgent(out);
+    expect(archive).toMatch(/acme-ha-agent-\d+\.\d+\.\d+\.tar\.gz$/);
+    const unpacked = await tempDir();
+    await run('tar', ['-xzf', archive, '-C', unpacked]);
+    const [name] = await readdir(unpacked);
+    const dir = join(unpacked, name ?? '');
+    expect((await readdir(dir)).sort()).toEqual([
+      'README.txt',
+      'acme-ha-agent.mjs',
+      'agent.yaml.example',
+      'install.sh',
+    ]);
+
+    const bundle = join(dir, 'acme-ha-agent.mjs');
+    const source = await readFile(bundle, 'utf8');
+    // Only the agent: no ACME client, no embedded stack, no TypeScript loader.
+    for (const absent of ['acme-client', 'dynalite', 's3rver', 'tsx/esm'])
+      expect(source).not.toContain(absent);
+
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const help = await run(process.execPath, [bundle, '--help'], { env });
+    expect(help.stdout).toMatch(/agent\s+the node agent/);
+    const install = await run(
+      process.execPath,
+      [
+        bundle,
+        'agent',
+        'install',
+        '--config',
+        join(dir, 'agent.yaml.example'),
+        '--bin',
+        '/opt/acme-ha/acme-ha-agent.mjs',
+        '--dry-run',
+      ],
+      { env },
+    );
+    expect(install.stdout).toContain('ExecStart=/opt/acme-ha/acme-ha-agent.mjs agent run --config');
+    expect(install.stdout).toContain('NoNewPrivileges=yes');
+  });
+});
