@@ -3,36 +3,19 @@
  * that reloads its key entry on `POST /reload` — the stand-in for a Java file-transfer server in
  * the agent's tests and the demo. Compiled once per source version into a cache directory.
  */
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
+import { compileJavaSource } from './java-compile.ts';
 import { LocalStackError } from './local-stack-error.ts';
 import { LOOPBACK } from './net.ts';
-import { ensureTools, TOOLS } from './prerequisites.ts';
 
-const run = promisify(execFile);
 const SOURCE = join(import.meta.dirname, 'java', 'ReloadableTlsServer.java');
 const CLASS = 'ReloadableTlsServer';
 
 /** Compiles the server once per source version; returns the class path. */
-export async function compileReloadableTlsServer(): Promise<string> {
-  const source = await readFile(SOURCE);
-  const dir = join(
-    tmpdir(),
-    `acme-ha-java-tls-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`,
-  );
-  if (await stat(join(dir, `${CLASS}.class`)).catch(() => null)) return dir;
-  await ensureTools([TOOLS.java, TOOLS.javac]);
-  const staging = `${dir}.${process.pid}`;
-  await mkdir(staging, { recursive: true });
-  await run('javac', ['-d', staging, SOURCE]);
-  // Another process may have won the race: its classes are as good as ours.
-  await rename(staging, dir).catch(() => rm(staging, { recursive: true, force: true }));
-  return dir;
+export function compileReloadableTlsServer(): Promise<string> {
+  return compileJavaSource(SOURCE);
 }
 
 export interface JavaTlsServerOptions {

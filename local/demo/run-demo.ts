@@ -3,6 +3,7 @@
  * AWS; the renewer, the agents and the responders are the production code; the TLS servers are
  * real Java, nginx and HAProxy processes.
  */
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
 import type { Revision } from '../../core/renewal/types.ts';
+import { stackControlPlaneSettings } from '../control-plane-settings.ts';
 import { ensureTools, TOOLS } from '../prerequisites.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
 import { type DemoDmz, startDemoDmz } from './demo-dmz.ts';
@@ -235,17 +237,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         },
       ],
     });
-    const plane: ControlPlane = createControlPlane(
-      {
-        ACME_HA_TABLE: stack.resources.tableName,
-        ACME_HA_BUCKET: stack.resources.bucket,
-        ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-        ACME_HA_CA_BUNDLE: stack.pebble?.caPem,
-        ACME_HA_POLL_MS: 50,
-      },
-      clients,
-      { log: silentLogger, clock: systemClock, env: { [DEMO_PASSWORD_ENV]: PASSWORD } },
-    );
+    const plane: ControlPlane = createControlPlane(stackControlPlaneSettings(stack), clients, {
+      log: silentLogger,
+      clock: systemClock,
+      env: { [DEMO_PASSWORD_ENV]: PASSWORD },
+    });
     const renew = async (force: boolean): Promise<Revision> => {
       const result = await runRenewals(config, plane, { force });
       const outcome = result.outcomes[0];

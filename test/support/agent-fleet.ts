@@ -15,6 +15,7 @@ import { configSchema } from '../../core/config/schema.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { NodeStatus } from '../../core/ports/node-status-store.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
+import { stackControlPlaneSettings } from '../../local/control-plane-settings.ts';
 import type { LocalStack } from '../../local/stack.ts';
 
 export const PASSWORD_ENV = 'ACME_HA_AGENT_TEST_PASSWORD';
@@ -107,17 +108,11 @@ export function certificateConfigFor(stack: LocalStack, id: string, domains: str
 export async function forceRenewal(stack: LocalStack, config: AcmeHaConfig): Promise<void> {
   const clients = createAwsClients(stack.clientConfigs);
   try {
-    const plane = createControlPlane(
-      {
-        ACME_HA_TABLE: stack.resources.tableName,
-        ACME_HA_BUCKET: stack.resources.bucket,
-        ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-        ACME_HA_CA_BUNDLE: stack.pebble?.caPem,
-        ACME_HA_POLL_MS: 50,
-      },
-      clients,
-      { log: silentLogger, clock: { now: () => new Date() }, env: { [PASSWORD_ENV]: PASSWORD } },
-    );
+    const plane = createControlPlane(stackControlPlaneSettings(stack), clients, {
+      log: silentLogger,
+      clock: { now: () => new Date() },
+      env: { [PASSWORD_ENV]: PASSWORD },
+    });
     const result = await runRenewals(config, plane, { force: true });
     const failed = result.outcomes.filter((o) => o.result !== 'renewed');
     if (failed.length > 0) throw new Error(`renewal did not happen: ${JSON.stringify(failed)}`);

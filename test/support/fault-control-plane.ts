@@ -3,6 +3,7 @@
  * stack, with a clock that can be moved forward (lease expiry without waiting 15 minutes), a
  * counter of what actually reaches the CA, and optional wrappers that make a run crash.
  */
+
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { type ControlPlane, createControlPlane } from '../../adapters/runtime/control-plane.ts';
 import type { Clock } from '../../core/ports/clock.ts';
@@ -10,6 +11,7 @@ import type { Logger } from '../../core/ports/logger.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { IssueRequest } from '../../core/renewal/types.ts';
 import type { LocalClientConfigs } from '../../local/client-config.ts';
+import { stackControlPlaneSettings } from '../../local/control-plane-settings.ts';
 import type { LocalStack } from '../../local/stack.ts';
 
 /** Real time plus an offset the test moves forward: every plane sharing it sees the same jump. */
@@ -25,7 +27,7 @@ export interface PlaneOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
   readonly env?: NodeJS.ProcessEnv;
-  /** Overrides of the stack's client configs (e.g. endpoints through a switchable proxy). */
+  /** Overrides of the stack's client configs (e.g. endpoints through a fault proxy). */
   readonly clientConfigs?: Partial<LocalClientConfigs>;
   /** Each request that reaches the real issuer (the CA). */
   readonly onOrder?: (request: IssueRequest) => void;
@@ -46,22 +48,12 @@ export interface FaultPlane {
 
 export function faultPlane(stack: LocalStack, options: PlaneOptions): FaultPlane {
   const clients = createAwsClients({ ...stack.clientConfigs, ...options.clientConfigs });
-  const plane = createControlPlane(
-    {
-      ACME_HA_TABLE: stack.resources.tableName,
-      ACME_HA_BUCKET: stack.resources.bucket,
-      ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-      ACME_HA_CA_BUNDLE: stack.pebble?.caPem,
-      ACME_HA_POLL_MS: 50,
-    },
-    clients,
-    {
-      log: options.log ?? silentLogger,
-      clock: options.clock ?? { now: () => new Date() },
-      env: options.env ?? {},
-      owner: options.owner,
-    },
-  );
+  const plane = createControlPlane(stackControlPlaneSettings(stack), clients, {
+    log: options.log ?? silentLogger,
+    clock: options.clock ?? { now: () => new Date() },
+    env: options.env ?? {},
+    owner: options.owner,
+  });
   const issuer = plane.issuer;
   return {
     plane: {

@@ -1,8 +1,8 @@
 /**
- * A TCP pass-through on 127.0.0.1 in front of one emulator endpoint, for outage tests. Unlike
- * switchable-proxy.ts it also cuts the connections already open (the AWS SDK keeps sockets alive,
- * so refusing only new connections would leave the service reachable), and it can black-hole:
- * accept and never answer, which is what a store timing out looks like to a client.
+ * A TCP pass-through on 127.0.0.1 in front of one server (an emulator, a CA), for outage tests. When
+ * switched off it also cuts the connections already open (the AWS SDK keeps sockets alive, so
+ * refusing only new connections would leave the service reachable), and it can black-hole: accept
+ * and never answer, which is what a server timing out looks like to a client.
  */
 import { connect, createServer, type Socket } from 'node:net';
 

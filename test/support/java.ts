@@ -1,27 +1,15 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { compileJavaSource } from '../../local/java-compile.ts';
 
 const run = promisify(execFile);
 const SOURCE = join(import.meta.dirname, 'java', 'KeystoreProbe.java');
 
 /** Compiles KeystoreProbe.java once per source version (javac once beats `java File.java` per test). */
-export async function compileJavaProbe(): Promise<string> {
-  const source = await readFile(SOURCE);
-  const dir = join(
-    tmpdir(),
-    `acme-ha-java-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`,
-  );
-  if (await stat(join(dir, 'KeystoreProbe.class')).catch(() => null)) return dir;
-  const staging = `${dir}.${process.pid}`;
-  await mkdir(staging, { recursive: true });
-  await run('javac', ['-d', staging, SOURCE]);
-  await rename(staging, dir).catch(() => rm(staging, { recursive: true, force: true }));
-  return dir;
+export function compileJavaProbe(): Promise<string> {
+  return compileJavaSource(SOURCE);
 }
 
 export interface JavaKeystoreView {

@@ -3,6 +3,7 @@
  * client into the local Route 53 stand-in, the DNS stub Pebble asks serves them once in sync, and a
  * wildcard certificate comes out — which Java loads from the JKS we publish.
  */
+
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
@@ -13,6 +14,7 @@ import { parseConfig } from '../../../core/config/parse-config.ts';
 import { systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
+import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { loadInJava } from '../../support/java.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -46,17 +48,11 @@ afterAll(async () => {
 });
 
 function plane() {
-  return createControlPlane(
-    {
-      ACME_HA_TABLE: stack.resources.tableName,
-      ACME_HA_BUCKET: stack.resources.bucket,
-      ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-      ACME_HA_CA_BUNDLE: stack.pebble?.caPem,
-      ACME_HA_POLL_MS: 50,
-    },
-    clients,
-    { log: silentLogger, clock: systemClock, env: { JKS_PASSWORD: 'changeit' } },
-  );
+  return createControlPlane(stackControlPlaneSettings(stack), clients, {
+    log: silentLogger,
+    clock: systemClock,
+    env: { JKS_PASSWORD: 'changeit' },
+  });
 }
 
 const config = () =>

@@ -2,6 +2,7 @@
  * Several CAs: two Pebble instances (each with its own roots), the preferred one behind a proxy the
  * test switches off to make it look down; external account binding required by the preferred CA.
  */
+
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
@@ -10,14 +11,15 @@ import { parseConfig } from '../../../core/config/parse-config.ts';
 import { systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
+import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type PebbleServer, startPebble } from '../../../local/pebble.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
-import { type SwitchableProxy, startSwitchableProxy } from '../../support/switchable-proxy.ts';
+import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 
 const HMAC_KEY = Buffer.alloc(32, 9).toString('base64url');
 let stack: LocalStack;
 let preferred: PebbleServer;
-let proxy: SwitchableProxy;
+let proxy: FaultProxy;
 let clients: AwsClients;
 
 beforeAll(async () => {
@@ -30,7 +32,7 @@ beforeAll(async () => {
     externalAccountBindingRequired: true,
     externalAccountMacKeys: { 'kid-1': HMAC_KEY },
   });
-  proxy = await startSwitchableProxy(preferred.listenPort);
+  proxy = await startFaultProxy(`https://127.0.0.1:${preferred.listenPort}`);
   clients = createAwsClients(stack.clientConfigs);
 });
 
@@ -74,11 +76,8 @@ function config(hmacEnv = 'EAB_KEY') {
 function plane(env: Record<string, string> = { EAB_KEY: HMAC_KEY }) {
   return createControlPlane(
     {
-      ACME_HA_TABLE: stack.resources.tableName,
-      ACME_HA_BUCKET: stack.resources.bucket,
-      ACME_HA_TOPIC_ARN: stack.resources.topicArn,
+      ...stackControlPlaneSettings(stack),
       ACME_HA_CA_BUNDLE: `${stack.pebble?.caPem ?? ''}${preferred.caPem}`,
-      ACME_HA_POLL_MS: 50,
     },
     clients,
     { log: silentLogger, clock: systemClock, env },
@@ -98,7 +97,7 @@ async function issuerRoot(certificateId: string): Promise<string> {
 
 describe('several CAs', () => {
   it('issues from the fallback while the preferred CA is down, and records which CA issued it', async () => {
-    proxy.setOn(false);
+    proxy.setMode('refuse');
     const result = await runRenewals(config(), plane(), { certificateId: 'multi' });
     expect(result.outcomes).toEqual([
       expect.objectContaining({ result: 'renewed', directory: stack.pebble?.directoryUrl }),
@@ -109,7 +108,7 @@ describe('several CAs', () => {
   });
 
   it('returns to the preferred CA on the next renewal once it is healthy, with external account binding', async () => {
-    proxy.setOn(true);
+    proxy.setMode('on');
     const result = await runRenewals(config(), plane(), { certificateId: 'multi', force: true });
     expect(result.outcomes).toEqual([
       expect.objectContaining({ result: 'renewed', revision: 2, directory: preferredUrl() }),

@@ -2,6 +2,7 @@
  * The renewer end to end on the embedded stack: Pebble (HTTP-01 through each responder variant),
  * DynamoDB (dynalite), S3 (s3rver), SNS stand-in → SQS, and Java judging the JKS it publishes.
  */
+
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
 import type { IssueRequest } from '../../../core/renewal/types.ts';
+import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { type AriDirectory, startAriDirectory } from '../../support/ari-directory.ts';
 import { type ChallengeGateway, startChallengeGateway } from '../../support/challenge-gateway.ts';
@@ -67,17 +69,12 @@ function configFor(overrides: Record<string, unknown>[] = []): AcmeHaConfig {
 }
 
 function plane(owner = 'test'): ControlPlane {
-  const p = createControlPlane(
-    {
-      ACME_HA_TABLE: stack.resources.tableName,
-      ACME_HA_BUCKET: stack.resources.bucket,
-      ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-      ACME_HA_CA_BUNDLE: stack.pebble?.caPem,
-      ACME_HA_POLL_MS: 50,
-    },
-    clients,
-    { log: silentLogger, clock: systemClock, env: { APP_JKS_PASSWORD: JKS_PASSWORD }, owner },
-  );
+  const p = createControlPlane(stackControlPlaneSettings(stack), clients, {
+    log: silentLogger,
+    clock: systemClock,
+    env: { APP_JKS_PASSWORD: JKS_PASSWORD },
+    owner,
+  });
   // Count what reaches the CA: the proof of "one order".
   const issuer = p.issuer;
   return {
