@@ -2,18 +2,23 @@
  * The real `acme-ha` bin: `agent sync` against the embedded stack (exit code, files, status),
  * `status --json`, a bad agent config reported with every problem, and `agent install --dry-run`.
  */
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { systemClock } from '../../core/ports/clock.ts';
+import { freeTcpPort } from '../../local/net.ts';
 import { aServerPki, pemFilesOf } from '../support/agent-keystores.ts';
 import { publishRevision } from '../support/agent-revisions.ts';
 import { runCli } from '../support/cli.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'acme-ha.js');
 const stack = useLocalStack({ nodes: ['cli-1'], prefix: 'agent-cli', pebble: false });
 let clients: AwsClients;
 let dir: string;
@@ -148,5 +153,47 @@ describe('acme-ha agent and status', () => {
     ])
       expect(result.stdout).toContain(line);
     expect(result.stdout).toMatch(/ExecStart=.* agent run --config /);
+  });
+});
+
+describe('acme-ha agent run', () => {
+  it('serves /metrics and the HTTP-01 lookup, and stops cleanly on SIGTERM', async () => {
+    const [metricsPort, responderPort] = [await freeTcpPort(), await freeTcpPort()];
+    const runConfig = join(dir, 'agent-run.yaml');
+    await writeFile(
+      runConfig,
+      `${(await readFile(configFile, 'utf8')).trimEnd()}\nmetrics: { host: 127.0.0.1, port: ${metricsPort} }\nresponder: { mode: lookup, host: 127.0.0.1, port: ${responderPort} }\n`,
+    );
+    const token = 'Zm9vYmFyLXRva2VuLWZvci10aGUtYWdlbnQtdGVzdA';
+    await new DynamoChallengeStore(clients.documents, stack().resources.tableName, systemClock).put(
+      token,
+      `${token}.thumbprint`,
+      new Date(Date.now() + 60_000),
+    );
+    const daemon = spawn(process.execPath, [BIN, 'agent', 'run', '--config', runConfig], {
+      env: { ...process.env, ...stack().env },
+    });
+    const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+    try {
+      await expect
+        .poll(
+          async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => null))?.text(),
+          {
+            timeout: 20_000,
+            interval: 200,
+          },
+        )
+        .toMatch(/acme_ha_agent_installed_revision\{node="cli-1",certificate="web"\} \d+/);
+      const answer = await fetch(`http://127.0.0.1:${responderPort}/.well-known/acme-challenge/${token}`);
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toBe(`${token}.thumbprint`);
+      expect(
+        (await fetch(`http://127.0.0.1:${responderPort}/.well-known/acme-challenge/${'A'.repeat(43)}`))
+          .status,
+      ).toBe(404);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
