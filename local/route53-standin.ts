@@ -29,10 +29,12 @@
  * Not checked: authentication (any credentials pass), IAM, limits and quotas, zone names that AWS
  * reserves. The name servers (`ns-N.route53-standin.invalid`) do not exist.
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { LocalStackError } from './local-stack-error.ts';
 import { closeHttp, LOOPBACK, listenHttp } from './net.ts';
+import { readRequestBody } from './read-body.ts';
 import {
   canonicalName,
   compareRecordSets,
@@ -465,21 +467,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(invalidInput('Invalid request: request too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readRequestBody(req, MAX_BODY_BYTES, () => invalidInput('Invalid request: request too large'));
 }
 
 /** One change of a batch, read and checked for what the stand-in supports. */

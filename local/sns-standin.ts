@@ -18,6 +18,7 @@
  * asynchronously); a failed delivery is reported to `onDeliveryError` and dropped, as SNS drops
  * messages once its retries are exhausted.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
@@ -28,6 +29,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { LocalStackError } from './local-stack-error.ts';
 import { closeHttp, LOOPBACK, listenHttp } from './net.ts';
+import { readRequestBody } from './read-body.ts';
 import {
   type FilterPolicy,
   matchesFilterPolicy,
@@ -310,21 +312,7 @@ async function handle(
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(invalidParameter('Invalid parameter: request too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readRequestBody(req, MAX_BODY_BYTES, () => invalidParameter('Invalid parameter: request too large'));
 }
 
 /** RawMessageDelivery and FilterPolicy from Subscribe or SetSubscriptionAttributes, checked. */
