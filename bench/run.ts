@@ -8,11 +8,24 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools, TOOLS } from '../local/prerequisites.ts';
 import { acmeOrder } from './acme-order.ts';
+import { agentFootprint } from './agent-footprint.ts';
+import { convergence } from './convergence.ts';
+import { costModel } from './cost-model.ts';
 import { keystoreBuild } from './keystore-build.ts';
+import { responder } from './responder.ts';
 import { stackStart } from './stack-start.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
 
-const SUITES: readonly BenchSuite[] = [keystoreBuild, stackStart, acmeOrder];
+// costModel reads what agentFootprint counted: keep it after agentFootprint.
+const SUITES: readonly BenchSuite[] = [
+  keystoreBuild,
+  stackStart,
+  acmeOrder,
+  convergence,
+  responder,
+  agentFootprint,
+  costModel,
+];
 const ROOT = join(import.meta.dirname, '..');
 
 function version(command: string, args: string[]): string {
