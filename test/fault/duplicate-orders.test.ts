@@ -108,18 +108,31 @@ describe('concurrent renewers with crashing lease holders', () => {
       // Past the lease: the healthy planes take the abandoned certificates over, concurrently.
       clock.offsetMs += RENEWAL_LEASE_MS + 1000;
       const last = await Promise.all(healthy.map(({ p }) => runRenewals(configFor(trial, 2), p.plane)));
-      const renewedLast = last.flatMap((r) => r.outcomes).filter((o) => o.result === 'renewed');
-      expect(renewedLast.map((o) => o.certificateId).sort()).toEqual([...crashed.keys()].sort());
+      const lastOutcomes = last.flatMap((r) => r.outcomes);
+      const firstOutcomes = first.flatMap((r) => (r ? r.outcomes : []));
+      // Every abandoned certificate was taken over and ordered once more — renewed, or failed at the
+      // CA (a failed order is not a duplicate: it is persisted with its backoff and never retried here).
+      const attemptedLast = lastOutcomes.filter((o) => o.result === 'renewed' || o.result === 'failed');
+      expect(
+        attemptedLast.map((o) => o.certificateId).sort(),
+        `trial ${trial}: first round ${JSON.stringify(firstOutcomes)}; last round ${JSON.stringify(lastOutcomes)}`,
+      ).toEqual([...crashed.keys()].sort());
 
       const state = healthy[0]?.p.plane.state;
       if (!state) throw new Error('no healthy plane');
       for (let j = 0; j < CERTS; j++) {
         const id = `t${trial}-c${j}`;
+        // The promise: exactly one order per due certificate, and never a second revision.
         expect(orders.get(id), `orders for ${id}`).toBe(1);
-        const after = await state.get(id);
-        // A failed order (a CA or validation hiccup on a loaded machine) is not a duplicate; say which.
-        expect(after.current?.revision, `${id}: ${JSON.stringify(after.failure)}`).toBe(1);
         expect(await state.getRevision(id, 2)).toBeNull();
+        const after = await state.get(id);
+        if (after.current === null) {
+          // The one order failed at the CA (seen once in CI under load): it must be on record.
+          expect(after.failure, `${id} has neither a revision nor a recorded failure`).not.toBeNull();
+          console.log(`[fault] ${id}: the single order failed: ${JSON.stringify(after.failure)}`);
+        } else {
+          expect(after.current.revision).toBe(1);
+        }
       }
       crashes += crashed.size;
       figures.push(
