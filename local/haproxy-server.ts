@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalStackError } from './local-stack-error.ts';
-import { freeTcpPort, LOOPBACK } from './net.ts';
+import { LOOPBACK, onFreePort } from './net.ts';
 import { ensureTools, TOOLS } from './prerequisites.ts';
 import { acceptsConnections } from './tcp-ready.ts';
 
@@ -37,16 +37,7 @@ export interface HaproxyServer {
  */
 export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyServer> {
   await ensureTools([TOOLS.haproxy]);
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      return await startOnce(options, await freeTcpPort());
-    } catch (error) {
-      lastError = error;
-      if (!/address already in use|cannot bind/i.test((error as Error).message)) throw error;
-    }
-  }
-  throw lastError;
+  return onFreePort((port) => startOnce(options, port), /address already in use|cannot bind/i);
 }
 
 async function startOnce(options: HaproxyOptions, port: number): Promise<HaproxyServer> {

@@ -50,3 +50,25 @@ export function closeHttp(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/**
+ * Starts a server on a free port, picking another one when the first was taken between picking and
+ * binding (another process on a shared machine); `clash` recognises that failure in the error text
+ * of a child process, which is all it gives us.
+ */
+export async function onFreePort<T>(
+  start: (port: number) => Promise<T>,
+  clash: RegExp,
+  attempts = 5,
+): Promise<T> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      return await start(await freeTcpPort());
+    } catch (error) {
+      lastError = error;
+      if (!clash.test((error as Error).message)) throw error;
+    }
+  }
+  throw lastError;
+}

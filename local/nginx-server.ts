@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalStackError } from './local-stack-error.ts';
-import { freeTcpPort, LOOPBACK } from './net.ts';
+import { LOOPBACK, onFreePort } from './net.ts';
 import { ensureTools, TOOLS } from './prerequisites.ts';
 import { acceptsConnections } from './tcp-ready.ts';
 
@@ -47,16 +47,7 @@ export interface NginxServer {
  */
 export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   await ensureTools([TOOLS.nginx]);
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      return await startOnce(options, await freeTcpPort());
-    } catch (error) {
-      lastError = error;
-      if (!/Address already in use/.test((error as Error).message)) throw error;
-    }
-  }
-  throw lastError;
+  return onFreePort((port) => startOnce(options, port), /Address already in use/);
 }
 
 async function startOnce(options: NginxOptions, port: number): Promise<NginxServer> {
