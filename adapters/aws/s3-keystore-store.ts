@@ -26,6 +26,17 @@ export class S3KeystoreStore implements KeystoreStore {
 
   async get(key: string): Promise<Buffer> {
     try {
+      return await this.read(key);
+    } catch (error) {
+      // The SDK retries a failed request, but not a body cut off while streaming (a kept-alive
+      // socket closed by the server at that moment: Node's "aborted", ECONNRESET). One more read.
+      if (!isCutOffBody(error)) throw error;
+      return this.read(key);
+    }
+  }
+
+  private async read(key: string): Promise<Buffer> {
+    try {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!response.Body) throw new KeystoreNotFoundError(key);
       return Buffer.from(await response.Body.transformToByteArray());
@@ -36,4 +47,9 @@ export class S3KeystoreStore implements KeystoreStore {
       throw error;
     }
   }
+}
+
+function isCutOffBody(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === 'ECONNRESET' || message === 'aborted';
 }
