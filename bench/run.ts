@@ -13,6 +13,7 @@ import { convergence } from './convergence.ts';
 import { costModel } from './cost-model.ts';
 import { keystoreBuild } from './keystore-build.ts';
 import { responder } from './responder.ts';
+import { scale } from './scale.ts';
 import { stackStart } from './stack-start.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
 
@@ -25,6 +26,7 @@ const SUITES: readonly BenchSuite[] = [
   responder,
   agentFootprint,
   costModel,
+  scale,
 ];
 const ROOT = join(import.meta.dirname, '..');
 

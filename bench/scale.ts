@@ -1,0 +1,138 @@
+/**
+ * Scale: one scheduled run over N certificates against Pebble, continued over as many invocations
+ * as the order budget needs (as the Lambda continues itself). PEBBLE_VA_ALWAYS_VALID=1 for this row
+ * only: Pebble skips the HTTP-01 requests, so the figures are the renewer's own work plus Pebble's
+ * signing. DynamoDB and S3 requests are counted by a proxy in front of each emulator.
+ */
+import { createAwsClients } from '../adapters/runtime/aws-clients.ts';
+import { createControlPlane } from '../adapters/runtime/control-plane.ts';
+import { configSchema } from '../core/config/schema.ts';
+import { systemClock } from '../core/ports/clock.ts';
+import { silentLogger } from '../core/ports/logger.ts';
+import { runRenewals } from '../core/renewal/run-renewals.ts';
+import { stackControlPlaneSettings } from '../local/control-plane-settings.ts';
+import { startLocalStack } from '../local/stack.ts';
+import type { BenchSuite } from './suite.ts';
+import { startCountingProxy } from './support/counting-proxy.ts';
+
+interface ScalePoint {
+  readonly certificates: number;
+  readonly totalMs: number;
+  readonly msPerCertificate: number;
+  readonly invocations: number;
+  readonly peakRssMiB: number;
+  readonly dynamodbPerCertificate: number;
+  readonly s3PerCertificate: number;
+}
+
+const CONCURRENCY = 10;
+const ORDERS_PER_RUN = 300;
+
+async function measure(certificates: number): Promise<ScalePoint> {
+  const stack = await startLocalStack({
+    prefix: `scale-${certificates}`,
+    env: { ...process.env, PEBBLE_VA_ALWAYS_VALID: '1' },
+  });
+  const [dynamodb, s3] = await Promise.all([
+    startCountingProxy(stack.endpoints.dynamodb, 'dynamodb'),
+    startCountingProxy(stack.endpoints.s3, 'S3'),
+  ]);
+  const clients = createAwsClients({
+    ...stack.clientConfigs,
+    dynamodb: { ...stack.clientConfigs.dynamodb, endpoint: dynamodb.endpoint },
+    s3: { ...stack.clientConfigs.s3, endpoint: s3.endpoint },
+  });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 100);
+  try {
+    const config = configSchema.parse({
+      version: 1,
+      defaults: { directory: stack.pebble?.directoryUrl },
+      renewal: { concurrency: CONCURRENCY, maxOrdersPerRun: ORDERS_PER_RUN },
+      certificates: Array.from({ length: certificates }, (_, i) => ({
+        id: `c${i}`,
+        domains: [`c${i}.scale.acme-ha.test`],
+        keystores: [{ format: 'pem' }],
+      })),
+    });
+    const plane = createControlPlane(stackControlPlaneSettings(stack), clients, {
+      log: silentLogger,
+      clock: systemClock,
+    });
+    const started = performance.now();
+    let invocations = 0;
+    let renewed = 0;
+    for (;;) {
+      invocations++;
+      const result = await runRenewals(config, plane);
+      renewed += result.outcomes.filter((o) => o.result === 'renewed').length;
+      const failed = result.outcomes.filter((o) => o.result === 'failed');
+      if (failed.length > 0)
+        throw new Error(`${failed.length} renewals failed: ${JSON.stringify(failed[0])}`);
+      if (result.remaining.length === 0) break;
+    }
+    const totalMs = performance.now() - started;
+    if (renewed !== certificates) throw new Error(`renewed ${renewed} of ${certificates}`);
+    const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    return {
+      certificates,
+      totalMs,
+      msPerCertificate: totalMs / certificates,
+      invocations,
+      peakRssMiB: peak / 2 ** 20,
+      dynamodbPerCertificate: sum(dynamodb.counts()) / certificates,
+      s3PerCertificate: sum(s3.counts()) / certificates,
+    };
+  } finally {
+    clearInterval(sampler);
+    clients.destroy();
+    await dynamodb.stop();
+    await s3.stop();
+    await stack.stop();
+  }
+}
+
+export const scale: BenchSuite = {
+  id: 'scale',
+  title: 'Scale: one scheduled run over N certificates (Pebble, PEBBLE_VA_ALWAYS_VALID=1)',
+  target:
+    'a run over 1,000 certificates completes across invocations; growth from 10 to 1,000 stays linear (issue 9)',
+  async run({ quick }) {
+    const sizes = quick ? [10, 50] : [10, 100, 1000];
+    const points: ScalePoint[] = [];
+    for (const n of sizes) points.push(await measure(n));
+    const first = points[0];
+    const last = points.at(-1);
+    const growth =
+      first && last
+        ? `${(last.msPerCertificate / first.msPerCertificate).toFixed(2)}× the per-certificate time of ${first.certificates}`
+        : '';
+    return {
+      columns: [
+        'certificates',
+        'total',
+        'per certificate',
+        'invocations',
+        'peak RSS',
+        'DynamoDB req / cert',
+        'S3 req / cert',
+      ],
+      rows: points.map((p) => [
+        String(p.certificates),
+        `${(p.totalMs / 1000).toFixed(1)} s`,
+        `${p.msPerCertificate.toFixed(0)} ms`,
+        String(p.invocations),
+        `${p.peakRssMiB.toFixed(0)} MiB`,
+        p.dynamodbPerCertificate.toFixed(1),
+        p.s3PerCertificate.toFixed(1),
+      ]),
+      verdict: last
+        ? `${last.certificates} certificates renewed in ${(last.totalMs / 1000).toFixed(1)} s over ${last.invocations} invocation(s) of at most ${ORDERS_PER_RUN} orders (the order budget), ${last.msPerCertificate.toFixed(0)} ms each at concurrency ${CONCURRENCY} — ${growth}. Peak RSS of the whole bench process (stack included) ${last.peakRssMiB.toFixed(0)} MiB. Pebble's own share is not separated: with validation skipped, the remaining work is Pebble's signing and our key generation, keystore building and publishing.`
+        : 'no data',
+      method: `In-process renewer (createControlPlane, the production adapters) over a fresh embedded stack per size; renewal.concurrency ${CONCURRENCY}, maxOrdersPerRun ${ORDERS_PER_RUN}; the run is repeated until nothing remains, as the Lambda's self-continuation does. Requests counted by HTTP proxies in front of dynalite and s3rver (bench/support/counting-proxy.ts); RSS sampled every 100 ms. One run per size.`,
+      raw: points,
+    };
+  },
+};
