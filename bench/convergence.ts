@@ -115,6 +115,27 @@ export const convergence: BenchSuite = {
   title: 'Convergence: SNS publish → every agent serving the new certificate (probe-confirmed)',
   target:
     'with 20 agents, median under 1 s and within 3× the floor (one S3 GET + atomic write + reload + probe for a single node) (issue 5)',
+  chart(raw) {
+    const results = (
+      raw as {
+        results?: Record<string, { time?: { median: number }; floor?: { median: number } } | undefined>;
+      }
+    ).results;
+    if (!results) return null;
+    const rows = Object.entries(results)
+      .map(([key, r]) => [Number(key.replace('agents-', '')), r?.time?.median, r?.floor?.median] as const)
+      .filter((row): row is readonly [number, number, number] => row[1] !== undefined && row[2] !== undefined)
+      .sort((a, b) => a[0] - b[0]);
+    return {
+      title: 'Publish → every agent serving the new certificate',
+      xLabel: 'agents',
+      yLabel: 'milliseconds (median)',
+      series: [
+        { name: 'all agents converged', points: rows.map(([n, t]) => [n, t] as const) },
+        { name: 'floor: one node, no agent', points: rows.map(([n, , f]) => [n, f] as const) },
+      ],
+    };
+  },
   async run({ quick }) {
     const suiteStart = performance.now();
     const runs = quick ? 2 : 5;

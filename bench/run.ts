@@ -3,7 +3,7 @@
  * regenerates docs/benchmarks.md (machine, date, versions, method, medians with min–max).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools, TOOLS } from '../local/prerequisites.ts';
@@ -16,6 +16,7 @@ import { responder } from './responder.ts';
 import { scale } from './scale.ts';
 import { stackStart } from './stack-start.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
+import { lineChart } from './svg-chart.ts';
 
 // costModel reads what agentFootprint counted: keep it after agentFootprint.
 const SUITES: readonly BenchSuite[] = [
@@ -43,7 +44,26 @@ function version(command: string, args: string[]): string {
   }
 }
 
+/** `npm run bench -- --render-only`: docs/benchmarks.md again from the saved results, no measuring. */
+function renderSaved(): void {
+  const saved = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as {
+    date: string;
+    quick: boolean;
+    machine: Record<string, unknown>;
+    results: Record<string, SuiteResult>;
+  };
+  writeFileSync(
+    join(ROOT, 'docs', 'benchmarks.md'),
+    render(saved.date, saved.quick, saved.machine, saved.results),
+  );
+  console.log('bench: rendered docs/benchmarks.md from bench/results/latest.json');
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--render-only')) {
+    renderSaved();
+    return;
+  }
   const quick = process.argv.includes('--quick');
   await ensureTools([TOOLS.java, TOOLS.keytool, TOOLS.openssl, TOOLS.time], (line) => console.log(line));
   const date = new Date().toISOString();
@@ -108,6 +128,12 @@ function render(
     lines.push(`| ${result.columns.join(' | ')} |`, `|${result.columns.map(() => ' --- ').join('|')}|`);
     for (const row of result.rows) lines.push(`| ${row.join(' | ')} |`);
     lines.push('', `**Verdict:** ${result.verdict}`, '', `Method: ${result.method}`, '');
+    const chart = suite.chart?.(result.raw);
+    if (chart) {
+      mkdirSync(join(ROOT, 'docs', 'benchmarks'), { recursive: true });
+      writeFileSync(join(ROOT, 'docs', 'benchmarks', `${suite.id}.svg`), lineChart(chart));
+      lines.push(`![${chart.title}](benchmarks/${suite.id}.svg)`, '');
+    }
   }
   return `${lines.join('\n')}`;
 }

@@ -1,3 +1,5 @@
+import type { LineChart } from './svg-chart.ts';
+
 /** One benchmark section of docs/benchmarks.md. */
 export interface BenchSuite {
   readonly id: string;
@@ -5,6 +7,8 @@ export interface BenchSuite {
   /** The target from the issue that asked for it, stated beside the figures. */
   readonly target: string;
   run(options: { quick: boolean }): Promise<SuiteResult>;
+  /** A chart drawn from the suite's raw figures (also when re-rendering saved results). */
+  chart?(raw: unknown): LineChart | null;
 }
 
 export interface SuiteResult {
