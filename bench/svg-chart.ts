@@ -16,7 +16,7 @@ const HEIGHT = 360;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
 const COLOURS = ['#1f6feb', '#d1242f', '#2da44e', '#9a6700'];
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function ticks(max: number): number[] {
   const step = 10 ** Math.floor(Math.log10(max || 1));
@@ -36,7 +36,7 @@ export function lineChart(chart: LineChart): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14">${escape(chart.title)}</text>`,
+    `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(chart.title)}</text>`,
   ];
   for (const t of ticks(yMax)) {
     parts.push(
@@ -50,8 +50,8 @@ export function lineChart(chart: LineChart): string {
   parts.push(
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`,
     `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${y(0)}" stroke="#333"/>`,
-    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 10}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
-    `<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(chart.yLabel)}</text>`,
+    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
+    `<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
   );
   chart.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length] ?? '#000';
@@ -64,7 +64,7 @@ export function lineChart(chart: LineChart): string {
     }
     parts.push(
       `<rect x="${MARGIN.left + 10}" y="${MARGIN.top + 6 + i * 18}" width="12" height="3" fill="${colour}"/>`,
-      `<text x="${MARGIN.left + 28}" y="${MARGIN.top + 11 + i * 18}">${escape(s.name)}</text>`,
+      `<text x="${MARGIN.left + 28}" y="${MARGIN.top + 11 + i * 18}">${escapeXml(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
