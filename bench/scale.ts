@@ -99,6 +99,21 @@ export const scale: BenchSuite = {
   title: 'Scale: one scheduled run over N certificates (Pebble, PEBBLE_VA_ALWAYS_VALID=1)',
   target:
     'a run over 1,000 certificates completes across invocations; growth from 10 to 1,000 stays linear (issue 9)',
+  chart(raw) {
+    const points = raw as readonly ScalePoint[];
+    if (!Array.isArray(points) || points.length === 0) return null;
+    return {
+      title: 'One scheduled run: time per certificate as the fleet grows',
+      xLabel: 'certificates',
+      yLabel: 'milliseconds per certificate',
+      series: [
+        {
+          name: `renewer, concurrency ${CONCURRENCY}`,
+          points: points.map((p) => [p.certificates, p.msPerCertificate] as const),
+        },
+      ],
+    };
+  },
   async run({ quick }) {
     const sizes = quick ? [10, 25] : [10, 100, 1000];
     const points: ScalePoint[] = [];
