@@ -2,8 +2,14 @@
  * Port and HTTP server plumbing shared by the servers of the embedded stack. Everything binds
  * 127.0.0.1 only: the stack runs on shared machines and must never be reachable from outside.
  */
-import type { Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer } from 'node:net';
+import { LocalStackError } from './local-stack-error.ts';
 
 /** The only address the embedded stack listens on. */
 export const LOOPBACK = '127.0.0.1';
@@ -71,4 +77,26 @@ export async function onFreePort<T>(
     }
   }
   throw lastError;
+}
+
+/**
+ * An HTTP server of one of our stand-ins on a free port of 127.0.0.1: a handler that throws
+ * answers 500 instead of leaving the client hanging, and a port that cannot be had is a
+ * LocalStackError naming the component.
+ */
+export async function serveStandIn(
+  component: string,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<{ readonly server: Server; readonly port: number }> {
+  const server = createHttpServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  try {
+    return { server, port: await listenHttp(server) };
+  } catch (error) {
+    throw new LocalStackError(component, `cannot listen: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -31,9 +31,9 @@
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalStackError } from './local-stack-error.ts';
-import { closeHttp, LOOPBACK, listenHttp } from './net.ts';
+import { closeHttp, LOOPBACK, serveStandIn } from './net.ts';
 import { readRequestBody } from './read-body.ts';
 import {
   canonicalName,
@@ -399,18 +399,7 @@ export async function startRoute53StandIn(options: Route53StandInOptions = {}): 
     ['GET', /^\/2013-04-01\/change\/([^/]+)\/?$/, getChange],
   ];
 
-  const server = createServer((req, res) => {
-    handle(req, res, routes).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  let port: number;
-  try {
-    port = await listenHttp(server);
-  } catch (error) {
-    throw new LocalStackError('route53', `cannot listen: ${(error as Error).message}`, { cause: error });
-  }
+  const { server, port } = await serveStandIn('route53', (req, res) => handle(req, res, routes));
   endpoint = `http://${LOOPBACK}:${port}`;
   let stopping: Promise<void> | undefined;
   return {

@@ -20,15 +20,14 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   GetQueueUrlCommand,
   type MessageAttributeValue,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { LocalStackError } from './local-stack-error.ts';
-import { closeHttp, LOOPBACK, listenHttp } from './net.ts';
+import { closeHttp, LOOPBACK, serveStandIn } from './net.ts';
 import { readRequestBody } from './read-body.ts';
 import {
   type FilterPolicy,
@@ -257,18 +256,7 @@ export async function startSnsStandIn(options: SnsStandInOptions): Promise<SnsSt
     },
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res, actions).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  let port: number;
-  try {
-    port = await listenHttp(server);
-  } catch (error) {
-    throw new LocalStackError('sns', `cannot listen: ${(error as Error).message}`, { cause: error });
-  }
+  const { server, port } = await serveStandIn('sns', (req, res) => handle(req, res, actions));
   endpoint = `http://${LOOPBACK}:${port}`;
   let stopping: Promise<void> | undefined;
   return {
