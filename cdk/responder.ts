@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { CHALLENGE_PREFIX } from '../core/challenge/respond.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
+import { challengeKey } from '../core/table-keys.ts';
 import { acmeHaFunction, ESBUILD_SHARED, FUNCTION_RUNTIME, functionEntry } from './node-function.ts';
 import { assertNoProblems } from './props-error.ts';
 
@@ -186,13 +187,7 @@ export class Responder extends Construct {
     });
     // Cross-region references do not exist, so the edge role names the table by its known ARN
     // and the key by its alias (the key id is only known once the home stack is deployed).
-    edge.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTokens',
-        actions: ['dynamodb:GetItem'],
-        resources: [`arn:aws:dynamodb:${region}:${account}:table/${tableName}`],
-      }),
-    );
+    edge.addToRolePolicy(readTokens(`arn:aws:dynamodb:${region}:${account}:table/${tableName}`));
     edge.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DecryptTokensByAlias',
@@ -317,11 +312,22 @@ function responderProblems(mode: ResponderMode, stack: Stack): string[] {
   return problems;
 }
 
+/**
+ * GetItem on challenge items only: a responder faces the internet, so it may not read the state,
+ * revision or node items that share the table.
+ */
+function readTokens(tableArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadTokens',
+    actions: ['dynamodb:GetItem'],
+    resources: [tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [challengeKey('*').pk] } },
+  });
+}
+
 /** The GetItem and the key use a token read needs; nothing else. */
 function grantTokenRead(role: iam.IRole, tableArn: string, keyArn: string, region: string): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ sid: 'ReadTokens', actions: ['dynamodb:GetItem'], resources: [tableArn] }),
-  );
+  role.addToPrincipalPolicy(readTokens(tableArn));
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'DecryptTokens',
