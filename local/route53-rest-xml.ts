@@ -4,11 +4,11 @@
  * (`<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`), from which
  * @aws-sdk/client-route-53 v3 raises the exception named by `<Code>` (InvalidChangeBatch…).
  *
- * fast-xml-parser here is the 3.x that s3rver depends on (the AWS SDK no longer uses it): `parse()`
- * with validation, and XML entities decoded by our own tag value processor (3.x leaves `&quot;` as
- * is). Only own properties of its result are ever read.
+ * fast-xml-parser 5 (not the 3.x that s3rver pins: below 4.1.2 it lets `__proto__` tags pollute
+ * prototypes): validated first, entities decoded (numeric ones too), names such as `__proto__`
+ * refused. Only own properties of its result are ever read.
  */
-import { parse } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export const ROUTE53_XMLNS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 
@@ -41,15 +41,13 @@ export interface XmlElement {
   readonly [name: string]: XmlValue;
 }
 
-const ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);/g, (whole, entity: string) => {
-    if (!entity.startsWith('#')) return ENTITIES[entity] ?? whole;
-    const code = entity.startsWith('#x') ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1));
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
-}
+const PARSER = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  htmlEntities: true,
+});
 
 /**
  * The body's root element, which must be `root` (namespace prefixes ignored).
@@ -57,18 +55,10 @@ function decodeEntities(text: string): string {
  */
 export function parseRequest(body: string, root: string): XmlElement {
   let parsed: unknown;
+  const valid = XMLValidator.validate(body);
+  if (valid !== true) throw invalidInput(`Invalid XML ; ${valid.err.msg}`);
   try {
-    parsed = parse(
-      body,
-      {
-        ignoreAttributes: true,
-        ignoreNameSpace: true,
-        parseNodeValue: false,
-        trimValues: true,
-        tagValueProcessor: (value) => decodeEntities(value),
-      },
-      true,
-    );
+    parsed = PARSER.parse(body);
   } catch (error) {
     throw invalidInput(`Invalid XML ; ${(error as Error).message}`);
   }

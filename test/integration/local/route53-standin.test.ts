@@ -416,6 +416,26 @@ describe('Route 53 stand-in, through the real SDK and the DNS stub', () => {
     });
   });
 
+  it('answers broken XML and prototype-polluting element names with InvalidInput, and is not polluted', async () => {
+    const zoneId = await createZone(route53, 'xml.test');
+    const post = (body: string) =>
+      fetch(`${standIn.endpoint}/2013-04-01/hostedzone/${zoneId.replace('/hostedzone/', '')}/rrset`, {
+        method: 'POST',
+        body,
+      });
+    const bodies = [
+      '<ChangeResourceRecordSetsRequest><ChangeBatch></ChangeResourceRecordSetsRequest>',
+      '<ChangeResourceRecordSetsRequest><__proto__><polluted>yes</polluted></__proto__></ChangeResourceRecordSetsRequest>',
+      '<ChangeResourceRecordSetsRequest><constructor><prototype><polluted>yes</polluted></prototype></constructor></ChangeResourceRecordSetsRequest>',
+    ];
+    for (const body of bodies) {
+      const answer = await post(body);
+      expect(answer.status).toBe(400);
+      expect(await answer.text()).toContain('<Code>InvalidInput</Code>');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('follows CNAME delegation of _acme-challenge to a validation zone', async () => {
     const customer = await createZone(route53, 'customer.test');
     const validation = await createZone(route53, 'validation.test');
