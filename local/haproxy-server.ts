@@ -4,14 +4,11 @@
  * free port: the hitless reload target for the agent (`set ssl cert` + `commit ssl cert`).
  * Runs in the foreground (`-db`) as our child and is stopped by its pid.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalStackError } from './local-stack-error.ts';
 import { LOOPBACK, onFreePort } from './net.ts';
 import { ensureTools, TOOLS } from './prerequisites.ts';
-import { acceptsConnections } from './tcp-ready.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface HaproxyOptions {
   /** Directory for the configuration and the admin socket (created if needed). */
@@ -63,43 +60,11 @@ async function startOnce(options: HaproxyOptions, port: number): Promise<Haproxy
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('haproxy', ['-db', '-f', configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  const deadline = Date.now() + 10_000;
-  while (!(await acceptsConnections(port))) {
-    if (gone) throw new LocalStackError('haproxy', `did not start: ${stderr.trim() || 'exited'}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new LocalStackError('haproxy', `not ready within 10 s: ${stderr.trim()}`);
-    }
-    await sleep(20);
-  }
-  let stopping: Promise<void> | undefined;
-  return {
-    pid: child.pid ?? 0,
+  const server = await startServerProcess({
+    component: 'haproxy',
+    command: 'haproxy',
+    args: ['-db', '-f', configFile],
     port,
-    configFile,
-    adminSocket,
-    certificateName: options.combinedPemFile,
-    stop: () => {
-      stopping ??= (async () => {
-        if (gone) return;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return stopping;
-    },
-  };
+  });
+  return { ...server, port, configFile, adminSocket, certificateName: options.combinedPemFile };
 }

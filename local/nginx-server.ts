@@ -4,14 +4,11 @@
  * (`nginx -s reload` or SIGHUP to its pid file) in tests and the demo. The master runs in the
  * foreground as our child, so it is stopped by its pid.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalStackError } from './local-stack-error.ts';
 import { LOOPBACK, onFreePort } from './net.ts';
 import { ensureTools, TOOLS } from './prerequisites.ts';
-import { acceptsConnections } from './tcp-ready.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
 
 export interface NginxOptions {
   /** Directory for the prefix, configuration, pid file and logs (created if needed). */
@@ -51,86 +48,81 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
 }
 
 async function startOnce(options: NginxOptions, port: number): Promise<NginxServer> {
+  const user = options.user ?? (process.getuid?.() === 0 ? 'www-data' : undefined);
+  const nginx = await runNginx(options.directory, port, {
+    ...(user ? { user } : {}),
+    errorLogLevel: 'notice',
+    http: [
+      // openssl s_client sends nothing and waits for the server to close: do not keep it a minute.
+      'client_header_timeout 1s;',
+      'server {',
+      `  listen ${LOOPBACK}:${port} ssl;`,
+      '  server_name _;',
+      `  ssl_certificate ${options.certificateFile};`,
+      `  ssl_certificate_key ${options.keyFile};`,
+      // Every handshake shows the certificate served now.
+      '  ssl_session_cache off;',
+      '  ssl_session_tickets off;',
+      '  return 200 "ok\\n";',
+      '}',
+    ],
+  });
   const prefix = options.directory;
+  return {
+    ...nginx,
+    port,
+    prefix,
+    reloadCommand: ['nginx', '-p', prefix, '-c', nginx.configFile, '-s', 'reload'],
+    errorLog: () => readFile(join(prefix, 'logs', 'error.log'), 'utf8').catch(() => ''),
+  };
+}
+
+export interface NginxSettings {
+  readonly user?: string;
+  readonly errorLogLevel: 'notice' | 'warn';
+  /** Directives of the `http` block besides logging and temp paths (the `server` blocks). */
+  readonly http: readonly string[];
+}
+
+/**
+ * Writes a one-worker, foreground nginx configuration under `prefix` (pid file, logs and temp
+ * paths inside it, no access log) and starts nginx on it; ready once the pid file names our child
+ * and `port` accepts connections.
+ */
+export async function runNginx(
+  prefix: string,
+  port: number,
+  settings: NginxSettings,
+): Promise<ServerProcess & { readonly configFile: string; readonly pidFile: string }> {
   await mkdir(join(prefix, 'logs'), { recursive: true });
   await mkdir(join(prefix, 'temp'), { recursive: true });
   const configFile = join(prefix, 'nginx.conf');
   const pidFile = join(prefix, 'nginx.pid');
-  const user = options.user ?? (process.getuid?.() === 0 ? 'www-data' : undefined);
   await writeFile(
     configFile,
     [
-      user ? `user ${user};` : '',
+      settings.user ? `user ${settings.user};` : '',
       'worker_processes 1;',
       'daemon off;',
       `pid ${pidFile};`,
-      `error_log ${join(prefix, 'logs', 'error.log')} notice;`,
+      `error_log ${join(prefix, 'logs', 'error.log')} ${settings.errorLogLevel};`,
       'events { worker_connections 64; }',
       'http {',
       '  access_log off;',
-      // openssl s_client sends nothing and waits for the server to close: do not keep it a minute.
-      '  client_header_timeout 1s;',
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
         (kind) => `  ${kind}_temp_path ${join(prefix, 'temp', kind)};`,
       ),
-      '  server {',
-      `    listen ${LOOPBACK}:${port} ssl;`,
-      '    server_name _;',
-      `    ssl_certificate ${options.certificateFile};`,
-      `    ssl_certificate_key ${options.keyFile};`,
-      // Every handshake shows the certificate served now.
-      '    ssl_session_cache off;',
-      '    ssl_session_tickets off;',
-      '    return 200 "ok\\n";',
-      '  }',
+      ...settings.http.map((line) => `  ${line}`),
       '}',
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  // Ready when the pid file holds the master's pid and the port accepts connections.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (gone) throw new LocalStackError('nginx', `did not start: ${stderr.trim() || 'exited'}`);
-    const pid = await readFile(pidFile, 'utf8').catch(() => '');
-    if (pid.trim() === String(child.pid) && (await acceptsConnections(port))) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new LocalStackError('nginx', `not ready within 10 s: ${stderr.trim()}`);
-    }
-    await sleep(20);
-  }
-  const pid = child.pid ?? 0;
-  let stopping: Promise<void> | undefined;
-  return {
-    pid,
+  const server = await startServerProcess({
+    component: 'nginx',
+    command: 'nginx',
+    args: ['-p', prefix, '-c', configFile],
     port,
-    prefix,
-    configFile,
-    pidFile,
-    reloadCommand: ['nginx', '-p', prefix, '-c', configFile, '-s', 'reload'],
-    errorLog: () => readFile(join(prefix, 'logs', 'error.log'), 'utf8').catch(() => ''),
-    stop: () => {
-      stopping ??= (async () => {
-        if (gone) return;
-        // SIGTERM: fast shutdown of the master and its workers.
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return stopping;
-    },
-  };
+    ready: async (pid) => (await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(pid),
+  });
+  return { ...server, configFile, pidFile };
 }
