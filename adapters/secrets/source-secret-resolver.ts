@@ -3,6 +3,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretSource } from '../../core/config/schema.ts';
 import { SecretUnavailableError } from '../../core/errors.ts';
 import type { SecretResolver } from '../../core/ports/secret-resolver.ts';
+import { EnvSecretResolver } from './env-secret-resolver.ts';
 
 export interface SecretClients {
   readonly secretsManager: SecretsManagerClient;
@@ -16,21 +17,20 @@ export interface SecretClients {
  */
 export class SourceSecretResolver implements SecretResolver {
   private clients: SecretClients | undefined;
+  private readonly fromEnv: EnvSecretResolver;
 
   constructor(
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    env: NodeJS.ProcessEnv = process.env,
     private readonly makeClients: () => SecretClients = () => ({
       secretsManager: new SecretsManagerClient({}),
       ssm: new SSMClient({}),
     }),
-  ) {}
+  ) {
+    this.fromEnv = new EnvSecretResolver(env);
+  }
 
   async resolve(source: SecretSource): Promise<string> {
-    if ('env' in source) {
-      const value = this.env[source.env];
-      if (!value) throw new SecretUnavailableError(`environment variable ${source.env} is not set or empty`);
-      return value;
-    }
+    if ('env' in source) return this.fromEnv.resolve(source);
     const clients = this.clients ?? this.makeClients();
     this.clients = clients;
     const [what, read] =

@@ -9,12 +9,12 @@ import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { InstalledRevisionFile } from '../../adapters/fs/installed-revision-file.ts';
 import { KeystoreFileSink } from '../../adapters/fs/keystore-file-sink.ts';
 import { TlsProber } from '../../adapters/probe/tls-prober.ts';
+import { EnvSecretResolver } from '../../adapters/secrets/env-secret-resolver.ts';
 import type { DmzConfig } from '../../core/agent/dmz-config.ts';
 import { PushReceiver } from '../../core/agent/receive-push.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import { planCertificates } from '../runtime/agent-plan.ts';
-import { EnvPasswordResolver } from '../runtime/env-password-resolver.ts';
 import { sleep } from './abortable-sleep.ts';
 import { type RunningReceiver, startReceiverServer } from './receiver-server.ts';
 import { type RedirectResponder, startRedirectResponder } from './redirect-responder.ts';
@@ -42,7 +42,7 @@ export async function startDmzReceiver(
   config: DmzConfig,
   options: StartDmzOptions,
 ): Promise<DmzReceiverRuntime> {
-  const plans = await planCertificates(config, new EnvPasswordResolver(options.env ?? process.env));
+  const plans = await planCertificates(config, new EnvSecretResolver(options.env ?? process.env));
   const [certificatePem, keyPem, ...clientCaPems] = await Promise.all([
     readInputFile(config.tls.certificate, 'receiver certificate'),
     readInputFile(config.tls.key, 'receiver key'),

@@ -15,7 +15,7 @@ import {
   type AwsClients,
   createAwsClients,
 } from '../../adapters/runtime/aws-clients.ts';
-
+import { EnvSecretResolver } from '../../adapters/secrets/env-secret-resolver.ts';
 import type { AgentConfig } from '../../core/agent/agent-config.ts';
 import type { AgentLoopDeps, AgentLoopOptions, AgentObserver } from '../../core/agent/agent-loop.ts';
 import { type DmzPeer, DmzPusher } from '../../core/dmz/push-to-dmz.ts';
@@ -23,7 +23,6 @@ import type { Clock } from '../../core/ports/clock.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import { resourceNames } from '../../core/resource-layout.ts';
 import { planCertificates } from './agent-plan.ts';
-import { EnvPasswordResolver } from './env-password-resolver.ts';
 
 export interface AgentRuntime {
   readonly config: AgentConfig;
@@ -47,7 +46,7 @@ export interface CreateAgentOptions {
 
 /** Wires the agent's ports to DynamoDB, S3, SQS, the local disk, reload actions and TLS probes. */
 export async function createAgent(config: AgentConfig, options: CreateAgentOptions): Promise<AgentRuntime> {
-  const plans = await planCertificates(config, new EnvPasswordResolver(options.env ?? process.env));
+  const plans = await planCertificates(config, new EnvSecretResolver(options.env ?? process.env));
   const { region, endpoints } = config.aws;
   const clients = createAwsClients({
     dynamodb: {

@@ -3,15 +3,18 @@ import { SecretUnavailableError } from '../../core/errors.ts';
 import type { SecretResolver } from '../../core/ports/secret-resolver.ts';
 
 /**
- * Keystore passwords of the agent: environment variables only (a systemd `EnvironmentFile` or
- * credential), so the agent loads no Secrets Manager or SSM client.
+ * Secrets from environment variables only (for the agent and the DMZ receiver: a systemd
+ * `EnvironmentFile` or credential), so whoever uses it loads no Secrets Manager or SSM client.
+ * Errors name the variable, never a value.
  */
-export class EnvPasswordResolver implements SecretResolver {
+export class EnvSecretResolver implements SecretResolver {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   async resolve(source: SecretSource): Promise<string> {
     if (!('env' in source))
-      throw new SecretUnavailableError('the agent reads keystore passwords from environment variables only');
+      throw new SecretUnavailableError(
+        'keystore passwords are read from environment variables only here (no Secrets Manager or SSM client)',
+      );
     const value = this.env[source.env];
     if (!value) throw new SecretUnavailableError(`environment variable ${source.env} is not set or empty`);
     return value;
