@@ -148,6 +148,12 @@ export class HttpsDmzReceiverClient implements DmzReceiverClient {
     const port = Number(this.base.port || 443);
     const host = this.base.hostname.replace(/^\[|\]$/g, '');
     return new Promise((resolve, reject) => {
+      // An 'abort' listener added to a signal that has already fired never runs: without this, a
+      // call made while shutting down waited for ever on a receiver that accepts and never answers.
+      if (signal.aborted) {
+        reject(this.unreachable('aborted before connecting'));
+        return;
+      }
       const socket = connect({
         host,
         port,
