@@ -40,7 +40,8 @@ export interface PebbleOptions {
   readonly externalAccountMacKeys?: Readonly<Record<string, string>>;
   /**
    * The caller's environment; its PEBBLE_* variables (chaos settings such as
-   * PEBBLE_WFE_NONCEREJECT) reach Pebble unchanged.
+   * PEBBLE_WFE_NONCEREJECT) reach Pebble unchanged, over our defaults: `PEBBLE_VA_NOSLEEP: '0'`
+   * brings back the random sleep before each validation, at most PEBBLE_VA_SLEEPTIME seconds.
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
@@ -53,6 +54,7 @@ export interface PebbleOptions {
 }
 
 export interface PebbleServer {
+  /** Process id of the Pebble running now (a new one after {@link PebbleServer.restart}). */
   readonly pid: number;
   /** ACME directory, e.g. `https://127.0.0.1:PORT/dir`. */
   readonly directoryUrl: string;
@@ -71,6 +73,14 @@ export interface PebbleServer {
   rootCertificate(): Promise<string>;
   /** PEM of the intermediate that issues leaf certificates. */
   intermediateCertificate(): Promise<string>;
+  /**
+   * Stops the Pebble process and starts a new one on the same ports, configuration and listener
+   * certificate, so `directoryUrl` and `caPem` stay valid. Everything Pebble keeps in memory is
+   * gone: accounts, orders, authorizations, nonces, and its roots (new ones are generated). Resolves
+   * once the new process answers. Not for concurrent calls.
+   * @throws LocalStackError when Pebble is stopped, or the new process exits or does not answer
+   */
+  restart(): Promise<void>;
   /** Terminates Pebble and removes its files; idempotent. */
   stop(): Promise<void>;
 }
@@ -111,10 +121,35 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
   }
 }
 
+/** Files of Pebble's HTTPS listener certificate, kept for the life of the server (restarts too). */
+interface ListenerCertificate {
+  readonly caFile: string;
+  readonly caPem: string;
+  readonly certificateFile: string;
+  readonly privateKeyFile: string;
+}
+
+/** What one Pebble process needs: everything but the process stays across restarts. */
+interface LaunchPlan {
+  readonly options: PebbleOptions;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly directoryUrl: string;
+  readonly caPem: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** One running Pebble process. */
+interface PebbleProcess {
+  readonly pid: number;
+  /** SIGTERM (SIGKILL after 3 s) and wait for the exit; idempotent. */
+  terminate(): Promise<void>;
+}
+
 async function startOnce(
   options: PebbleOptions,
   dir: string,
-  listener: { caFile: string; caPem: string; certificateFile: string; privateKeyFile: string },
+  listener: ListenerCertificate,
 ): Promise<PebbleServer> {
   const listenPort = await freeTcpPort();
   let managementPort = await freeTcpPort();
@@ -124,12 +159,62 @@ async function startOnce(
     configFile,
     JSON.stringify(pebbleConfig(options, listenPort, managementPort, listener), null, 2),
   );
-
   const callerEnv = options.env ?? process.env;
   const settings = pebbleSettings(callerEnv);
-  const child = spawn(TOOLS.pebble.command, ['-config', configFile, '-dnsserver', options.dnsServer], {
-    cwd: dir,
+  const directoryUrl = `https://${LOOPBACK}:${listenPort}/dir`;
+  const managementUrl = `https://${LOOPBACK}:${managementPort}`;
+  const plan: LaunchPlan = {
+    options,
+    dir,
+    configFile,
+    directoryUrl,
+    caPem: listener.caPem,
     env: { ...callerEnv, ...settings },
+  };
+  let current = await launch(plan);
+  let stopped = false;
+
+  const management = async (path: string): Promise<string> => {
+    const { status, body } = await httpsGetText(`${managementUrl}${path}`, listener.caPem);
+    if (status !== 200) throw new LocalStackError('pebble', `GET ${path} answered ${status}: ${body.trim()}`);
+    return body;
+  };
+  return {
+    get pid() {
+      return current.pid;
+    },
+    directoryUrl,
+    managementUrl,
+    listenPort,
+    managementPort,
+    httpPort: options.httpPort,
+    caFile: listener.caFile,
+    caPem: listener.caPem,
+    settings,
+    rootCertificate: () => management('/roots/0'),
+    intermediateCertificate: () => management('/intermediates/0'),
+    restart: async () => {
+      if (stopped) throw new LocalStackError('pebble', 'cannot restart a stopped Pebble');
+      await current.terminate();
+      current = await launch(plan);
+    },
+    stop: async () => {
+      stopped = true;
+      await current.terminate();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Spawns Pebble on the plan's configuration and resolves once its directory answers.
+ * @throws LocalStackError when it exits or does not answer in time (the process is gone then)
+ */
+async function launch(plan: LaunchPlan): Promise<PebbleProcess> {
+  const { options } = plan;
+  const child = spawn(TOOLS.pebble.command, ['-config', plan.configFile, '-dnsserver', options.dnsServer], {
+    cwd: plan.dir,
+    env: plan.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = collectOutput(child, options.onOutput);
@@ -154,10 +239,8 @@ async function startOnce(
     return terminating;
   };
 
-  const directoryUrl = `https://${LOOPBACK}:${listenPort}/dir`;
-  const managementUrl = `https://${LOOPBACK}:${managementPort}`;
   try {
-    await waitUntilAnswering(directoryUrl, listener.caPem, child, output, options.startTimeoutMs ?? 15_000);
+    await waitUntilAnswering(plan.directoryUrl, plan.caPem, child, output, options.startTimeoutMs ?? 15_000);
   } catch (error) {
     // The directory stays: startPebble may retry in it, and removes it when it gives up.
     await terminate();
@@ -165,36 +248,14 @@ async function startOnce(
   }
   const { pid } = child;
   if (pid === undefined) throw new LocalStackError('pebble', 'no process id');
-
-  const management = async (path: string): Promise<string> => {
-    const { status, body } = await httpsGetText(`${managementUrl}${path}`, listener.caPem);
-    if (status !== 200) throw new LocalStackError('pebble', `GET ${path} answered ${status}: ${body.trim()}`);
-    return body;
-  };
-  return {
-    pid,
-    directoryUrl,
-    managementUrl,
-    listenPort,
-    managementPort,
-    httpPort: options.httpPort,
-    caFile: listener.caFile,
-    caPem: listener.caPem,
-    settings,
-    rootCertificate: () => management('/roots/0'),
-    intermediateCertificate: () => management('/intermediates/0'),
-    stop: async () => {
-      await terminate();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { pid, terminate };
 }
 
 function pebbleConfig(
   options: PebbleOptions,
   listenPort: number,
   managementPort: number,
-  listener: { certificateFile: string; privateKeyFile: string },
+  listener: ListenerCertificate,
 ): { pebble: Record<string, unknown> } {
   return {
     pebble: {

@@ -2,7 +2,8 @@
  * The one module that orders certificates through acme-client 5.4. What acme-client lacks we add
  * here: profiles and `replaces` pass through newOrder as-is; renewalInfo (RFC 9773) is our own GET.
  * HTTP-01 tokens go to the shared ChallengeStore before the CA is told to validate, and are removed
- * afterwards, also on failure, once every authorization has settled.
+ * afterwards, also on failure, once every authorization has settled. A saved account the CA no
+ * longer knows is registered again with the same key.
  */
 import { generateKeyPair } from 'node:crypto';
 import acme from 'acme-client';
@@ -24,6 +25,7 @@ import { installCaTransport } from './ca-transport.ts';
 /** Tokens outlive any sane validation; readers ignore expired ones and DynamoDB TTL deletes them. */
 const TOKEN_TTL_MS = 60 * 60_000;
 const DEFAULT_RENEWAL_INFO_RETRY_MS = 6 * 3_600_000;
+const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
 
 /** An authorization still to prove, with the challenge picked for it. */
 interface Pending {
@@ -69,13 +71,12 @@ export class AcmeClientIssuer implements CertificateIssuer {
   }
 
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
-    const client = await this.client(request);
+    const { client, order } = await this.openOrder(request);
     const privateKeyPem = await generatePrivateKey(request.keyType);
     const [, csr] = await acme.crypto.createCsr(
       { commonName: request.domains[0], altNames: [...request.domains] },
       privateKeyPem,
     );
-    const order = await this.createOrder(client, request);
     this.options.log.info('order created', { certificateId: request.certificateId, order: order.url });
     const type = request.challenge ?? 'http-01';
     const pending: Pending[] = [];
@@ -235,30 +236,57 @@ export class AcmeClientIssuer implements CertificateIssuer {
     return cached;
   }
 
-  /** A client on the saved account, registering (and saving) one the first time. */
-  private async client(request: IssueRequest): Promise<acme.Client> {
-    const poll = this.options.pollIntervalMs ?? 1000;
-    const settings = {
-      directoryUrl: request.directory,
-      backoffAttempts: 30,
-      backoffMin: poll,
-      backoffMax: poll * 10,
-    };
+  /**
+   * newOrder on the saved account, registering (and saving) one the first time. A CA that no longer
+   * knows the saved account (it lost its data, or Pebble restarted) answers `accountDoesNotExist` on
+   * every request: the same key is then registered again, its new URL saved, and the order placed
+   * once more; otherwise every later run would fail the same way.
+   */
+  private async openOrder(request: IssueRequest): Promise<{ client: acme.Client; order: acme.Order }> {
     const saved = await this.options.accounts.load(request.directory);
-    if (saved)
-      return withNonceRetries(
-        new acme.Client({ ...settings, accountKey: saved.keyPem, accountUrl: saved.url }),
-      );
-    const accountKey = (await acme.crypto.createPrivateEcdsaKey()).toString();
-    const client = withNonceRetries(
+    if (!saved) {
+      const client = await this.register(request, (await acme.crypto.createPrivateEcdsaKey()).toString());
+      return { client, order: await this.createOrder(client, request) };
+    }
+    const client = this.newClient(request, { accountKey: saved.keyPem, accountUrl: saved.url });
+    try {
+      return { client, order: await this.createOrder(client, request) };
+    } catch (error) {
+      if (!(error instanceof OrderRejectedError && error.problemType === ACCOUNT_DOES_NOT_EXIST)) throw error;
+      this.options.log.warn('account unknown to the CA; registering its key again', {
+        certificateId: request.certificateId,
+        directory: request.directory,
+      });
+      const registered = await this.register(request, saved.keyPem);
+      return { client: registered, order: await this.createOrder(registered, request) };
+    }
+  }
+
+  /** An acme-client on this CA with our polling and badNonce settings. */
+  private newClient(
+    request: IssueRequest,
+    account: Pick<acme.ClientOptions, 'accountKey' | 'accountUrl' | 'externalAccountBinding'>,
+  ): acme.Client {
+    const poll = this.options.pollIntervalMs ?? 1000;
+    return withNonceRetries(
       new acme.Client({
-        ...settings,
-        accountKey,
-        ...(request.eab
-          ? { externalAccountBinding: { kid: request.eab.kid, hmacKey: request.eab.hmacKey } }
-          : {}),
+        directoryUrl: request.directory,
+        backoffAttempts: 30,
+        backoffMin: poll,
+        backoffMax: poll * 10,
+        ...account,
       }),
     );
+  }
+
+  /** newAccount for this key (a new account, or the CA's existing one for the key), saved. */
+  private async register(request: IssueRequest, accountKey: string): Promise<acme.Client> {
+    const client = this.newClient(request, {
+      accountKey,
+      ...(request.eab
+        ? { externalAccountBinding: { kid: request.eab.kid, hmacKey: request.eab.hmacKey } }
+        : {}),
+    });
     try {
       await client.createAccount({
         termsOfServiceAgreed: true,
