@@ -174,7 +174,8 @@ export async function syncCertificate(
       desired.revision === installed.revision &&
       (await onDiskMatches(deps.files, installed))
     ) {
-      if (previous?.revisionOnDisk !== installed.revision) await report({ result: 'unchanged' });
+      // Also clears a failure report left behind, e.g. one that reached a flapping store.
+      if (!reportsInstalled(previous, installed.revision)) await report({ result: 'unchanged' });
       return outcome('up-to-date');
     }
 
@@ -331,7 +332,12 @@ async function rollOut(
     });
     return outcome('applied', { installedRevision: record.revision });
   } finally {
-    await deps.lock.release(slot);
+    // The install stands either way: a slot that cannot be released expires after slotTtlMs.
+    await deps.lock
+      .release(slot)
+      .catch((error: unknown) =>
+        log.warn('rollout slot not released', { certificateId: id, error: (error as Error).message }),
+      );
   }
 }
 
@@ -459,6 +465,17 @@ async function remember(
   };
   await deps.installed.put(record);
   return record;
+}
+
+/** The status record already says `revision` is installed here, without an error. */
+function reportsInstalled(status: NodeStatus | null, revision: number): boolean {
+  return (
+    status !== null &&
+    (status.result === 'applied' || status.result === 'unchanged') &&
+    status.revisionOnDisk === revision &&
+    status.targetRevision === revision &&
+    status.errorCode === null
+  );
 }
 
 async function onDiskMatches(files: FileSink, installed: InstalledRevision): Promise<boolean> {
