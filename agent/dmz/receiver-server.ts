@@ -54,6 +54,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       handshakeTimeout: options.headersTimeoutMs,
       headersTimeout: options.headersTimeoutMs,
       requestTimeout: options.bodyTimeoutMs + options.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (default 30 s): without it a client that
+      // never finishes its headers holds a connection for half a minute whatever the limit says.
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
       keepAliveTimeout: options.idleTimeoutMs,
       maxHeaderSize: 16 * 1024,
     },
@@ -126,6 +129,17 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       res.on('finish', () => req.destroy());
       return;
     }
+    if (body === 'aborted') {
+      // The client cut the connection mid-body: its fault, not ours; answered if it still listens.
+      log.warn('push cut off', { remote, certificateId });
+      res.setHeader('connection', 'close');
+      send(res, 400, {
+        errorCode: 'BODY_INCOMPLETE',
+        message: 'the connection ended before the whole body arrived',
+      });
+      res.on('finish', () => req.destroy());
+      return;
+    }
     if (body === 'timeout') {
       res.setHeader('connection', 'close');
       send(res, 408, { errorCode: 'BODY_TIMEOUT', message: 'the body did not arrive in time' });
@@ -176,24 +190,27 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   };
 }
 
-/** The body, or why not: past the cap (the declared length is checked before reading), or too slow. */
+/**
+ * The body, or why not: past the cap (the declared length is checked before reading), too slow, or
+ * cut off by the client.
+ */
 function readBody(
   req: IncomingMessage,
   max: number,
   timeoutMs: number,
-): Promise<Buffer | 'too-large' | 'timeout'> {
+): Promise<Buffer | 'too-large' | 'timeout' | 'aborted'> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > max) return Promise.resolve('too-large');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
-    const finish = (result: Buffer | 'too-large' | 'timeout') => {
+    const finish = (result: Buffer | 'too-large' | 'timeout' | 'aborted') => {
       clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      if (result !== 'too-large' && result !== 'timeout') resolve(result);
+      if (Buffer.isBuffer(result) || result === 'aborted') resolve(result);
       else {
         req.pause();
         resolve(result);
@@ -205,10 +222,7 @@ function readBody(
       else chunks.push(chunk);
     };
     const onEnd = () => finish(Buffer.concat(chunks));
-    const onError = (error: Error) => {
-      clearTimeout(timer);
-      reject(error);
-    };
+    const onError = () => finish('aborted');
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -141,6 +141,12 @@ export class PushReceiver {
         'the payload does not hash to its sha256: damaged or altered on the way',
         422,
       );
+    // A push carries every object of its record; without this check the sync would look for the
+    // bytes as for a missing S3 object, a retryable failure (500), not a refusal.
+    const carried = new Set(push.objects.map((o) => o.key));
+    const missing = push.revision.objects.find((o) => !carried.has(o.key));
+    if (missing)
+      throw new PushRefusedError('PAYLOAD_INVALID', `the push carries no bytes for ${missing.name}`, 400);
     return push;
   }
 
