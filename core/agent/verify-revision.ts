@@ -1,7 +1,7 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { AcmeHaError } from '../errors.ts';
 import { summarizeCertificate } from '../keystore/certificate.ts';
-import { openKeystore, PEM_FILES } from '../keystore/keystore.ts';
+import { encodePemBundle, openKeystore, PEM_FILES } from '../keystore/keystore.ts';
 import { checkMaterial } from '../keystore/material.ts';
 import type { Revision, RevisionObject } from '../renewal/types.ts';
 import { RevisionVerificationError } from './agent-errors.ts';
@@ -41,7 +41,8 @@ export function objectsFor(revision: Revision, selection: TargetSelection): Revi
  * Checks downloaded bytes before anything is written: size and SHA-256 against the revision record,
  * the keystore opens with the target's password, the key matches the leaf, the chain is in order,
  * the leaf is the revision's (serial), it covers the revision's and the target's names, and it is
- * inside its validity window at `now`.
+ * inside its validity window at `now`. A PEM target's files must all be cut from that one key and
+ * chain (a `cert.pem` or `combined.pem` of another certificate is refused, not installed).
  * @throws RevisionVerificationError naming the first failed check
  */
 export function verifyRevision(
@@ -80,6 +81,7 @@ export function verifyRevision(
             : 'KEYSTORE_UNREADABLE';
     throw new RevisionVerificationError(reason, (error as Error).message, { cause: error });
   }
+  if (selection.format === 'pem') samePemBundle(objects, bytes, opened.privateKey, opened.chain);
   const summary = summarizeCertificate(leaf);
   if (summary.serial !== revision.serial)
     throw new RevisionVerificationError(
@@ -94,6 +96,25 @@ export function verifyRevision(
       'NAMES_NOT_COVERED',
       `the certificate (${summary.sans.join(', ') || 'no names'}) does not cover ${missing.join(', ')}`,
     );
+}
+
+/** Every installed PEM file is byte-equal to what the key and chain give (as the renewer wrote them). */
+function samePemBundle(
+  objects: readonly RevisionObject[],
+  bytes: ReadonlyMap<string, Buffer>,
+  privateKey: KeyObject,
+  chain: Opened['chain'],
+): void {
+  const expected = encodePemBundle({ privateKey, chain });
+  for (const object of objects) {
+    const want = expected.get(object.name);
+    const got = bytes.get(object.key);
+    if (want && got && !want.equals(got))
+      throw new RevisionVerificationError(
+        'PEM_FILES_DISAGREE',
+        `${object.name} is not cut from the revision's key and chain (fullchain.pem + privkey.pem)`,
+      );
+  }
 }
 
 interface Opened {

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TargetSelection, verifyRevision } from '../../../core/agent/verify-revision.ts';
+import type { Revision } from '../../../core/renewal/types.ts';
+import { InMemoryKeystoreStore } from '../../fakes/in-memory-keystore-store.ts';
+import { InMemoryStateStore } from '../../fakes/in-memory-state-store.ts';
+import { aServerPki } from '../../support/agent-keystores.ts';
+import { publishRevision } from '../../support/agent-revisions.ts';
+
+const PEM_TARGET: TargetSelection = {
+  format: 'pem',
+  pemFiles: ['cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem', 'combined.pem'],
+  password: undefined,
+  alias: undefined,
+  names: ['app.acme-ha.test'],
+};
+
+/** A revision and its bytes, as the renewer stores them. */
+async function aPublishedRevision(): Promise<{ revision: Revision; bytes: Map<string, Buffer> }> {
+  const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+  const revision = await publishRevision(stores, 'app', await aServerPki());
+  return { revision, bytes: new Map(stores.keystores.objects) };
+}
+
+/**
+ * The record rewritten to hash `name`'s new bytes, as a forger able to write both the record and
+ * the objects would (a pinned DMZ pusher sends both): the checksums then agree.
+ */
+function forged(revision: Revision, bytes: Map<string, Buffer>, name: string, replacement: Buffer): Revision {
+  const objects = revision.objects.map((o) => {
+    if (o.format !== 'pem' || o.name !== name) return o;
+    bytes.set(o.key, replacement);
+    return { ...o, size: replacement.length, sha256: createHash('sha256').update(replacement).digest('hex') };
+  });
+  return { ...revision, objects };
+}
+
+describe('verifyRevision of a PEM target', () => {
+  let other: Awaited<ReturnType<typeof aPublishedRevision>>;
+  beforeAll(async () => {
+    other = await aPublishedRevision();
+  });
+  const pemOf = (published: Awaited<ReturnType<typeof aPublishedRevision>>, name: string): Buffer => {
+    const object = published.revision.objects.find((o) => o.format === 'pem' && o.name === name);
+    return published.bytes.get(object?.key ?? '') ?? Buffer.alloc(0);
+  };
+
+  it('accepts the files the renewer wrote', async () => {
+    const { revision, bytes } = await aPublishedRevision();
+    expect(() => verifyRevision(revision, PEM_TARGET, bytes, new Date())).not.toThrow();
+  });
+
+  it.each(['cert.pem', 'chain.pem', 'combined.pem'])(
+    'refuses a %s cut from another certificate, even when the record hashes it',
+    async (name) => {
+      const { revision, bytes } = await aPublishedRevision();
+      const record = forged(revision, bytes, name, pemOf(other, name));
+      expect(() => verifyRevision(record, PEM_TARGET, bytes, new Date())).toThrow(
+        expect.objectContaining({ code: 'PEM_FILES_DISAGREE', message: expect.stringContaining(name) }),
+      );
+    },
+  );
+
+  it('a target that installs only cert.pem and privkey.pem is still judged on the whole bundle', async () => {
+    const { revision, bytes } = await aPublishedRevision();
+    const record = forged(revision, bytes, 'cert.pem', pemOf(other, 'cert.pem'));
+    const narrow = { ...PEM_TARGET, pemFiles: ['cert.pem', 'privkey.pem'] };
+    expect(() => verifyRevision(record, narrow, bytes, new Date())).toThrow(
+      expect.objectContaining({ code: 'PEM_FILES_DISAGREE' }),
+    );
+  });
+});
