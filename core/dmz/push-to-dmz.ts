@@ -125,13 +125,8 @@ export class DmzPusher {
   }
 
   /** Every job once, now (`agent sync`). */
-  async pushAll(signal?: AbortSignal): Promise<DmzPushReport[]> {
-    const reports: DmzPushReport[] = [];
-    for (const job of this.jobs) {
-      if (signal?.aborted) break;
-      reports.push(await this.attempt(job, signal));
-    }
-    return reports;
+  pushAll(signal?: AbortSignal): Promise<DmzPushReport[]> {
+    return this.attemptAll(this.jobs, signal);
   }
 
   /** The daemon side: push what is due, sleep until the next due job or reconcile, until aborted. */
@@ -145,14 +140,31 @@ export class DmzPusher {
         nextReconcile = now + this.deps.reconcileIntervalMs;
       }
       const due = this.jobs.filter((j) => j.dueAt <= now);
-      for (const job of due) {
-        if (signal.aborted) break;
-        await this.attempt(job, signal);
-      }
+      await this.attemptAll(due, signal);
       if (due.length > 0) continue;
       const next = Math.min(nextReconcile, ...this.jobs.map((j) => j.dueAt));
       await this.waitUntil(next - now, signal);
     }
+  }
+
+  /**
+   * The jobs of one DMZ instance one after another, the instances in parallel: a silent instance
+   * (each attempt ends only at the client's timeout) delays its own jobs, never another instance's.
+   */
+  private async attemptAll(jobs: readonly Job[], signal?: AbortSignal): Promise<DmzPushReport[]> {
+    const byPeer = new Map<DmzPeer, Job[]>();
+    for (const job of jobs) byPeer.set(job.peer, [...(byPeer.get(job.peer) ?? []), job]);
+    const reports = await Promise.all(
+      [...byPeer.values()].map(async (peerJobs) => {
+        const done: DmzPushReport[] = [];
+        for (const job of peerJobs) {
+          if (signal?.aborted) break;
+          done.push(await this.attempt(job, signal));
+        }
+        return done;
+      }),
+    );
+    return reports.flat();
   }
 
   private async waitUntil(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { DmzUnreachableError } from '../../../core/dmz/dmz-errors.ts';
+import { type DmzPeer, DmzPusher } from '../../../core/dmz/push-to-dmz.ts';
+import type { RevisionPush } from '../../../core/dmz/revision-push.ts';
+import type { DmzAnswer, DmzInstalled, DmzReceiverClient } from '../../../core/ports/dmz-receiver.ts';
+import { silentLogger } from '../../../core/ports/logger.ts';
+import { InMemoryInstalledRevisions } from '../../fakes/in-memory-installed-revisions.ts';
+import { InMemoryKeystoreStore } from '../../fakes/in-memory-keystore-store.ts';
+import { InMemoryNodeStatusStore } from '../../fakes/in-memory-node-status-store.ts';
+import { InMemoryStateStore } from '../../fakes/in-memory-state-store.ts';
+import { aServerPki } from '../../support/agent-keystores.ts';
+import { publishRevision } from '../../support/agent-revisions.ts';
+
+const CERT = 'edge';
+const SILENT_MS = 300;
+
+/** Receivers that write down, in order, when each call ended. */
+function receivers(events: string[]) {
+  /** Accepts and never answers: every call ends only at the client's timeout, as unreachable. */
+  const silent: DmzReceiverClient = {
+    installed: async () => {
+      await new Promise((resolve) => setTimeout(resolve, SILENT_MS));
+      events.push('silent timed out');
+      throw new DmzUnreachableError('dmz-silent', 'timed out');
+    },
+    push: async () => {
+      throw new Error('a silent receiver is never pushed to');
+    },
+  };
+  const quick: DmzReceiverClient = {
+    installed: async (certificateId): Promise<DmzInstalled> => ({
+      certificateId,
+      revision: null,
+      serial: null,
+    }),
+    push: async (push: RevisionPush): Promise<DmzAnswer> => {
+      events.push('quick applied');
+      return {
+        certificateId: push.revision.certificateId,
+        result: 'applied',
+        revision: push.revision.revision,
+        installedRevision: push.revision.revision,
+        servedSerial: push.revision.serial,
+        errorCode: null,
+        message: null,
+      };
+    },
+  };
+  return { silent, quick };
+}
+
+const peer = (id: string, receiver: DmzReceiverClient): DmzPeer => ({
+  id,
+  certificates: [CERT],
+  receiver,
+  standbyMs: 0,
+  retryMinMs: 1_000,
+  retryMaxMs: 60_000,
+});
+
+describe('DmzPusher', () => {
+  it('pushes to the DMZ instances in parallel: a silent one does not hold up the others', async () => {
+    const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+    await publishRevision(stores, CERT, await aServerPki());
+    const events: string[] = [];
+    const { silent, quick } = receivers(events);
+    const pusher = new DmzPusher({
+      nodeId: 'gateway',
+      // The silent instance first: one after another, the quick one would wait for its timeout.
+      peers: [peer('dmz-silent', silent), peer('dmz-quick', quick)],
+      state: stores.state,
+      keystores: stores.keystores,
+      installed: new InMemoryInstalledRevisions(),
+      status: new InMemoryNodeStatusStore(),
+      ownCertificates: new Set(),
+      reconcileIntervalMs: 60_000,
+      clock: { now: () => new Date() },
+      log: silentLogger,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: () => 0.5,
+    });
+    const reports = await pusher.pushAll();
+    expect(reports.map((r) => [r.dmzId, r.result])).toEqual([
+      ['dmz-silent', 'unreachable'],
+      ['dmz-quick', 'pushed'],
+    ]);
+    expect(events).toEqual(['quick applied', 'silent timed out']);
+  });
+});
