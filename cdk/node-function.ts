@@ -3,11 +3,18 @@
  * (never Docker, so `cdk synth` works offline on a fresh clone), with its own role and log group
  * so that no AWS managed policy (and no `logs:*` on every log group) is attached.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  type ICommandHooks,
+  NodejsFunction,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -73,6 +80,12 @@ export interface AcmeHaFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Files placed next to the bundle (file name → content), read by the function from its code
+   * directory; they are part of the asset, so a change deploys new code.
+   * @default - none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
 export interface AcmeHaFunction {
@@ -112,7 +125,40 @@ export function acmeHaFunction(scope: Construct, id: string, props: AcmeHaFuncti
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
     role,
     logGroup,
-    bundling: bundlingOptions(),
+    bundling: {
+      ...bundlingOptions(),
+      ...(props.bundledFiles ? { commandHooks: copyIntoBundle(scope, id, props.bundledFiles) } : {}),
+    },
   });
   return { function: fn, role };
+}
+
+/**
+ * Writes the files into the cloud assembly directory now and copies them into the bundle once
+ * esbuild is done (with node, so the hook runs wherever `cdk synth` runs; no size limit on the
+ * command line).
+ */
+function copyIntoBundle(
+  scope: Construct,
+  id: string,
+  files: Readonly<Record<string, string>>,
+): ICommandHooks {
+  const outdir = Stage.of(scope)?.outdir;
+  if (!outdir) throw new Error('bundledFiles need a Stage (an App) with an output directory');
+  const dir = join(outdir, 'acme-ha-bundled-files', Names.uniqueId(scope), id);
+  mkdirSync(dir, { recursive: true });
+  const sources = Object.entries(files).map(([name, content]) => {
+    if (basename(name) !== name) throw new Error(`bundled file ${JSON.stringify(name)}: a plain file name`);
+    writeFileSync(join(dir, name), content);
+    return name;
+  });
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) =>
+      sources.map(
+        (name) =>
+          `node -e "require('node:fs').copyFileSync(process.argv[1], process.argv[2])" "${join(dir, name)}" "${join(outputDir, name)}"`,
+      ),
+  };
 }

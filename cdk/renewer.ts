@@ -22,12 +22,15 @@ import { assertNoProblems } from './props-error.ts';
 /** Twice a day at an odd minute, away from the top-of-hour rush the CA asks clients to avoid. */
 export const DEFAULT_RENEWAL_SCHEDULE = events.Schedule.cron({ minute: '17', hour: '5,17' });
 
-/** Lambda allows 4 KB of environment variables in total (names and values). */
-const ENVIRONMENT_LIMIT_BYTES = 4096;
+/** The configuration file in the renewer's bundle (see functions/commons/runtime.ts). */
+export const RENEWER_CONFIG_FILE = 'acme-ha-config.json';
 
 export interface RenewerProps {
   readonly names: ResourceNames;
-  /** The validated configuration; passed to the function as JSON (ACME_HA_CONFIG). */
+  /**
+   * The validated configuration; shipped as a JSON file inside the function's bundle (no 4 KB
+   * environment limit), named by ACME_HA_CONFIG_FILE.
+   */
   readonly config: AcmeHaConfig;
   readonly key: kms.IKey;
   readonly bucket: s3.IBucket;
@@ -77,12 +80,6 @@ export class Renewer extends Construct {
       problems.push(
         `timeout must be 5–15 minutes (the function keeps a 4-minute safety margin), got ${timeout.toSeconds()} s`,
       );
-    // The variables other than ACME_HA_CONFIG are a few hundred bytes; tokens resolve to ARNs.
-    const otherVariablesBytes = 600;
-    if (configJson.length + otherVariablesBytes > ENVIRONMENT_LIMIT_BYTES)
-      problems.push(
-        `the configuration is ${configJson.length} bytes as JSON; Lambda environment variables hold ${ENVIRONMENT_LIMIT_BYTES} bytes in total`,
-      );
     assertNoProblems('Renewer', problems);
 
     const stack = Stack.of(this);
@@ -97,8 +94,9 @@ export class Renewer extends Construct {
         ACME_HA_BUCKET: bucket.bucketName,
         ACME_HA_TOPIC_ARN: topic.topicArn,
         ACME_HA_KMS_KEY_ID: key.keyArn,
-        ACME_HA_CONFIG: configJson,
+        ACME_HA_CONFIG_FILE: RENEWER_CONFIG_FILE,
       },
+      bundledFiles: { [RENEWER_CONFIG_FILE]: configJson },
     });
     this.function = fn;
     // A failed run is persisted (backoff) and alarmed; Lambda's own retries would only repeat the

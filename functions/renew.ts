@@ -9,7 +9,7 @@ import { powertoolsLogger } from '../adapters/logging/powertools-logger.ts';
 import { createControlPlane, settingsFromEnv } from '../adapters/runtime/control-plane.ts';
 import { systemClock } from '../core/ports/clock.ts';
 import { runRenewals } from '../core/renewal/run-renewals.ts';
-import { awsClients, configFromEnv, logger } from './commons/runtime.ts';
+import { awsClients, bundledConfig, logger } from './commons/runtime.ts';
 
 export interface RenewEvent {
   readonly certificateId?: string;
@@ -30,7 +30,7 @@ const MAX_CONTINUATIONS = 20;
 const metrics = new Metrics({ namespace: 'acme-ha', serviceName: 'renewer' });
 
 export async function handler(event: RenewEvent, context: LambdaContext) {
-  const config = configFromEnv();
+  const config = bundledConfig();
   const plane = createControlPlane(settingsFromEnv(process.env), awsClients(), {
     log: powertoolsLogger(logger),
     clock: systemClock,

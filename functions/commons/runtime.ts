@@ -1,6 +1,8 @@
 /**
  * What every Lambda of acme-ha shares: its logger and its AWS clients, made once per container.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
@@ -14,12 +16,17 @@ export function awsClients(): AwsClients {
   return clients;
 }
 
+let config: { readonly path: string; readonly value: AcmeHaConfig } | undefined;
+
 /**
- * The certificate configuration, validated by `cdk synth` and passed as JSON in ACME_HA_CONFIG;
- * validated again here so that a hand-edited function fails with the full list of problems.
+ * The certificate configuration: validated by `cdk synth`, shipped as a JSON file in the bundle and
+ * named by ACME_HA_CONFIG_FILE (relative to the code directory, LAMBDA_TASK_ROOT); validated again
+ * here so that a hand-edited function fails with the full list of problems. Read once a container.
  */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AcmeHaConfig {
-  const json = env.ACME_HA_CONFIG;
-  if (!json) throw new Error('ACME_HA_CONFIG is not set');
-  return parseConfig(json, 'ACME_HA_CONFIG');
+export function bundledConfig(env: NodeJS.ProcessEnv = process.env): AcmeHaConfig {
+  const name = env.ACME_HA_CONFIG_FILE;
+  if (!name) throw new Error('ACME_HA_CONFIG_FILE is not set');
+  const path = resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), name);
+  if (config?.path !== path) config = { path, value: parseConfig(readFileSync(path, 'utf8'), path) };
+  return config.value;
 }

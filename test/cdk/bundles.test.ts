@@ -4,15 +4,16 @@
  * CommonJS dependencies, and each responder handles a request that needs no AWS call.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ESBUILD_SHARED, FUNCTION_ENTRIES, functionEntry } from '../../cdk/node-function.ts';
 import { edgeDefine } from '../../cdk/responder.ts';
+import { parseConfig } from '../../core/config/parse-config.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { ROOT } from './support/synth.ts';
+import { ROOT, synth } from './support/synth.ts';
 
 let outdir: string;
 
@@ -77,4 +78,20 @@ describe('Lambda bundles', () => {
     expect(results.alb).toMatchObject({ statusCode: 404, statusDescription: '404 Not Found' });
     expect(results.edge).toEqual({ method: 'GET', uri: '/index.html' });
   });
+});
+
+describe('the renewer bundle built by cdk synth', () => {
+  it('carries the validated configuration as the file ACME_HA_CONFIG_FILE names', async () => {
+    const out = await tempDir('acme-ha-cdk-bundle-');
+    const { template } = synth({ outdir: out, bundle: ['AcmeHa'] });
+    const [renewer] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'acme-ha-renew' } }),
+    ) as { Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, string> } } }[];
+    if (!renewer) throw new Error('no renewer function');
+    const asset = join(out, `asset.${renewer.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    expect(existsSync(join(asset, 'index.mjs')), asset).toBe(true);
+    const file = join(asset, renewer.Properties.Environment.Variables.ACME_HA_CONFIG_FILE ?? '');
+    const expected = parseConfig(readFileSync(join(ROOT, 'examples', 'acme-ha.yaml'), 'utf8'), 'example');
+    expect(parseConfig(readFileSync(file, 'utf8'), file)).toEqual(expected);
+  }, 120_000);
 });

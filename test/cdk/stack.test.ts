@@ -209,7 +209,7 @@ describe('fleet', () => {
 });
 
 describe('renewer', () => {
-  it('runs Node 24 on arm64 with the table, bucket, topic, key and validated config', () => {
+  it('runs Node 24 on arm64 with the table, bucket, topic, key and the validated config in its bundle', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'acme-ha-renew',
       Runtime: 'nodejs24.x',
@@ -222,12 +222,13 @@ describe('renewer', () => {
           ACME_HA_BUCKET: { Ref: Match.stringLikeRegexp('^StoreKeystores') },
           ACME_HA_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^FleetEvents') },
           ACME_HA_KMS_KEY_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
-          ACME_HA_CONFIG: JSON.stringify(config),
+          ACME_HA_CONFIG_FILE: 'acme-ha-config.json',
         }),
       },
     });
-    // The config the function receives is the validated one, round-trippable by the same parser.
-    expect(parseConfig(JSON.stringify(config), 'env')).toEqual(config);
+    // The config the function reads is the validated one, round-trippable by the same parser
+    // (that it lands in the bundle is checked in bundles.test.ts).
+    expect(parseConfig(JSON.stringify(config), 'bundle')).toEqual(config);
   });
 
   it('is scheduled twice a day by EventBridge', () => {

@@ -2,23 +2,33 @@
  * The renew Lambda's entry point, run in-process against the embedded stack with the environment
  * the CDK stack gives it (endpoints overridden by the standard AWS_ENDPOINT_URL_* variables).
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/renew.ts';
 import { useLocalStack } from '../../support/local-stack.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const stack = useLocalStack({ prefix: 'lambda' });
 const saved = { ...process.env };
 
-beforeAll(() => {
+beforeAll(async () => {
   const s = stack();
-  Object.assign(process.env, s.env, {
-    ACME_HA_CA_BUNDLE: s.pebble?.caPem,
-    ACME_HA_POLL_MS: '50',
-    ACME_HA_CONFIG: JSON.stringify({
+  // As in the bundle: the configuration file in the code directory (LAMBDA_TASK_ROOT).
+  const taskRoot = await tempDir('acme-ha-lambda-');
+  await writeFile(
+    join(taskRoot, 'acme-ha-config.json'),
+    JSON.stringify({
       version: 1,
       defaults: { directory: s.pebble?.directoryUrl },
       certificates: [{ id: 'site', domains: ['site.acme-ha.test'], keystores: [{ format: 'pem' }] }],
     }),
+  );
+  Object.assign(process.env, s.env, {
+    ACME_HA_CA_BUNDLE: s.pebble?.caPem,
+    ACME_HA_POLL_MS: '50',
+    LAMBDA_TASK_ROOT: taskRoot,
+    ACME_HA_CONFIG_FILE: 'acme-ha-config.json',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
