@@ -122,33 +122,25 @@ describe('all problems in one error', () => {
       ...config,
       certificates: Array.from({ length: 40 }, (_, i) => ({ ...web, id: `site-${i}` })),
     };
+    const props = {
+      names,
+      config: huge,
+      key: store.key,
+      bucket: store.bucket,
+      table: store.table,
+      topic: fleet.topic,
+    };
     expect(
       () =>
         new Renewer(stack, 'Renewer', {
-          names,
-          config: huge,
-          key: store.key,
-          bucket: store.bucket,
-          table: store.table,
-          topic: fleet.topic,
+          ...props,
           memorySize: 128,
           timeout: Duration.minutes(1),
           functionName: 'has spaces',
         }),
     ).toThrow(/Renewer: 3 problems:[\s\S]*functionName[\s\S]*memorySize[\s\S]*timeout/);
     // The configuration travels in the bundle, not in the 4 KB environment: its size is no problem.
-    expect(
-      () =>
-        new Renewer(stack, 'Large', {
-          names,
-          config: huge,
-          key: store.key,
-          bucket: store.bucket,
-          table: store.table,
-          topic: fleet.topic,
-          functionName: 'large',
-        }),
-    ).not.toThrow();
+    expect(() => new Renewer(stack, 'Large', { ...props, functionName: 'large' })).not.toThrow();
   });
 
   it('Monitoring', () => {

@@ -13,7 +13,7 @@ import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-cl
 import { systemClock } from '../../core/ports/clock.ts';
 import { freeTcpPort } from '../../local/net.ts';
 import { aServerPki, pemFilesOf } from '../support/agent-keystores.ts';
-import { publishRevision } from '../support/agent-revisions.ts';
+import { publishRevision, stackStores } from '../support/agent-revisions.ts';
 import { runCli } from '../support/cli.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -55,10 +55,7 @@ afterAll(() => clients?.destroy());
 describe('acme-ha agent and status', () => {
   it('agent sync installs the published revision (exit 0), then finds it up to date', async () => {
     const pki = await aServerPki();
-    const stores = {
-      state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-      keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-    };
+    const stores = stackStores(stack(), clients);
     await publishRevision(stores, 'web', pki);
     const first = await runCli(['agent', 'sync', '--config', configFile, '--json'], stack().env);
     expect(first.stderr).toBe('');
@@ -89,10 +86,7 @@ describe('acme-ha agent and status', () => {
   });
 
   it('agent sync exits 4 when the revision is rejected', async () => {
-    const stores = {
-      state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-      keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-    };
+    const stores = stackStores(stack(), clients);
     await publishRevision(stores, 'web', await aServerPki({ sans: ['somewhere-else.acme-ha.test'] }));
     const withNames = configFile.replace('.yaml', '-names.yaml');
     await writeFile(

@@ -28,8 +28,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
+import type { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
+import type { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { InstalledRevisionFile } from '../../adapters/fs/installed-revision-file.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import {
@@ -56,6 +56,7 @@ import {
   startDaemon,
 } from '../support/agent-fleet.ts';
 import { aServerPki, jksOf } from '../support/agent-keystores.ts';
+import { stackStores } from '../support/agent-revisions.ts';
 import { runCli } from '../support/cli.ts';
 import {
   aClientIdentity,
@@ -90,10 +91,7 @@ let base: string;
 
 beforeAll(async () => {
   clients = createAwsClients(stack().clientConfigs);
-  stores = {
-    state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-    keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-  };
+  stores = stackStores(stack(), clients);
   base = await tempDir('acme-ha-fault-partition-');
 });
 

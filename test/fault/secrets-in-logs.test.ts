@@ -19,6 +19,7 @@ import { agentConfigSchema } from '../../core/agent/agent-config.ts';
 import { reconcileAll } from '../../core/agent/agent-loop.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
+import { stackStores } from '../support/agent-revisions.ts';
 import { faultPlane } from '../support/fault-control-plane.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { useLocalStack } from '../support/local-stack.ts';
@@ -139,10 +140,7 @@ describe('secrets never in logs; files with the configured mode', () => {
     expect(await run(stack().endpoints.s3, 'JKS_PW', env)).toEqual(['applied']);
 
     // The secrets to look for.
-    const stores = {
-      state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-      keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-    };
+    const stores = stackStores(stack(), clients);
     const revision = (await stores.state.get(CERT)).current;
     if (!revision) throw new Error('no revision');
     const objectBytes = await Promise.all(revision.objects.map((o) => stores.keystores.get(o.key)));

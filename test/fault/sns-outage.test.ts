@@ -27,8 +27,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
-import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
+import type { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
+import type { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../../adapters/aws/sns-event-publisher.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
@@ -51,7 +51,7 @@ import {
   startDaemon,
 } from '../support/agent-fleet.ts';
 import { aServerPki } from '../support/agent-keystores.ts';
-import { publishRevision } from '../support/agent-revisions.ts';
+import { publishRevision, stackStores } from '../support/agent-revisions.ts';
 import { faultPlane } from '../support/fault-control-plane.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { useLocalStack } from '../support/local-stack.ts';
@@ -69,10 +69,7 @@ beforeAll(async () => {
   const e = stack().endpoints;
   proxies = { sns: await startFaultProxy(e.sns), dynamodb: await startFaultProxy(e.dynamodb) };
   clients = createAwsClients(stack().clientConfigs);
-  stores = {
-    state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-    keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-  };
+  stores = stackStores(stack(), clients);
   base = await tempDir('acme-ha-fault-sns-');
 });
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
+import type { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { type AgentRuntime, createAgent } from '../../agent/runtime/create-agent.ts';
 import { reconcileAll, runAgent } from '../../core/agent/agent-loop.ts';
@@ -30,7 +30,7 @@ import { runRenewals } from '../../core/renewal/run-renewals.ts';
 import { lockKey } from '../../core/table-keys.ts';
 import { agentConfigFor, PASSWORD, PASSWORD_ENV } from '../support/agent-fleet.ts';
 import { aServerPki } from '../support/agent-keystores.ts';
-import { publishRevision } from '../support/agent-revisions.ts';
+import { publishRevision, stackStores } from '../support/agent-revisions.ts';
 import { faultPlane } from '../support/fault-control-plane.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { useLocalStack } from '../support/local-stack.ts';
@@ -179,10 +179,7 @@ describe('stores failing in the middle of a sync', () => {
   }
 
   beforeAll(async () => {
-    stores = {
-      state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-      keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-    };
+    stores = stackStores(stack(), clients);
     await publishRevision(stores, CERT, await aServerPki());
   });
 

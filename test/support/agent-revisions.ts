@@ -3,11 +3,15 @@
  * a test PKI instead of a CA: lets agent tests craft revisions a CA would never issue (expired,
  * other names) and tamper with stored bytes afterwards.
  */
+import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
+import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
+import type { AwsClients } from '../../adapters/runtime/aws-clients.ts';
 import type { CertificateConfig } from '../../core/config/schema.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { KeystoreStore } from '../../core/ports/keystore-store.ts';
 import { storeRevisionObjects } from '../../core/renewal/publish-revision.ts';
 import type { Revision } from '../../core/renewal/types.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import type { TestPki } from './pki.ts';
 
 export const KEYSTORE_PASSWORD_ENV = 'ACME_HA_TEST_KS_PASSWORD';
@@ -48,4 +52,15 @@ export async function publishRevision(
   });
   await stores.state.publish(record);
   return record;
+}
+
+/** The stack's state table and keystore bucket through the production adapters, for tests to publish and read. */
+export function stackStores(
+  stack: LocalStack,
+  clients: AwsClients,
+): { readonly state: DynamoStateStore; readonly keystores: S3KeystoreStore } {
+  return {
+    state: new DynamoStateStore(clients.documents, stack.resources.tableName),
+    keystores: new S3KeystoreStore(clients.s3, stack.resources.bucket),
+  };
 }

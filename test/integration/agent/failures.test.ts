@@ -9,8 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRolloutStore } from '../../../adapters/aws/dynamo-rollout-store.ts';
-import { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
+import type { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
+import type { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
 import { type AwsClients, createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
 import type { AgentRuntime } from '../../../agent/runtime/create-agent.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
@@ -23,7 +23,7 @@ import {
   PASSWORD_ENV,
 } from '../../support/agent-fleet.ts';
 import { aServerPki, jksOf, serialOf } from '../../support/agent-keystores.ts';
-import { publishRevision } from '../../support/agent-revisions.ts';
+import { publishRevision, stackStores } from '../../support/agent-revisions.ts';
 import { useLocalStack } from '../../support/local-stack.ts';
 import { opensslHandshake } from '../../support/openssl.ts';
 import type { TestPki } from '../../support/pki.ts';
@@ -98,10 +98,7 @@ async function statusOf(id: string) {
 beforeAll(async () => {
   base = await tempDir('acme-ha-failures-');
   clients = createAwsClients(stack().clientConfigs);
-  stores = {
-    state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-    keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-  };
+  stores = stackStores(stack(), clients);
   good = await aServerPki({ sans: [NAME] });
   const bootstrap = await aServerPki({ sans: [NAME] });
   for (const id of ['j1', 'j2']) {

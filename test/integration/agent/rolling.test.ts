@@ -15,7 +15,7 @@ import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import { startNginx } from '../../../local/nginx-server.ts';
 import { agentConfigFor, createTestAgent, nodeStatuses } from '../../support/agent-fleet.ts';
 import { aServerPki, serialOf, writePemFiles } from '../../support/agent-keystores.ts';
-import { publishRevision } from '../../support/agent-revisions.ts';
+import { publishRevision, stackStores } from '../../support/agent-revisions.ts';
 import { useLocalStack } from '../../support/local-stack.ts';
 import { opensslHandshake } from '../../support/openssl.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -67,14 +67,7 @@ describe('rolling reload with rollout.maxParallel 1', () => {
     const clients = createAwsClients(stack().clientConfigs);
     const pki = await aServerPki({ sans: [NAME] });
     try {
-      await publishRevision(
-        {
-          state: new DynamoStateStore(clients.documents, stack().resources.tableName),
-          keystores: new S3KeystoreStore(clients.s3, stack().resources.bucket),
-        },
-        CERT,
-        pki,
-      );
+      await publishRevision(stackStores(stack(), clients), CERT, pki);
       const t0 = performance.now();
       const results = await Promise.all(runtimes.map((r) => syncOnce(r.deps, r.options)));
       const elapsed = performance.now() - t0;

@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
+import type { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
+import type { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
 import type { PairingIdentity } from '../../../adapters/dmz/openssl-pairing.ts';
 import { type AwsClients, createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
 import type { DmzReceiverRuntime } from '../../../agent/dmz/dmz-receiver-runtime.ts';
@@ -32,7 +32,7 @@ import {
   startDaemon,
 } from '../../support/agent-fleet.ts';
 import { aServerPki, jksOf, serialOf, writePemFiles } from '../../support/agent-keystores.ts';
-import { publishRevision } from '../../support/agent-revisions.ts';
+import { publishRevision, stackStores } from '../../support/agent-revisions.ts';
 import { runCli } from '../../support/cli.ts';
 import {
   aClientIdentity,
@@ -118,10 +118,7 @@ async function installedRevision(id: 'a' | 'b'): Promise<number | null> {
 beforeAll(async () => {
   const s = stack();
   clients = createAwsClients(s.clientConfigs);
-  stores = {
-    state: new DynamoStateStore(clients.documents, s.resources.tableName),
-    keystores: new S3KeystoreStore(clients.s3, s.resources.bucket),
-  };
+  stores = stackStores(s, clients);
   base = await tempDir('acme-ha-dmz-');
   const ids = join(base, 'identities');
   client = await aClientIdentity(ids, 'internal');
