@@ -25,7 +25,8 @@ import { installCaTransport } from './ca-transport.ts';
 /** Tokens outlive any sane validation; readers ignore expired ones and DynamoDB TTL deletes them. */
 const TOKEN_TTL_MS = 60 * 60_000;
 const DEFAULT_RENEWAL_INFO_RETRY_MS = 6 * 3_600_000;
-const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
+const PROBLEM = 'urn:ietf:params:acme:error:';
+const ACCOUNT_DOES_NOT_EXIST = `${PROBLEM}accountDoesNotExist`;
 
 /** An authorization still to prove, with the challenge picked for it. */
 interface Pending {
@@ -268,14 +269,16 @@ export class AcmeClientIssuer implements CertificateIssuer {
     account: Pick<acme.ClientOptions, 'accountKey' | 'accountUrl' | 'externalAccountBinding'>,
   ): acme.Client {
     const poll = this.options.pollIntervalMs ?? 1000;
-    return withNonceRetries(
-      new acme.Client({
-        directoryUrl: request.directory,
-        backoffAttempts: 30,
-        backoffMin: poll,
-        backoffMax: poll * 10,
-        ...account,
-      }),
+    return withNonceReuse(
+      withNonceRetries(
+        new acme.Client({
+          directoryUrl: request.directory,
+          backoffAttempts: 30,
+          backoffMin: poll,
+          backoffMax: poll * 10,
+          ...account,
+        }),
+      ),
     );
   }
 
@@ -314,5 +317,41 @@ function withNonceRetries(client: acme.Client): acme.Client {
   if (internals.http?.maxBadNonceRetries === undefined)
     throw new Error('acme-client internals changed: http.maxBadNonceRetries');
   internals.http.maxBadNonceRetries = 20;
+  return client;
+}
+
+/** The part of acme-client 5.4's internal HTTP client that nonce reuse hooks into. */
+interface AcmeHttpInternals {
+  request(url: string, method: string, opts?: unknown): Promise<AxiosLikeResponse>;
+  getNonce(): Promise<string>;
+}
+interface AxiosLikeResponse {
+  readonly status: number;
+  readonly headers: Record<string, unknown>;
+  readonly data?: unknown;
+}
+
+/**
+ * acme-client fetches a fresh nonce (HEAD newNonce) before every signed request, although each
+ * answer to a POST carries a new one (Replay-Nonce). RFC 8555 §7.2 has the client use those: each
+ * is kept, used once (the newest first), and HEAD newNonce is asked only when none is left. That
+ * halves the round trips of an order. A nonce the CA no longer accepts costs what HEAD did: a
+ * badNonce answer, whose own nonce acme-client retries with (never pooled, so never used twice).
+ */
+function withNonceReuse(client: acme.Client): acme.Client {
+  const http = (client as unknown as { http?: Partial<AcmeHttpInternals> }).http;
+  if (typeof http?.request !== 'function' || typeof http.getNonce !== 'function')
+    throw new Error('acme-client internals changed: http.request, http.getNonce');
+  const request = http.request.bind(http);
+  const getNonce = http.getNonce.bind(http);
+  const nonces: string[] = [];
+  http.getNonce = async () => nonces.pop() ?? getNonce();
+  http.request = async (url, method, opts) => {
+    const response = await request(url, method, opts);
+    const nonce = response.headers['replay-nonce'];
+    const badNonce = (response.data as { type?: unknown } | undefined)?.type === `${PROBLEM}badNonce`;
+    if (method === 'post' && typeof nonce === 'string' && nonce !== '' && !badNonce) nonces.push(nonce);
+    return response;
+  };
   return client;
 }

@@ -6,7 +6,7 @@
  * `badNonce` (which acme-client retries itself) and 5xx (retried a bounded number of times) pass.
  */
 import { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import axios, { type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import {
@@ -107,7 +107,9 @@ export function installCaTransport(options: CaTransportOptions): void {
   settingsOf(instance).retryDefaultDelay = 1;
   if (options.extraCaPem) {
     instance.defaults.httpsAgent = new Agent({
-      ca: [...rootCertificates, options.extraCaPem],
+      // Built once: given `ca` instead, Node parses the ~150 roots again for every new connection,
+      // and Pebble's answer to HEAD newNonce (no Content-Length) closes one for every signed request.
+      secureContext: createSecureContext({ ca: [...rootCertificates, options.extraCaPem] }),
       keepAlive: true,
     });
   }
