@@ -6,6 +6,7 @@
  * longer knows is registered again with the same key.
  */
 import { generateKeyPair } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import acme from 'acme-client';
 import type { KeyType } from '../../core/config/schema.ts';
 import {
@@ -26,6 +27,8 @@ import { installCaTransport } from './ca-transport.ts';
 const TOKEN_TTL_MS = 60 * 60_000;
 const DEFAULT_RENEWAL_INFO_RETRY_MS = 6 * 3_600_000;
 const PROBLEM = 'urn:ietf:params:acme:error:';
+/** Polls of one challenge or order before giving up (with the poll interval doubling to 10×). */
+const POLL_ATTEMPTS = 30;
 const ACCOUNT_DOES_NOT_EXIST = `${PROBLEM}accountDoesNotExist`;
 
 /** An authorization still to prove, with the challenge picked for it. */
@@ -268,17 +271,9 @@ export class AcmeClientIssuer implements CertificateIssuer {
     request: IssueRequest,
     account: Pick<acme.ClientOptions, 'accountKey' | 'accountUrl' | 'externalAccountBinding'>,
   ): acme.Client {
-    const poll = this.options.pollIntervalMs ?? 1000;
-    return withNonceReuse(
-      withNonceRetries(
-        new acme.Client({
-          directoryUrl: request.directory,
-          backoffAttempts: 30,
-          backoffMin: poll,
-          backoffMax: poll * 10,
-          ...account,
-        }),
-      ),
+    return withFinalAnswers(
+      withNonceReuse(withNonceRetries(new acme.Client({ directoryUrl: request.directory, ...account }))),
+      this.options.pollIntervalMs ?? 1000,
     );
   }
 
@@ -354,4 +349,53 @@ function withNonceReuse(client: acme.Client): acme.Client {
     return response;
   };
   return client;
+}
+
+interface AcmeApiInternals {
+  apiRequest(url: string, payload: null, validStatusCodes: number[]): Promise<AxiosLikeResponse>;
+}
+
+/**
+ * Our own waitForValidStatus (challenges and orders, finalize included): acme-client's retries
+ * every error up to its attempt limit, the CA's final answers too, so a run whose account the CA
+ * had lost kept polling for minutes (about 4 at a 1 s interval). This one polls while the item is
+ * `pending` or `processing` or the CA is briefly unreachable (CaUnreachableError, or an error that
+ * is not ours), waiting the CA's Retry-After when it sends one (RFC 8555 §7.5.1), else an interval
+ * that doubles from `pollMs` up to 10×; any other typed answer of the CA ends it at once.
+ */
+function withFinalAnswers(client: acme.Client, pollMs: number): acme.Client {
+  const api = (client as unknown as { api?: Partial<AcmeApiInternals> }).api;
+  if (typeof api?.apiRequest !== 'function') throw new Error('acme-client internals changed: api.apiRequest');
+  const apiRequest = api.apiRequest.bind(api);
+  const wait = async (item: { url?: string }): Promise<unknown> => {
+    const { url } = item;
+    if (!url) throw new Error('Unable to verify status of item, URL not found');
+    for (let attempt = 1; ; attempt++) {
+      let response: AxiosLikeResponse | undefined;
+      try {
+        response = await apiRequest(url, null, [200]);
+      } catch (error) {
+        const final = error instanceof IssuanceError && !(error instanceof CaUnreachableError);
+        if (final || attempt >= POLL_ATTEMPTS) throw error;
+      }
+      const body = response?.data as { status?: string; error?: { detail?: string } } | undefined;
+      if (body?.status === 'valid' || body?.status === 'ready') return body;
+      // As acme-client: a bare Error with the CA's detail, which the callers turn into typed errors.
+      if (body?.status === 'invalid') throw new Error(body.error?.detail ?? `${url} is invalid`);
+      if (body && body.status !== 'pending' && body.status !== 'processing')
+        throw new Error(`Unexpected item status: ${String(body.status)}`);
+      if (attempt >= POLL_ATTEMPTS)
+        throw new Error(`${url} is still ${body?.status ?? 'unanswered'} after ${attempt} polls`);
+      const backoff = Math.min(pollMs * 2 ** (attempt - 1), pollMs * 10);
+      await sleep(retryAfterMs(response?.headers['retry-after'], pollMs) ?? backoff);
+    }
+  };
+  client.waitForValidStatus = wait as acme.Client['waitForValidStatus'];
+  return client;
+}
+
+/** A Retry-After in seconds, kept between one poll interval and a minute; undefined without one. */
+function retryAfterMs(header: unknown, pollMs: number): number | undefined {
+  const seconds = typeof header === 'string' ? Number(header) : Number.NaN;
+  return Number.isFinite(seconds) ? Math.min(Math.max(seconds * 1000, pollMs), 60_000) : undefined;
 }
