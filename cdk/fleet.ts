@@ -16,6 +16,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AcmeHaConfig, CertificateConfig } from '../core/config/schema.ts';
+import { nodeAudience } from '../core/fleet-audience.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
 import { certificateStateKey, challengeKey, lockKey } from '../core/table-keys.ts';
 import { acknowledgeObjectPrefixes } from './nag.ts';
@@ -165,8 +166,9 @@ export class Fleet extends Construct {
         new subscriptions.SqsSubscription(queue, {
           // Enveloped delivery: the agent sees the SNS message id and attributes (type, groups).
           rawMessageDelivery: false,
+          // Its groups, and the DMZ instances it pushes to (core/fleet-audience.ts).
           filterPolicy: {
-            groups: sns.SubscriptionFilter.stringFilter({ allowlist: [...node.groups] }),
+            groups: sns.SubscriptionFilter.stringFilter({ allowlist: nodeAudience(props.config, node.id) }),
           },
         }),
       );

@@ -1,9 +1,11 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { eventAudience } from '../../core/fleet-audience.ts';
 import type { CertificateEvent, EventPublisher } from '../../core/ports/event-publisher.ts';
 
 /**
  * Events on the fleet topic. Message attributes carry what subscriptions filter on: the event type,
- * the certificate, and the node groups it targets (a String.Array, matched by `{"groups": [...]}`).
+ * the certificate, and its audience (a String.Array, matched by `{"groups": [...]}`): the node
+ * groups it targets and `dmz:<id>` per DMZ instance it is pushed to (core/fleet-audience.ts).
  */
 export class SnsEventPublisher implements EventPublisher {
   constructor(
@@ -12,7 +14,7 @@ export class SnsEventPublisher implements EventPublisher {
   ) {}
 
   async publish(event: CertificateEvent): Promise<void> {
-    const groups = event.type === 'certificate.revision_published' ? event.groups : [];
+    const groups = event.type === 'certificate.revision_published' ? eventAudience(event) : [];
     await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,

@@ -69,10 +69,19 @@ describe('config-driven fleet', () => {
     const config = parseConfig(CONFIG, 'fleet.yaml');
     template.resourceCountIs('AWS::SQS::Queue', config.nodes.length * 2);
     template.resourceCountIs('AWS::SNS::Subscription', config.nodes.length);
+    // A DMZ instance's pushers also hear of its certificates (gateway pushes to dmz-1).
+    const audience: Record<string, string[]> = {
+      'mft-a': ['mft'],
+      'mft-b': ['mft', 'web'],
+      'web-a': ['web'],
+      gateway: ['edge', 'dmz:dmz-1'],
+    };
     for (const node of config.nodes) {
       template.hasResourceProperties('AWS::SQS::Queue', { QueueName: `ha-test-node-${node.id}` });
       template.hasResourceProperties('AWS::SQS::Queue', { QueueName: `ha-test-node-${node.id}-dlq` });
-      template.hasResourceProperties('AWS::SNS::Subscription', { FilterPolicy: { groups: node.groups } });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        FilterPolicy: { groups: audience[node.id] },
+      });
     }
     template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'ha-test' });
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'ha-test-events' });
