@@ -29,6 +29,8 @@ export const TOOLS = {
   haproxy: { command: 'haproxy', debianPackage: 'haproxy' },
   /** GNU time, for peak RSS in benchmarks (the shell keyword has no -f). */
   time: { command: '/usr/bin/time', debianPackage: 'time' },
+  /** Checks the agent's systemd unit offline (`verify`, `security --offline`); no systemd needed. */
+  systemdAnalyze: { command: 'systemd-analyze', debianPackage: 'systemd' },
 } as const satisfies Record<string, Tool>;
 
 export class MissingToolError extends AcmeHaError {

@@ -7,14 +7,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
-import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { freeTcpPort } from '../../local/net.ts';
+import { ensureTools, TOOLS } from '../../local/prerequisites.ts';
 import { aServerPki, pemFilesOf } from '../support/agent-keystores.ts';
 import { publishRevision, stackStores } from '../support/agent-revisions.ts';
-import { runCli } from '../support/cli.ts';
+import { execute, runCli } from '../support/cli.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -147,6 +146,21 @@ describe('acme-ha agent and status', () => {
     ])
       expect(result.stdout).toContain(line);
     expect(result.stdout).toMatch(/ExecStart=.* agent run --config /);
+
+    // The unit as systemd itself judges it, offline: valid, and its exposure score stays at most 2.0
+    // ("OK"; 1.9 when written). No systemd runs here, so the install itself stays a dry run.
+    const unit = join(dir, 'acme-ha-agent.service');
+    await writeFile(unit, result.stdout.slice(result.stdout.indexOf('[Unit]')));
+    await ensureTools([TOOLS.systemdAnalyze]);
+    const verify = await execute(TOOLS.systemdAnalyze.command, ['verify', unit]);
+    expect(verify).toMatchObject({ code: 0, stderr: '' });
+    const security = await execute(TOOLS.systemdAnalyze.command, [
+      'security',
+      '--offline=true',
+      '--threshold=20',
+      unit,
+    ]);
+    expect(security.code, security.stderr).toBe(0);
   });
 });
 

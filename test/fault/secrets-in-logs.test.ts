@@ -10,8 +10,6 @@ import { createPrivateKey } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
 import { createAgent } from '../../agent/runtime/create-agent.ts';

@@ -8,8 +8,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoRolloutStore } from '../../../adapters/aws/dynamo-rollout-store.ts';
-import { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
 import { createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import { startNginx } from '../../../local/nginx-server.ts';
