@@ -168,12 +168,18 @@ describe('fleet', () => {
     template.resourceCountIs('AWS::SQS::Queue', config.nodes.length * 2);
   });
 
-  it('subscribes each queue with enveloped delivery and a filter on its groups', () => {
+  it('subscribes each queue with enveloped delivery and a filter on its groups and DMZ pushes', () => {
+    // mft-1 and mft-2 push to dmz-1 (examples/acme-ha.yaml).
+    const audience: Record<string, string[]> = {
+      'mft-1': ['mft', 'dmz:dmz-1'],
+      'mft-2': ['mft', 'dmz:dmz-1'],
+      'web-1': ['web'],
+    };
     for (const node of config.nodes) {
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'sqs',
         RawMessageDelivery: false,
-        FilterPolicy: { groups: node.groups },
+        FilterPolicy: { groups: audience[node.id] },
         Endpoint: {
           'Fn::GetAtt': [Match.stringLikeRegexp(`^Fleet${node.id.replace(/-/g, '')}queue`), 'Arn'],
         },
