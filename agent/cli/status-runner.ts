@@ -2,7 +2,7 @@ import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-sto
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { readConfigFile } from '../../adapters/fs/config-file.ts';
-import { createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { createAgentAwsClients } from '../../adapters/runtime/agent-aws-clients.ts';
 import { fleetCertificate } from '../../core/agent/fleet-status.ts';
 import { EXIT } from './exit-codes.ts';
 import { renderFleetCertificate } from './fleet-table.ts';
@@ -22,7 +22,8 @@ export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
       EXIT.INVALID_INPUT,
       'ACME_HA_TABLE is not set; `acme-ha local up` prints the environment',
     );
-  const clients = createAwsClients();
+  // The agent's clients (DynamoDB is all this reads): the bundle carries no SNS or Route 53 client.
+  const clients = createAgentAwsClients();
   try {
     const state = new DynamoStateStore(clients.documents, table);
     const rollouts = new DynamoRolloutStore(clients.documents, table);

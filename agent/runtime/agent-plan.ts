@@ -5,7 +5,7 @@ import { HttpReloader } from '../../adapters/reload/http-reloader.ts';
 import { SignalReloader } from '../../adapters/reload/signal-reloader.ts';
 import type { AgentConfig, ReloadConfig, TargetConfig } from '../../core/agent/agent-config.ts';
 import type { CertificatePlan, PlannedTarget } from '../../core/agent/sync-certificate.ts';
-import { PEM_FILES } from '../../core/keystore/keystore.ts';
+import { PEM_FILES } from '../../core/keystore/pem-files.ts';
 import type { Reloader } from '../../core/ports/reloader.ts';
 import type { SecretResolver } from '../../core/ports/secret-resolver.ts';
 

@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
-import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
 import type { AgentConfig } from '../../core/agent/agent-config.ts';
 import type { Logger } from '../../core/ports/logger.ts';
-import { type ChallengeResponder, startChallengeResponder } from '../../local/challenge-responder.ts';
+import type { ChallengeResponder } from '../../local/challenge-responder.ts';
 import { closeHttp } from '../../local/net.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { AgentRuntime } from './create-agent.ts';
@@ -13,7 +12,10 @@ export interface AgentServers {
   stop(): Promise<void>;
 }
 
-/** The optional node-local HTTP-01 responder and the Prometheus endpoint of `agent run`. */
+/**
+ * The optional node-local HTTP-01 responder and the Prometheus endpoint of `agent run`. The
+ * responder's modules load only when it is configured.
+ */
 export async function startAgentServers(
   config: AgentConfig,
   runtime: AgentRuntime,
@@ -23,6 +25,10 @@ export async function startAgentServers(
   let responder: ChallengeResponder | undefined;
   if (config.responder) {
     const r = config.responder;
+    const [{ startChallengeResponder }, { DynamoChallengeStore }] = await Promise.all([
+      import('../../local/challenge-responder.ts'),
+      import('../../adapters/aws/dynamo-challenge-store.ts'),
+    ]);
     responder = await startChallengeResponder({
       host: r.host,
       port: r.port,

@@ -3,23 +3,19 @@ import { DynamoLock } from '../../adapters/aws/dynamo-lock.ts';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { SqsEventIntake } from '../../adapters/aws/sqs-event-intake.ts';
-import { HttpsDmzReceiverClient } from '../../adapters/dmz/https-dmz-receiver-client.ts';
 import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { InstalledRevisionFile } from '../../adapters/fs/installed-revision-file.ts';
 import { KeystoreFileSink } from '../../adapters/fs/keystore-file-sink.ts';
 import { TlsProber } from '../../adapters/probe/tls-prober.ts';
-import {
-  type AwsClientConfigs,
-  type AwsClients,
-  createAwsClients,
-} from '../../adapters/runtime/aws-clients.ts';
+import { type AgentAwsClients, createAgentAwsClients } from '../../adapters/runtime/agent-aws-clients.ts';
+import type { AwsClientConfigs } from '../../adapters/runtime/aws-client-configs.ts';
 import { EnvSecretResolver } from '../../adapters/secrets/env-secret-resolver.ts';
 import type { AgentConfig } from '../../core/agent/agent-config.ts';
 import type { AgentLoopDeps, AgentLoopOptions, AgentObserver } from '../../core/agent/agent-loop.ts';
-import { type DmzPeer, DmzPusher } from '../../core/dmz/push-to-dmz.ts';
+import type { DmzPeer, DmzPusher } from '../../core/dmz/push-to-dmz.ts';
 import type { Clock } from '../../core/ports/clock.ts';
+import type { KeystoreStore } from '../../core/ports/keystore-store.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import { resourceNames } from '../../core/resource-layout.ts';
 import { planCertificates } from './agent-plan.ts';
@@ -28,7 +24,7 @@ export interface AgentRuntime {
   readonly config: AgentConfig;
   readonly deps: AgentLoopDeps;
   readonly options: AgentLoopOptions;
-  readonly clients: AwsClients;
+  readonly clients: AgentAwsClients;
   /** Closes the AWS clients' sockets. */
   close(): void;
 }
@@ -44,11 +40,16 @@ export interface CreateAgentOptions {
   readonly pollMs?: number;
 }
 
-/** Wires the agent's ports to DynamoDB, S3, SQS, the local disk, reload actions and TLS probes. */
+/**
+ * Wires the agent's ports to DynamoDB, S3, SQS, the local disk, reload actions and TLS probes. What
+ * an idle agent does not use is loaded when first needed (dynamic imports, which esbuild keeps in the
+ * one-file bundle but evaluates only then): the S3 client with the first download, the DMZ pusher
+ * only when DMZ receivers are configured.
+ */
 export async function createAgent(config: AgentConfig, options: CreateAgentOptions): Promise<AgentRuntime> {
   const plans = await planCertificates(config, new EnvSecretResolver(options.env ?? process.env));
   const { region, endpoints } = config.aws;
-  const clients = createAwsClients({
+  const clients = createAgentAwsClients({
     dynamodb: {
       region,
       ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
@@ -64,26 +65,27 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
   const clock = options.clock ?? { now: () => new Date() };
   const table = config.aws.table;
   const state = new DynamoStateStore(clients.documents, table);
-  const keystores = new S3KeystoreStore(clients.s3, config.aws.bucket);
+  const keystores = lazyKeystoreStore(clients, config.aws.bucket);
   const installed = new InstalledRevisionFile(config.stateDirectory);
   const status = new DynamoNodeStatusStore(clients.documents, table);
-  const dmz =
-    config.dmz.length === 0
-      ? undefined
-      : new DmzPusher({
-          nodeId: config.node.id,
-          peers: await dmzPeers(config),
-          state,
-          keystores,
-          installed,
-          status,
-          ownCertificates: new Set(plans.map((p) => p.certificateId)),
-          reconcileIntervalMs: config.reconcileIntervalSeconds * 1000,
-          clock,
-          log: options.log,
-          sleep,
-          random: Math.random,
-        });
+  let dmz: DmzPusher | undefined;
+  if (config.dmz.length > 0) {
+    const { DmzPusher } = await import('../../core/dmz/push-to-dmz.ts');
+    dmz = new DmzPusher({
+      nodeId: config.node.id,
+      peers: await dmzPeers(config),
+      state,
+      keystores,
+      installed,
+      status,
+      ownCertificates: new Set(plans.map((p) => p.certificateId)),
+      reconcileIntervalMs: config.reconcileIntervalSeconds * 1000,
+      clock,
+      log: options.log,
+      sleep,
+      random: Math.random,
+    });
+  }
   const deps: AgentLoopDeps = {
     nodeId: config.node.id,
     state,
@@ -122,8 +124,28 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
   };
 }
 
+/** The keystore bucket; the S3 SDK module and client are loaded by the first call. */
+function lazyKeystoreStore(clients: AgentAwsClients, bucket: string): KeystoreStore {
+  let store: Promise<KeystoreStore> | undefined;
+  const load = () => {
+    store ??= Promise.all([import('../../adapters/aws/s3-keystore-store.ts'), clients.s3()]).then(
+      ([{ S3KeystoreStore }, s3]) => new S3KeystoreStore(s3, bucket),
+      (error: unknown) => {
+        store = undefined;
+        throw error;
+      },
+    );
+    return store;
+  };
+  return {
+    put: async (key, bytes) => (await load()).put(key, bytes),
+    get: async (key) => (await load()).get(key),
+  };
+}
+
 /** The DMZ receivers this node pushes to, with their client identity read once at start. */
 async function dmzPeers(config: AgentConfig): Promise<DmzPeer[]> {
+  const { HttpsDmzReceiverClient } = await import('../../adapters/dmz/https-dmz-receiver-client.ts');
   return Promise.all(
     config.dmz.map(async (peer) => ({
       id: peer.id,

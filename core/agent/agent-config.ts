@@ -4,7 +4,7 @@
  * `parseYamlConfig`, so every problem is listed with its path and line.
  */
 import { z } from 'zod';
-import { PEM_FILES } from '../keystore/keystore.ts';
+import { PEM_FILES } from '../keystore/pem-files.ts';
 import { DEFAULT_PREFIX, NODE_ID, resourceNames } from '../resource-layout.ts';
 
 const DEFAULTS = resourceNames(DEFAULT_PREFIX);

@@ -13,8 +13,8 @@ import type { Reloader } from '../ports/reloader.ts';
 import type { Rollout, RolloutStore } from '../ports/rollout-store.ts';
 import type { Revision } from '../renewal/types.ts';
 import { ProbeFailedError, RevisionVerificationError } from './agent-errors.ts';
+import { keysToDownload, objectsFor, type TargetSelection } from './revision-objects.ts';
 import { acquireSlot } from './rollout-slot.ts';
-import { keysToDownload, objectsFor, type TargetSelection, verifyRevision } from './verify-revision.ts';
 
 /** One configured target, resolved: where its files go, how to reload and probe it. */
 export interface PlannedTarget {
@@ -427,6 +427,9 @@ async function download(deps: AgentDeps, plan: CertificatePlan, revision: Revisi
     for (const key of keysToDownload(revision, target.selection))
       if (!bytes.has(key)) bytes.set(key, await deps.keystores.get(key));
   const now = deps.clock.now();
+  // Loaded on the first download: the keystore decoders (ASN.1 libraries) are not needed by an agent
+  // with nothing to install, and stay out of an idle agent's memory.
+  const { verifyRevision } = await import('./verify-revision.ts');
   for (const target of plan.targets) verifyRevision(revision, target.selection, bytes, now);
   const files: PlannedFile[] = [];
   for (const target of plan.targets) {

@@ -4,24 +4,14 @@ import { type CertificateSummary, keyMatchesCertificate, summarizeCertificate } 
 import { decodeJks, encodeJks, type JksEntry } from './jks.ts';
 import type { KeyMaterial } from './material.ts';
 import { hasPrivateKey, readCertificates, readPrivateKey, toPem } from './pem.ts';
+import { PEM_FILES } from './pem-files.ts';
 import { decodePkcs12, encodePkcs12 } from './pkcs12.ts';
 
 export const KEYSTORE_FORMATS = ['jks', 'pkcs12', 'pem'] as const;
 export type KeystoreFormat = (typeof KEYSTORE_FORMATS)[number];
 
-/** The files of a PEM bundle, named as certbot and most servers expect them. */
-export const PEM_FILES = {
-  /** leaf + intermediates (nginx `ssl_certificate`) */
-  fullchain: 'fullchain.pem',
-  /** intermediates only */
-  chain: 'chain.pem',
-  /** leaf only */
-  cert: 'cert.pem',
-  /** PKCS#8 private key (nginx `ssl_certificate_key`) */
-  privkey: 'privkey.pem',
-  /** leaf + intermediates + key in one file, as HAProxy's `crt` wants it */
-  combined: 'combined.pem',
-} as const;
+/** The files of a PEM bundle (a module of its own, see there). */
+export { PEM_FILES };
 
 export interface KeystoreOptions {
   readonly format: KeystoreFormat;

@@ -1,0 +1,52 @@
+import { PEM_FILES } from '../keystore/pem-files.ts';
+import type { Revision, RevisionObject } from '../renewal/types.ts';
+import { RevisionVerificationError } from './agent-errors.ts';
+
+/*
+ * Which objects of a revision a target installs: no keystore decoding here, so that an agent that
+ * has nothing to install does not load the JKS and PKCS#12 decoders (verify-revision.ts does).
+ */
+
+/** What one target installs of a revision, and how to open it. */
+export interface TargetSelection {
+  readonly format: 'jks' | 'pkcs12' | 'pem';
+  /** PEM file names to install; ignored for jks/pkcs12 (one file). */
+  readonly pemFiles: readonly string[];
+  readonly password: string | undefined;
+  readonly alias: string | undefined;
+  /** Names the certificate must cover besides the revision's own. */
+  readonly names: readonly string[];
+}
+
+/** The objects of a revision a target needs, in install order. */
+export function objectsFor(revision: Revision, selection: TargetSelection): RevisionObject[] {
+  const ofFormat = revision.objects.filter((o) => o.format === selection.format);
+  if (selection.format !== 'pem') {
+    const first = ofFormat[0];
+    if (!first)
+      throw new RevisionVerificationError(
+        'OBJECT_MISSING',
+        `revision ${revision.revision} has no ${selection.format} keystore`,
+      );
+    return [first];
+  }
+  return selection.pemFiles.map((name) => {
+    const object = ofFormat.find((o) => o.name === name);
+    if (!object)
+      throw new RevisionVerificationError('OBJECT_MISSING', `revision ${revision.revision} has no ${name}`);
+    return object;
+  });
+}
+
+/** The object keys a selection needs downloaded (the PEM bundle check reads fullchain, privkey, combined). */
+export function keysToDownload(revision: Revision, selection: TargetSelection): string[] {
+  const keys = new Set(objectsFor(revision, selection).map((o) => o.key));
+  if (selection.format === 'pem')
+    for (const o of revision.objects)
+      if (
+        o.format === 'pem' &&
+        [PEM_FILES.fullchain, PEM_FILES.privkey, PEM_FILES.combined].includes(o.name as never)
+      )
+        keys.add(o.key);
+  return [...keys];
+}
