@@ -29,8 +29,13 @@ const REQUEST_HANDLER = {
   throwOnRequestTimeout: true,
 } as const;
 
+/** Retries and timeouts every client shares, under the caller's own settings. */
+function withDefaults<T extends object>(config: T | undefined, more: Partial<T> = {}): T {
+  return { maxAttempts: 3, requestHandler: REQUEST_HANDLER, ...more, ...config } as T;
+}
+
 export function dynamodbClientConfig(config?: DynamoDBClientConfig): DynamoDBClientConfig {
-  return { maxAttempts: 3, requestHandler: REQUEST_HANDLER, ...config };
+  return withDefaults(config);
 }
 
 /**
@@ -38,27 +43,24 @@ export function dynamodbClientConfig(config?: DynamoDBClientConfig): DynamoDBCli
  * override, which s3rver needs and S3 accepts.
  */
 export function s3ClientConfig(config?: S3ClientConfig): S3ClientConfig {
-  return {
-    maxAttempts: 3,
-    requestHandler: REQUEST_HANDLER,
+  return withDefaults(config, {
     forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    ...config,
-  };
+  });
 }
 
 export function snsClientConfig(config?: SNSClientConfig): SNSClientConfig {
-  return { maxAttempts: 3, requestHandler: REQUEST_HANDLER, ...config };
+  return withDefaults(config);
 }
 
 export function sqsClientConfig(config?: SQSClientConfig): SQSClientConfig {
-  return { maxAttempts: 3, requestHandler: REQUEST_HANDLER, ...config };
+  return withDefaults(config);
 }
 
 /** Route 53 is global; its API lives in us-east-1 whatever the stack's region. */
 export function route53ClientConfig(config?: Route53ClientConfig): Route53ClientConfig {
-  return { maxAttempts: 3, requestHandler: REQUEST_HANDLER, region: 'us-east-1', ...config };
+  return withDefaults(config, { region: 'us-east-1' });
 }
 
 /** How the document client marshals items. */
