@@ -15,15 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AcmeClientIssuer } from '../adapters/acme/acme-client-issuer.ts';
+import { createAwsClients } from '../adapters/aws/aws-clients.ts';
 import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
-import { createAwsClients } from '../adapters/runtime/aws-clients.ts';
+import { InMemoryAccountStore } from '../adapters/memory/in-memory-account-store.ts';
 import { respondToChallenge } from '../core/challenge/respond.ts';
 import { systemClock } from '../core/ports/clock.ts';
 import { silentLogger } from '../core/ports/logger.ts';
 import { closeHttp, freeTcpPort, listenHttp } from '../local/net.ts';
 import { ensureTools, type Tool } from '../local/prerequisites.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
-import { InMemoryAccountStore } from '../test/fakes/in-memory-account-store.ts';
 import { CommandFailedError, fmt, type Stats, stats, timeCommand } from './measure.ts';
 import type { BenchSuite } from './suite.ts';
 

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { packageAgent } from '../agent/package/package-agent.ts';
+import { packageAgent } from '../build/package-agent.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
 import { fmt, stats } from './measure.ts';
 import type { BenchSuite } from './suite.ts';

@@ -4,12 +4,12 @@
  * only: Pebble skips the HTTP-01 requests, so the figures are the renewer's own work plus Pebble's
  * signing. DynamoDB and S3 requests are counted by a proxy in front of each emulator.
  */
-import { createAwsClients } from '../adapters/runtime/aws-clients.ts';
-import { createControlPlane } from '../adapters/runtime/control-plane.ts';
-import { configSchema } from '../core/config/schema.ts';
+import { createAwsClients } from '../adapters/aws/aws-clients.ts';
+import { configSchema } from '../core/config/certificate-config.ts';
 import { systemClock } from '../core/ports/clock.ts';
 import { silentLogger } from '../core/ports/logger.ts';
 import { runRenewals } from '../core/renewal/run-renewals.ts';
+import { createControlPlane } from '../functions/commons/compose-control-plane.ts';
 import { stackControlPlaneSettings } from '../local/control-plane-settings.ts';
 import { startLocalStack } from '../local/stack.ts';
 import type { BenchSuite } from './suite.ts';

@@ -7,5 +7,5 @@ import { register } from 'tsx/esm/api';
 // supports the Node 20 we run on, so the warning is noise for operators.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-const { main } = await import('../agent/cli/main.ts');
+const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

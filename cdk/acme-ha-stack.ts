@@ -6,7 +6,7 @@ import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { AcmeHaConfig } from '../core/config/schema.ts';
+import type { AcmeHaConfig } from '../core/config/certificate-config.ts';
 import { DEFAULT_PREFIX, resourceNames } from '../core/resource-layout.ts';
 import { Fleet, type RolesAnywhereProps } from './fleet.ts';
 import { Monitoring } from './monitoring.ts';

@@ -15,7 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { AcmeHaConfig, CertificateConfig } from '../core/config/schema.ts';
+import type { AcmeHaConfig, CertificateConfig } from '../core/config/certificate-config.ts';
 import { nodeAudience } from '../core/fleet-audience.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
 import { certificateStateKey, challengeKey, lockKey } from '../core/table-keys.ts';

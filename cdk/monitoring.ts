@@ -16,7 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { CertificateConfig, Profile } from '../core/config/schema.ts';
+import type { CertificateConfig, Profile } from '../core/config/certificate-config.ts';
 import { METRICS_NAMESPACE } from './fleet.ts';
 import { assertNoProblems } from './props-error.ts';
 

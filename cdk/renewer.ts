@@ -13,7 +13,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { AcmeHaConfig, SecretSource } from '../core/config/schema.ts';
+import type { AcmeHaConfig, SecretSource } from '../core/config/certificate-config.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
 import { acknowledgeObjectPrefixes } from './nag.ts';
 import { acmeHaFunction } from './node-function.ts';

@@ -157,3 +157,18 @@ export class DnsUpdateError extends AcmeHaError {
   override readonly name: string = 'DnsUpdateError';
   override readonly code = 'DNS_UPDATE_FAILED';
 }
+
+/** A server of ours could not listen on its address: taken, not allowed (a port below 1024), or unknown. */
+export class ListenError extends AcmeHaError {
+  override readonly name: string = 'ListenError';
+  override readonly code = 'LISTEN_FAILED';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    /** The system's reason, e.g. EADDRINUSE or EACCES. */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${reason}`, options);
+  }
+}

@@ -5,7 +5,7 @@
  * certificate is outside their own groups (without it they learnt of it only at their next
  * reconcile, and the DMZ instance lagged that long).
  */
-import type { AcmeHaConfig } from './config/schema.ts';
+import type { AcmeHaConfig } from './config/certificate-config.ts';
 import { DMZ_NODE_PREFIX } from './dmz/push-to-dmz.ts';
 
 /** The `groups` attribute of a certificate's revision event. */

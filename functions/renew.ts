@@ -6,9 +6,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { powertoolsLogger } from '../adapters/logging/powertools-logger.ts';
-import { createControlPlane, settingsFromEnv } from '../adapters/runtime/control-plane.ts';
 import { systemClock } from '../core/ports/clock.ts';
 import { runRenewals } from '../core/renewal/run-renewals.ts';
+import { createControlPlane, settingsFromEnv } from './commons/compose-control-plane.ts';
 import { awsClients, bundledConfig, logger } from './commons/runtime.ts';
 
 export interface RenewEvent {

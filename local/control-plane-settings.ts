@@ -1,4 +1,4 @@
-import type { ControlPlaneSettings } from '../adapters/runtime/control-plane.ts';
+import type { ControlPlaneSettings } from '../functions/commons/compose-control-plane.ts';
 import type { LocalStack } from './stack.ts';
 
 /**

@@ -7,12 +7,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type ResourceNames, resourceNames } from '../core/resource-layout.ts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
 import {
   type ChallengeRequest,
   type ChallengeResponder,
   startChallengeResponder,
-} from './challenge-responder.ts';
+} from '../adapters/http/challenge-responder.ts';
+import { systemClock } from '../core/ports/clock.ts';
+import { type ResourceNames, resourceNames } from '../core/resource-layout.ts';
 import {
   createLocalClients,
   type LocalClientConfigs,
@@ -369,7 +372,10 @@ async function startSnsWithClient(
   }
 }
 
-/** The responder with its own DynamoDB client, destroyed when it stops. */
+/**
+ * The node responder (agent/responder/) over the stack's table, through the same DynamoChallengeStore
+ * as the agent's lookup mode, with its own DynamoDB client, destroyed when it stops.
+ */
 async function startResponderWithClient(
   table: LocalDynamoDb,
   region: string,
@@ -379,8 +385,7 @@ async function startResponderWithClient(
   const dynamodb = new DynamoDBClient(localDynamoDbConfig(table.endpoint, region));
   try {
     const responder = await startChallengeResponder({
-      dynamodb,
-      tableName,
+      store: new DynamoChallengeStore(DynamoDBDocumentClient.from(dynamodb), tableName, systemClock),
       ...(onRequest ? { onRequest } : {}),
     });
     return {
@@ -392,7 +397,7 @@ async function startResponderWithClient(
     };
   } catch (error) {
     dynamodb.destroy();
-    throw error;
+    throw new LocalStackError('responder', (error as Error).message, { cause: error });
   }
 }
 

@@ -8,7 +8,7 @@
 import { generateKeyPair } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import acme from 'acme-client';
-import type { KeyType } from '../../core/config/schema.ts';
+import type { KeyType } from '../../core/config/certificate-config.ts';
 import {
   CaUnreachableError,
   IssuanceError,

@@ -1,8 +1,16 @@
-import { parseConfig } from '../../core/config/parse-config.ts';
-import type { AcmeHaConfig } from '../../core/config/schema.ts';
+import type { z } from 'zod';
+import { parseYamlConfig } from '../../core/config/parse-yaml-config.ts';
 import { readInputFile } from './input-file.ts';
 
-/** Reads and validates the certificate configuration file. @throws ConfigError, InvalidInputError */
-export async function readConfigFile(path: string): Promise<AcmeHaConfig> {
-  return parseConfig((await readInputFile(path, 'configuration')).toString('utf8'), path);
+/**
+ * Reads and validates a YAML configuration file against its schema: the certificate configuration,
+ * an agent's, a DMZ receiver's. `what` names the file in errors.
+ * @throws ConfigError (every problem, with its line), InvalidInputError (unreadable)
+ */
+export async function readConfigFile<S extends z.ZodType>(
+  path: string,
+  what: string,
+  schema: S,
+): Promise<z.infer<S>> {
+  return parseYamlConfig((await readInputFile(path, what)).toString('utf8'), path, schema);
 }

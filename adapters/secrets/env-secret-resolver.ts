@@ -1,4 +1,4 @@
-import type { SecretSource } from '../../core/config/schema.ts';
+import type { SecretSource } from '../../core/config/certificate-config.ts';
 import { SecretUnavailableError } from '../../core/errors.ts';
 import type { SecretResolver } from '../../core/ports/secret-resolver.ts';
 

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { SecretSource } from '../../core/config/schema.ts';
+import type { SecretSource } from '../../core/config/certificate-config.ts';
 import { SecretUnavailableError } from '../../core/errors.ts';
 import type { SecretResolver } from '../../core/ports/secret-resolver.ts';
 import { EnvSecretResolver } from './env-secret-resolver.ts';

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import type { AgentConfig } from '../../core/agent/agent-config.ts';
+import type { AgentConfig } from '../../core/config/agent-config.ts';
 
 export const SERVICE_USER = 'acme-ha';
 export const UNIT_NAME = 'acme-ha-agent.service';

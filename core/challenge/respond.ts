@@ -5,7 +5,7 @@ export const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 export interface ChallengeResponse {
-  readonly status: 200 | 404 | 405;
+  readonly status: 200 | 302 | 404 | 405;
   readonly headers: Readonly<Record<string, string>>;
   /** Empty for HEAD and for refusals. */
   readonly body: string;
@@ -18,21 +18,45 @@ export function isChallengePath(path: string): boolean {
   return path.startsWith(CHALLENGE_PREFIX);
 }
 
+const NOT_ALLOWED: ChallengeResponse = { status: 405, headers: { ...HEADERS, allow: 'GET, HEAD' }, body: '' };
+const NOT_FOUND: ChallengeResponse = { status: 404, headers: HEADERS, body: '' };
+
+/** The token of a challenge path, or null when the path cannot be one (no store read is needed then). */
+export function challengeToken(path: string): string | null {
+  const token = path.startsWith(CHALLENGE_PREFIX) ? path.slice(CHALLENGE_PREFIX.length) : '';
+  return TOKEN.test(token) ? token : null;
+}
+
 /**
  * The one HTTP-01 lookup shared by every responder (ALB Lambda, Lambda@Edge, function URL, node
- * agent): exact token match only; an impossible token is refused without a store read; never cached.
+ * agent, embedded stack): exact token match only; an impossible token is refused without a store
+ * read; never cached.
  */
 export async function respondToChallenge(
   method: string,
   path: string,
   store: Pick<ChallengeStore, 'get'>,
 ): Promise<ChallengeResponse> {
-  if (method !== 'GET' && method !== 'HEAD') {
-    return { status: 405, headers: { ...HEADERS, allow: 'GET, HEAD' }, body: '' };
-  }
-  const token = path.startsWith(CHALLENGE_PREFIX) ? path.slice(CHALLENGE_PREFIX.length) : '';
-  if (!TOKEN.test(token)) return { status: 404, headers: HEADERS, body: '' };
+  if (method !== 'GET' && method !== 'HEAD') return NOT_ALLOWED;
+  const token = challengeToken(path);
+  if (token === null) return NOT_FOUND;
   const keyAuthorization = await store.get(token);
-  if (keyAuthorization === null) return { status: 404, headers: HEADERS, body: '' };
+  if (keyAuthorization === null) return NOT_FOUND;
   return { status: 200, headers: HEADERS, body: method === 'HEAD' ? '' : keyAuthorization };
+}
+
+/**
+ * Redirect mode, for a host that holds no challenge data (a DMZ instance, a node that hands
+ * validation to a central responder): a 302 to `baseUrl` + the same path, which Let's Encrypt
+ * follows to ports 80 and 443. The same token and method rules as the lookup, so a scanner's paths
+ * are refused here rather than forwarded.
+ */
+export function redirectChallenge(method: string, path: string, baseUrl: string): ChallengeResponse {
+  if (method !== 'GET' && method !== 'HEAD') return NOT_ALLOWED;
+  if (challengeToken(path) === null) return NOT_FOUND;
+  return {
+    status: 302,
+    headers: { ...HEADERS, location: `${baseUrl.replace(/\/+$/, '')}${path}` },
+    body: '',
+  };
 }

@@ -1,5 +1,5 @@
+import { type AcmeHaConfig, configSchema } from './certificate-config.ts';
 import { parseYamlConfig } from './parse-yaml-config.ts';
-import { type AcmeHaConfig, configSchema } from './schema.ts';
 
 export { ConfigError, type ConfigProblem, formatPath, parseYamlConfig } from './parse-yaml-config.ts';
 

@@ -4,7 +4,6 @@
  * rollout is always `rolling` with itself as canary (no wait), and a halt is not remembered: the
  * next push of the same revision is a fresh attempt (the pusher decides when to try again).
  */
-import type { Lease, Lock } from '../ports/lock.ts';
 import type { Rollout, RolloutJoin, RolloutStore } from '../ports/rollout-store.ts';
 
 export class SoloRolloutStore implements RolloutStore {
@@ -50,30 +49,5 @@ export class SoloRolloutStore implements RolloutStore {
       startedAt: at,
       updatedAt: at,
     };
-  }
-}
-
-/** Leases inside one process (the receiver); expiry as in the shared lock, for a crashed holder. */
-export class InProcessLock implements Lock {
-  private readonly held = new Map<string, Lease>();
-  private next = 0;
-
-  constructor(private readonly now: () => Date = () => new Date()) {}
-
-  async acquire(name: string, owner: string, ttlMs: number): Promise<Lease | null> {
-    const current = this.held.get(name);
-    if (current && current.expiresAt > this.now()) return null;
-    const lease: Lease = {
-      name,
-      owner,
-      token: String(++this.next),
-      expiresAt: new Date(this.now().getTime() + ttlMs),
-    };
-    this.held.set(name, lease);
-    return lease;
-  }
-
-  async release(lease: Lease): Promise<void> {
-    if (this.held.get(lease.name)?.token === lease.token) this.held.delete(lease.name);
   }
 }

@@ -1,14 +1,12 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { KeystoreFormatError, KeystorePasswordError } from '../errors.ts';
 import { type CertificateSummary, keyMatchesCertificate, summarizeCertificate } from './certificate.ts';
+import type { KeystoreFormat } from './formats.ts';
 import { decodeJks, encodeJks, type JksEntry } from './jks.ts';
 import type { KeyMaterial } from './material.ts';
 import { hasPrivateKey, readCertificates, readPrivateKey, toPem } from './pem.ts';
 import { PEM_FILES } from './pem-files.ts';
 import { decodePkcs12, encodePkcs12 } from './pkcs12.ts';
-
-export const KEYSTORE_FORMATS = ['jks', 'pkcs12', 'pem'] as const;
-export type KeystoreFormat = (typeof KEYSTORE_FORMATS)[number];
 
 /** The files of a PEM bundle (a module of its own, see there). */
 export { PEM_FILES };

@@ -1,4 +1,4 @@
-import type { SecretSource } from '../config/schema.ts';
+import type { SecretSource } from '../config/certificate-config.ts';
 
 /** Reads keystore passwords and EAB keys from where the configuration says they live. */
 export interface SecretResolver {

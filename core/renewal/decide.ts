@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CertificateConfig } from '../config/schema.ts';
+import type { CertificateConfig } from '../config/certificate-config.ts';
 import { pickInWindow } from './ari.ts';
 import type { CertificateState, RenewalInfo, RenewalWindow } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CertificateConfig } from '../config/schema.ts';
+import type { CertificateConfig } from '../config/certificate-config.ts';
 import { summarizeCertificate } from '../keystore/certificate.ts';
 import { buildKeystore } from '../keystore/keystore.ts';
 import { checkMaterial, type KeyMaterial } from '../keystore/material.ts';

@@ -1,4 +1,4 @@
-import type { AcmeHaConfig, CertificateConfig, SecretSource } from '../config/schema.ts';
+import type { AcmeHaConfig, CertificateConfig, SecretSource } from '../config/certificate-config.ts';
 import {
   AcmeHaError,
   IssuanceError,

@@ -1,4 +1,4 @@
-import type { AcmeHaConfig } from '../config/schema.ts';
+import type { AcmeHaConfig } from '../config/certificate-config.ts';
 import { AcmeHaError } from '../errors.ts';
 import { type RenewalOutcome, type RenewerDeps, renewCertificate } from './renew-certificate.ts';
 

@@ -1,4 +1,4 @@
-import type { KeyType, Profile } from '../config/schema.ts';
+import type { KeyType, Profile } from '../config/certificate-config.ts';
 
 /** One stored object of a revision (a keystore file), with what a node needs to verify it. */
 export interface RevisionObject {

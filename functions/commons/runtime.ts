@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
+import type { AcmeHaConfig } from '../../core/config/certificate-config.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
-import type { AcmeHaConfig } from '../../core/config/schema.ts';
 
 export const logger = new Logger({ serviceName: 'acme-ha' });
 

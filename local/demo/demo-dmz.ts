@@ -6,10 +6,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPairingIdentity, type PairingIdentity } from '../../adapters/dmz/openssl-pairing.ts';
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
-import { startDmzReceiver } from '../../agent/dmz/dmz-receiver-runtime.ts';
-import type { DmzPeerConfig } from '../../core/agent/agent-config.ts';
-import { dmzConfigSchema } from '../../core/agent/dmz-config.ts';
+import type { DmzPeerConfig } from '../../core/config/agent-config.ts';
+import { dmzConfigSchema } from '../../core/config/dmz-config.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
+import { startDmzReceiver } from '../../dmz/compose-receiver.ts';
 import { DEMO_PASSWORD_ENV, type ServerKind, startDemoTlsServer } from './demo-node.ts';
 
 export interface DemoDmz {

@@ -9,19 +9,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { TlsProber } from '../../adapters/probe/tls-prober.ts';
-import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
-import { type ControlPlane, createControlPlane } from '../../adapters/runtime/control-plane.ts';
 import { type FleetCertificate, fleetCertificate } from '../../core/agent/fleet-status.ts';
 import type { SyncOutcome, SyncResult } from '../../core/agent/sync-certificate.ts';
-import { configSchema } from '../../core/config/schema.ts';
+import { configSchema } from '../../core/config/certificate-config.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
 import type { Revision } from '../../core/renewal/types.ts';
+import { type ControlPlane, createControlPlane } from '../../functions/commons/compose-control-plane.ts';
 import { stackControlPlaneSettings } from '../control-plane-settings.ts';
 import { ensureTools, TOOLS } from '../prerequisites.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
@@ -40,6 +40,8 @@ export interface DemoReporter {
   detail(text: string): void;
   done(ms: number, text: string): void;
   warn(text: string): void;
+  /** The fleet of a certificate, as `acme-ha status` shows it. */
+  fleet(status: FleetCertificate): void;
 }
 
 export interface DemoOptions {
@@ -359,9 +361,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ),
       await new DynamoNodeStatusStore(clients.documents, stack.resources.tableName).list(CERTIFICATE),
     );
-    const { renderFleetCertificate } = await import('../../agent/cli/fleet-table.ts');
-    for (const line of renderFleetCertificate(status, new Date()).trimEnd().split('\n'))
-      reporter.detail(line);
+    reporter.fleet(status);
     const dmz: DemoNodeSummary[] = [];
     for (const d of dmzInstances) {
       dmz.push({

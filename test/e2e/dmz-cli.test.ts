@@ -10,7 +10,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { PairingResult } from '../../agent/dmz/pair-runner.ts';
+import type { PairingResult } from '../../cli/dmz/pair-runner.ts';
 import { freeTcpPort } from '../../local/net.ts';
 import { runCli } from '../support/cli.ts';
 import { rawDmzRequest } from '../support/dmz-receivers.ts';

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { packageAgent } from '../../agent/package/package-agent.ts';
+import { packageAgent } from '../../build/package-agent.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
+import type { ManualClock } from '../../adapters/time/manual-clock.ts';
 import type { CertificateIssuer } from '../../core/ports/certificate-issuer.ts';
 import type { IssuedCertificate, IssueRequest, RenewalInfo } from '../../core/renewal/types.ts';
 import { aPki, keyPemOf, pemOf } from '../support/pki.ts';
-import type { ManualClock } from './manual-clock.ts';
 
 /**
  * A CertificateIssuer for unit tests: issues real certificates from a throw-away CA (so every

@@ -1,9 +1,9 @@
+import type { InMemoryFileSink } from '../../adapters/memory/in-memory-file-sink.ts';
 import { ProbeFailedError, ReloadFailedError } from '../../core/agent/agent-errors.ts';
 import { summarizeCertificate } from '../../core/keystore/certificate.ts';
 import { openKeystore } from '../../core/keystore/keystore.ts';
 import type { ProbeEndpoint, Prober, ServedCertificate } from '../../core/ports/prober.ts';
 import type { Reloader } from '../../core/ports/reloader.ts';
-import type { InMemoryFileSink } from './in-memory-file-sink.ts';
 
 /**
  * A server in memory: `reload()` loads its keystore file from the fake file sink and serves the

@@ -17,8 +17,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { StoredAccountStore } from '../../adapters/acme/stored-account-store.ts';
+import type { AcmeHaConfig } from '../../core/config/certificate-config.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
-import type { AcmeHaConfig } from '../../core/config/schema.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
 import { lockKey } from '../../core/table-keys.ts';
 import type { LocalStack } from '../../local/stack.ts';

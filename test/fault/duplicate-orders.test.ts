@@ -11,8 +11,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoLock } from '../../adapters/aws/dynamo-lock.ts';
+import type { AcmeHaConfig } from '../../core/config/certificate-config.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
-import type { AcmeHaConfig } from '../../core/config/schema.ts';
 import { RENEWAL_LEASE_MS } from '../../core/renewal/renew-certificate.ts';
 import { type RunResult, runRenewals } from '../../core/renewal/run-renewals.ts';
 import { lockKey } from '../../core/table-keys.ts';

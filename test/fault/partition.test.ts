@@ -28,21 +28,17 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsClientConfigs, type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import type { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import type { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { InstalledRevisionFile } from '../../adapters/fs/installed-revision-file.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
-import {
-  type AwsClientConfigs,
-  type AwsClients,
-  createAwsClients,
-} from '../../adapters/runtime/aws-clients.ts';
-import type { DmzReceiverRuntime } from '../../agent/dmz/dmz-receiver-runtime.ts';
-import { type AgentRuntime, createAgent } from '../../agent/runtime/create-agent.ts';
-import type { AgentConfig } from '../../core/agent/agent-config.ts';
+import { type AgentRuntime, createAgent } from '../../agent/compose-agent.ts';
 import { syncOnce } from '../../core/agent/agent-loop.ts';
 import type { FleetCertificate, FleetNode } from '../../core/agent/fleet-status.ts';
+import type { AgentConfig } from '../../core/config/agent-config.ts';
 import type { Revision } from '../../core/renewal/types.ts';
+import type { DmzReceiverRuntime } from '../../dmz/compose-receiver.ts';
 import { startJavaTlsServer } from '../../local/java-tls-server.ts';
 import {
   agentConfigFor,

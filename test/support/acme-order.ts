@@ -3,12 +3,12 @@
  * adapter, with tokens in the stack's DynamoDB table served by the stack's responder.
  */
 import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.ts';
+import { createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
-import { createAwsClients } from '../../adapters/runtime/aws-clients.ts';
+import { InMemoryAccountStore } from '../../adapters/memory/in-memory-account-store.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { InMemoryAccountStore } from '../fakes/in-memory-account-store.ts';
 
 export interface OrderOptions {
   readonly domains: readonly [string, ...string[]];

@@ -3,18 +3,18 @@
  * directory, config (parsed by the real schema) and, when started, its own daemon loop.
  */
 
+import { createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
-import { createAwsClients } from '../../adapters/runtime/aws-clients.ts';
-import { createControlPlane } from '../../adapters/runtime/control-plane.ts';
-import { type AgentRuntime, createAgent } from '../../agent/runtime/create-agent.ts';
-import { type AgentConfig, agentConfigSchema } from '../../core/agent/agent-config.ts';
+import { type AgentRuntime, createAgent } from '../../agent/compose-agent.ts';
 import { runAgent } from '../../core/agent/agent-loop.ts';
-import type { AcmeHaConfig } from '../../core/config/schema.ts';
-import { configSchema } from '../../core/config/schema.ts';
+import { type AgentConfig, agentConfigSchema } from '../../core/config/agent-config.ts';
+import type { AcmeHaConfig } from '../../core/config/certificate-config.ts';
+import { configSchema } from '../../core/config/certificate-config.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { NodeStatus } from '../../core/ports/node-status-store.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
+import { createControlPlane } from '../../functions/commons/compose-control-plane.ts';
 import { stackControlPlaneSettings } from '../../local/control-plane-settings.ts';
 import type { LocalStack } from '../../local/stack.ts';
 

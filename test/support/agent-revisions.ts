@@ -3,10 +3,11 @@
  * a test PKI instead of a CA: lets agent tests craft revisions a CA would never issue (expired,
  * other names) and tamper with stored bytes afterwards.
  */
+
+import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
-import type { AwsClients } from '../../adapters/runtime/aws-clients.ts';
-import type { CertificateConfig } from '../../core/config/schema.ts';
+import type { CertificateConfig } from '../../core/config/certificate-config.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { KeystoreStore } from '../../core/ports/keystore-store.ts';
 import { storeRevisionObjects } from '../../core/renewal/publish-revision.ts';

@@ -9,10 +9,10 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { createPairingIdentity, type PairingIdentity } from '../../adapters/dmz/openssl-pairing.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
-import { type DmzReceiverRuntime, startDmzReceiver } from '../../agent/dmz/dmz-receiver-runtime.ts';
-import type { DmzPeerConfig, TargetConfig } from '../../core/agent/agent-config.ts';
-import { type DmzConfig, dmzConfigSchema } from '../../core/agent/dmz-config.ts';
+import type { DmzPeerConfig, TargetConfig } from '../../core/config/agent-config.ts';
+import { type DmzConfig, dmzConfigSchema } from '../../core/config/dmz-config.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
+import { type DmzReceiverRuntime, startDmzReceiver } from '../../dmz/compose-receiver.ts';
 import { PASSWORD, PASSWORD_ENV } from './agent-fleet.ts';
 
 export async function aReceiverIdentity(dir: string, name = 'dmz'): Promise<PairingIdentity> {

@@ -4,12 +4,12 @@
  * counter of what actually reaches the CA, and optional wrappers that make a run crash.
  */
 
-import { type AwsClients, createAwsClients } from '../../adapters/runtime/aws-clients.ts';
-import { type ControlPlane, createControlPlane } from '../../adapters/runtime/control-plane.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { IssueRequest } from '../../core/renewal/types.ts';
+import { type ControlPlane, createControlPlane } from '../../functions/commons/compose-control-plane.ts';
 import type { LocalClientConfigs } from '../../local/client-config.ts';
 import { stackControlPlaneSettings } from '../../local/control-plane-settings.ts';
 import type { LocalStack } from '../../local/stack.ts';

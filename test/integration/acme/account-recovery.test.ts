@@ -7,12 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeClientIssuer } from '../../../adapters/acme/acme-client-issuer.ts';
+import { InMemoryAccountStore } from '../../../adapters/memory/in-memory-account-store.ts';
 import { OrderRejectedError } from '../../../core/errors.ts';
 import type { ChallengeStore } from '../../../core/ports/challenge-store.ts';
 import type { Logger } from '../../../core/ports/logger.ts';
 import type { IssueRequest } from '../../../core/renewal/types.ts';
 import { type PebbleServer, startPebble } from '../../../local/pebble.ts';
-import { InMemoryAccountStore } from '../../fakes/in-memory-account-store.ts';
 
 /** Tokens are never fetched: Pebble declares every challenge valid. */
 const noChallenges: ChallengeStore = {

@@ -8,11 +8,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { DynamoRolloutStore } from '../../../adapters/aws/dynamo-rollout-store.ts';
 import type { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
 import type { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
-import { type AwsClients, createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
-import type { AgentRuntime } from '../../../agent/runtime/create-agent.ts';
+import type { AgentRuntime } from '../../../agent/compose-agent.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import { type JavaTlsServer, startJavaTlsServer } from '../../../local/java-tls-server.ts';
 import {

@@ -8,10 +8,10 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
 import { SnsEventPublisher } from '../../../adapters/aws/sns-event-publisher.ts';
-import { createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
-import type { AgentConfig } from '../../../core/agent/agent-config.ts';
+import type { AgentConfig } from '../../../core/config/agent-config.ts';
 import { startHaproxy } from '../../../local/haproxy-server.ts';
 import { startJavaTlsServer } from '../../../local/java-tls-server.ts';
 import { startNginx } from '../../../local/nginx-server.ts';

@@ -7,8 +7,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { DynamoRolloutStore } from '../../../adapters/aws/dynamo-rollout-store.ts';
-import { createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import { startNginx } from '../../../local/nginx-server.ts';
 import { agentConfigFor, createTestAgent, nodeStatuses } from '../../support/agent-fleet.ts';

@@ -6,8 +6,8 @@
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { SnsEventPublisher } from '../../../adapters/aws/sns-event-publisher.ts';
-import { type AwsClients, createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
 import { nodeAudience } from '../../../core/fleet-audience.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';

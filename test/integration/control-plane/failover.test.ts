@@ -5,12 +5,12 @@
 
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsClients, createAwsClients } from '../../../adapters/runtime/aws-clients.ts';
-import { createControlPlane } from '../../../adapters/runtime/control-plane.ts';
+import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
 import { systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
+import { createControlPlane } from '../../../functions/commons/compose-control-plane.ts';
 import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type PebbleServer, startPebble } from '../../../local/pebble.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';

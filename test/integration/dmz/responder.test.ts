@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DmzReceiverRuntime } from '../../../agent/dmz/dmz-receiver-runtime.ts';
+import type { DmzReceiverRuntime } from '../../../dmz/compose-receiver.ts';
 import {
   aClientIdentity,
   aReceiverIdentity,
@@ -45,10 +45,14 @@ describe('the DMZ port-80 responder', () => {
     );
     const port = runtime.responder?.port ?? 0;
     expect(port).toBeGreaterThan(0);
-    expect(await get(port, '/.well-known/acme-challenge/tok-EN_123')).toEqual({
+    // A token as Let's Encrypt sends it: 43 characters of base64url.
+    const token = 'tok-EN_123-LE5tyle_0123456789abcdefghijklmn';
+    expect(await get(port, `/.well-known/acme-challenge/${token}`)).toEqual({
       status: 302,
-      location: 'https://acme.example.test/responder/.well-known/acme-challenge/tok-EN_123',
+      location: `https://acme.example.test/responder/.well-known/acme-challenge/${token}`,
     });
+    // The token rule of every responder (core/challenge/respond.ts): too short to be one is not forwarded.
+    expect((await get(port, '/.well-known/acme-challenge/tok-EN_123')).status).toBe(404);
     expect((await get(port, '/.well-known/acme-challenge/../../etc/passwd')).status).toBe(404);
     expect((await get(port, '/index.html')).status).toBe(404);
   });

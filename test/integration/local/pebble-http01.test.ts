@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { ChallengeRequest } from '../../../local/challenge-responder.ts';
+import type { ChallengeRequest } from '../../../adapters/http/challenge-responder.ts';
 import type { LocalStack } from '../../../local/stack.ts';
 import { orderCertificate } from '../../support/acme-order.ts';
 import { useLocalStack } from '../../support/local-stack.ts';

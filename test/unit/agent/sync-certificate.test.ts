@@ -1,4 +1,11 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { InMemoryFileSink } from '../../../adapters/memory/in-memory-file-sink.ts';
+import { InMemoryInstalledRevisions } from '../../../adapters/memory/in-memory-installed-revisions.ts';
+import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
+import { InMemoryLock } from '../../../adapters/memory/in-memory-lock.ts';
+import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node-status-store.ts';
+import { InMemoryRolloutStore } from '../../../adapters/memory/in-memory-rollout-store.ts';
+import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
 import { handleMessage } from '../../../core/agent/agent-loop.ts';
 import {
   type AgentDeps,
@@ -8,13 +15,6 @@ import {
 import type { EventIntake, IntakeMessage } from '../../../core/ports/event-intake.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { FakeProber, FakeTlsServer } from '../../fakes/fake-tls-server.ts';
-import { InMemoryFileSink } from '../../fakes/in-memory-file-sink.ts';
-import { InMemoryInstalledRevisions } from '../../fakes/in-memory-installed-revisions.ts';
-import { InMemoryKeystoreStore } from '../../fakes/in-memory-keystore-store.ts';
-import { InMemoryLock } from '../../fakes/in-memory-lock.ts';
-import { InMemoryNodeStatusStore } from '../../fakes/in-memory-node-status-store.ts';
-import { InMemoryRolloutStore } from '../../fakes/in-memory-rollout-store.ts';
-import { InMemoryStateStore } from '../../fakes/in-memory-state-store.ts';
 import { aServerPki, serialOf } from '../../support/agent-keystores.ts';
 import { publishRevision } from '../../support/agent-revisions.ts';
 
@@ -114,7 +114,7 @@ describe('syncCertificate', () => {
     await syncCertificate(node.deps, node.plan);
     const writes = node.files.writes.length;
     const reloads = node.server.reloads;
-    const statusWrites = fleet.status.history.length;
+    const statusWrites = vi.spyOn(fleet.status, 'put');
 
     expect((await syncCertificate(node.deps, node.plan)).result).toBe('up-to-date');
     expect((await syncCertificate(node.deps, node.plan, { hint: 2 })).result).toBe('up-to-date');
@@ -122,7 +122,7 @@ describe('syncCertificate', () => {
 
     expect(node.files.writes.length).toBe(writes);
     expect(node.server.reloads).toBe(reloads);
-    expect(fleet.status.history.length).toBe(statusWrites);
+    expect(statusWrites).not.toHaveBeenCalled();
     expect((await node.installed.get(CERT))?.revision).toBe(2);
   });
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
+import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
 import { type TargetSelection, verifyRevision } from '../../../core/agent/verify-revision.ts';
 import type { Revision } from '../../../core/renewal/types.ts';
-import { InMemoryKeystoreStore } from '../../fakes/in-memory-keystore-store.ts';
-import { InMemoryStateStore } from '../../fakes/in-memory-state-store.ts';
 import { aServerPki } from '../../support/agent-keystores.ts';
 import { publishRevision } from '../../support/agent-revisions.ts';
 

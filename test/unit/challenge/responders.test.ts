@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { respondToChallenge } from '../../../core/challenge/respond.ts';
+import { redirectChallenge, respondToChallenge } from '../../../core/challenge/respond.ts';
 import { createAlbResponder } from '../../../functions/respond-alb.ts';
 import { createEdgeResponder } from '../../../functions/respond-edge.ts';
 
@@ -57,6 +57,39 @@ describe('respondToChallenge', () => {
     expect(response.status).toBe(405);
     expect(response.headers.allow).toBe('GET, HEAD');
     expect(store.reads).toEqual([]);
+  });
+});
+
+describe('redirectChallenge', () => {
+  const BASE = 'https://acme.example.test/responder/';
+
+  it('sends a challenge request to the central responder, path kept, never cached', () => {
+    expect(redirectChallenge('GET', `/.well-known/acme-challenge/${TOKEN}`, BASE)).toEqual({
+      status: 302,
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-store',
+        location: `https://acme.example.test/responder/.well-known/acme-challenge/${TOKEN}`,
+      },
+      body: '',
+    });
+    expect(redirectChallenge('HEAD', `/.well-known/acme-challenge/${TOKEN}`, BASE).status).toBe(302);
+  });
+
+  it.each([
+    ['a short token', '/.well-known/acme-challenge/abc'],
+    ['a traversal', `/.well-known/acme-challenge/../../etc/passwd${'a'.repeat(20)}`],
+    ['a query string', `/.well-known/acme-challenge/${TOKEN}?x=1`],
+    ['another path', `/index.html/${TOKEN}`],
+  ])('does not forward %s (the lookup refuses the same paths)', async (_case, path) => {
+    expect(redirectChallenge('GET', path, BASE).status).toBe(404);
+    expect((await respondToChallenge('GET', path, countingStore())).status).toBe(404);
+  });
+
+  it('refuses methods other than GET and HEAD with 405, as the lookup does', () => {
+    const response = redirectChallenge('POST', `/.well-known/acme-challenge/${TOKEN}`, BASE);
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD');
   });
 });
 

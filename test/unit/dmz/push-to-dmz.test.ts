@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { InMemoryInstalledRevisions } from '../../../adapters/memory/in-memory-installed-revisions.ts';
+import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
+import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node-status-store.ts';
+import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
 import { DmzUnreachableError } from '../../../core/dmz/dmz-errors.ts';
 import { type DmzPeer, DmzPusher } from '../../../core/dmz/push-to-dmz.ts';
 import type { RevisionPush } from '../../../core/dmz/revision-push.ts';
 import type { DmzAnswer, DmzInstalled, DmzReceiverClient } from '../../../core/ports/dmz-receiver.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
-import { InMemoryInstalledRevisions } from '../../fakes/in-memory-installed-revisions.ts';
-import { InMemoryKeystoreStore } from '../../fakes/in-memory-keystore-store.ts';
-import { InMemoryNodeStatusStore } from '../../fakes/in-memory-node-status-store.ts';
-import { InMemoryStateStore } from '../../fakes/in-memory-state-store.ts';
 import { aServerPki } from '../../support/agent-keystores.ts';
 import { publishRevision } from '../../support/agent-revisions.ts';
 

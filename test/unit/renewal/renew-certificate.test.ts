@@ -1,7 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
+import { InMemoryLock } from '../../../adapters/memory/in-memory-lock.ts';
+import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
+import { RecordingEventPublisher } from '../../../adapters/memory/recording-event-publisher.ts';
 import { SourceSecretResolver } from '../../../adapters/secrets/source-secret-resolver.ts';
+import { ManualClock } from '../../../adapters/time/manual-clock.ts';
+import type { AcmeHaConfig } from '../../../core/config/certificate-config.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
-import type { AcmeHaConfig } from '../../../core/config/schema.ts';
 import { CaUnreachableError, RateLimitedError, ValidationFailedError } from '../../../core/errors.ts';
 import { openKeystore } from '../../../core/keystore/keystore.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
@@ -9,11 +14,6 @@ import { FIRST_BACKOFF_MS } from '../../../core/renewal/backoff.ts';
 import { type RenewerDeps, renewCertificate } from '../../../core/renewal/renew-certificate.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
 import { FakeIssuer } from '../../fakes/fake-issuer.ts';
-import { InMemoryKeystoreStore } from '../../fakes/in-memory-keystore-store.ts';
-import { InMemoryLock } from '../../fakes/in-memory-lock.ts';
-import { InMemoryStateStore } from '../../fakes/in-memory-state-store.ts';
-import { ManualClock } from '../../fakes/manual-clock.ts';
-import { RecordingEventPublisher } from '../../fakes/recording-event-publisher.ts';
 
 const DAY = 86_400_000;
 

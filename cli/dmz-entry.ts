@@ -1,0 +1,14 @@
+/**
+ * Entry point of a single-file DMZ receiver bundle (esbuild): only `acme-ha dmz`, so the bundle —
+ * and the receiver's module graph — carries no AWS SDK and no ACME client.
+ * test/integration/dmz/module-graph.test.ts bundles this file and checks exactly that.
+ */
+import { dmzCommand } from './dmz/dmz-command.ts';
+import { processIo } from './io.ts';
+import { program, runCli } from './shell.ts';
+
+process.exitCode = await runCli(
+  program('acme-ha DMZ receiver', [dmzCommand], processIo),
+  process.argv.slice(2),
+  processIo,
+);

@@ -1,0 +1,55 @@
+import type { ReloadConfig, TargetConfig } from '../config/agent-config.ts';
+import { PEM_FILES } from '../keystore/pem-files.ts';
+import type { Reloader } from '../ports/reloader.ts';
+import type { SecretResolver } from '../ports/secret-resolver.ts';
+import type { CertificatePlan, PlannedTarget } from './sync-certificate.ts';
+
+/** Makes the reload action a target's configuration describes (adapters/reload/reloader-for.ts). */
+export type ReloaderFactory = (reload: ReloadConfig, target: TargetConfig) => Reloader;
+
+/**
+ * Turns configured targets (of an agent or a DMZ receiver) into sync plans: targets grouped by
+ * certificate (one rollout slot covers all of a certificate's targets on this node), passwords
+ * resolved up front so that a missing variable stops the process at start rather than at the first
+ * renewal.
+ * @throws SecretUnavailableError naming the variable
+ */
+export async function planCertificates(
+  targets: readonly TargetConfig[],
+  secrets: SecretResolver,
+  reloaderFor: ReloaderFactory,
+): Promise<CertificatePlan[]> {
+  const byCertificate = new Map<string, PlannedTarget[]>();
+  for (const target of targets) {
+    const planned = await planTarget(target, secrets, reloaderFor);
+    byCertificate.set(target.certificateId, [...(byCertificate.get(target.certificateId) ?? []), planned]);
+  }
+  return [...byCertificate].map(([certificateId, planned]) => ({ certificateId, targets: planned }));
+}
+
+async function planTarget(
+  target: TargetConfig,
+  secrets: SecretResolver,
+  reloaderFor: ReloaderFactory,
+): Promise<PlannedTarget> {
+  const password = target.password ? await secrets.resolve(target.password) : undefined;
+  return {
+    selection: {
+      format: target.format,
+      pemFiles: target.files ?? Object.values(PEM_FILES),
+      password,
+      alias: target.alias,
+      names: target.names,
+    },
+    path: target.path,
+    mode: target.mode,
+    owner: target.owner,
+    group: target.group,
+    reloader: target.reload ? reloaderFor(target.reload, target) : null,
+    probes: target.probe.map((p) => ({
+      host: p.host,
+      port: p.port,
+      servername: p.sni ?? target.names[0] ?? p.host,
+    })),
+  };
+}
