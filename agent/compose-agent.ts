@@ -157,7 +157,7 @@ function lazyKeystoreStore(clients: AgentAwsClients, bucket: string): KeystoreSt
 
 /** The DMZ receivers this node pushes to, with their client identity read once at start. */
 async function dmzPeers(config: AgentConfig): Promise<DmzPeer[]> {
-  const { HttpsDmzReceiverClient } = await import('../adapters/dmz/https-dmz-receiver-client.ts');
+  const { HttpsDmzReceiverClient } = await import('../adapters/http/https-dmz-receiver-client.ts');
   return Promise.all(
     config.dmz.map(async (peer) => ({
       id: peer.id,

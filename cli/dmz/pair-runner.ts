@@ -5,7 +5,7 @@
 import { chmod, copyFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createPairingIdentity } from '../../adapters/dmz/openssl-pairing.ts';
+import { createPairingIdentity } from '../../adapters/openssl/openssl-pairing.ts';
 import { displayFingerprint } from '../../core/dmz/fingerprint.ts';
 import { CliInputError, type CliIo } from '../io.ts';
 

@@ -4,8 +4,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPairingIdentity, type PairingIdentity } from '../../adapters/dmz/openssl-pairing.ts';
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
+import { createPairingIdentity, type PairingIdentity } from '../../adapters/openssl/openssl-pairing.ts';
 import type { DmzPeerConfig } from '../../core/config/agent-config.ts';
 import { dmzConfigSchema } from '../../core/config/dmz-config.ts';
 import { silentLogger } from '../../core/ports/logger.ts';

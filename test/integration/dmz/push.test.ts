@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import type { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
 import type { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
-import type { PairingIdentity } from '../../../adapters/dmz/openssl-pairing.ts';
+import type { PairingIdentity } from '../../../adapters/openssl/openssl-pairing.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import type { AgentConfig } from '../../../core/config/agent-config.ts';
 import type { DmzConfig } from '../../../core/config/dmz-config.ts';
