@@ -1,5 +1,5 @@
 import type { AgentObserver } from '../core/agent/agent-loop.ts';
-import { FAILED_RESULTS, type SyncOutcome } from '../core/agent/sync-certificate.ts';
+import { FAILED_RESULTS, type SyncOutcome } from '../core/agent/sync/outcome.ts';
 
 /**
  * The agent's Prometheus metrics, kept from sync outcomes: installed revision, the targeted

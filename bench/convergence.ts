@@ -13,7 +13,7 @@ import { KeystoreFileSink } from '../adapters/fs/keystore-file-sink.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
 import { type AgentRuntime, createAgent } from '../agent/compose-agent.ts';
 import { runAgent } from '../core/agent/agent-loop.ts';
-import type { SyncOutcome } from '../core/agent/sync-certificate.ts';
+import type { SyncOutcome } from '../core/agent/sync/outcome.ts';
 import { agentConfigSchema } from '../core/config/agent-config.ts';
 import { type AcmeHaConfig, configSchema } from '../core/config/certificate-config.ts';
 import { PEM_FILES } from '../core/keystore/keystore.ts';

@@ -4,7 +4,7 @@ import { AgentMetrics } from '../../agent/agent-metrics.ts';
 import { startAgentServers } from '../../agent/agent-servers.ts';
 import { createAgent } from '../../agent/compose-agent.ts';
 import { runAgent, syncOnce } from '../../core/agent/agent-loop.ts';
-import { FAILED_RESULTS, type SyncOutcome } from '../../core/agent/sync-certificate.ts';
+import { FAILED_RESULTS, type SyncOutcome } from '../../core/agent/sync/outcome.ts';
 import { agentConfigSchema } from '../../core/config/agent-config.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, type CliIo } from '../io.ts';

@@ -1,13 +1,9 @@
 import type { DmzPusher, DmzPushReport } from '../dmz/push-to-dmz.ts';
 import type { EventIntake, IntakeMessage } from '../ports/event-intake.ts';
-import {
-  type AgentDeps,
-  type CertificatePlan,
-  FAILED_RESULTS,
-  SETTLED_RESULTS,
-  type SyncOutcome,
-  syncCertificate,
-} from './sync-certificate.ts';
+import type { AgentDeps } from './sync/agent-deps.ts';
+import { FAILED_RESULTS, SETTLED_RESULTS, type SyncOutcome } from './sync/outcome.ts';
+import type { CertificatePlan } from './sync/plan.ts';
+import { syncCertificate } from './sync/sync-certificate.ts';
 
 export interface AgentLoopDeps extends AgentDeps {
   readonly intake: EventIntake;

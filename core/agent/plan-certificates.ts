@@ -2,7 +2,7 @@ import type { ReloadConfig, TargetConfig } from '../config/agent-config.ts';
 import { PEM_FILES } from '../keystore/pem-files.ts';
 import type { Reloader } from '../ports/reloader.ts';
 import type { SecretResolver } from '../ports/secret-resolver.ts';
-import type { CertificatePlan, PlannedTarget } from './sync-certificate.ts';
+import type { CertificatePlan, PlannedTarget } from './sync/plan.ts';
 
 /** Makes the reload action a target's configuration describes (adapters/reload/reloader-for.ts). */
 export type ReloaderFactory = (reload: ReloadConfig, target: TargetConfig) => Reloader;

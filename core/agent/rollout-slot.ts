@@ -5,6 +5,14 @@ export function slotNames(certificateId: string, maxParallel: number): string[] 
   return Array.from({ length: maxParallel }, (_, i) => `rollout/${certificateId}/slot-${i}`);
 }
 
+/** Whose slot, of which certificate, out of how many, and for how long. */
+export interface SlotRequest {
+  readonly certificateId: string;
+  readonly owner: string;
+  readonly maxParallel: number;
+  readonly ttlMs: number;
+}
+
 export interface SlotWait {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
@@ -23,14 +31,8 @@ export interface SlotWait {
  * A crashed holder's slot frees itself when its lease expires.
  * @returns the lease, or null when aborted or out of patience
  */
-export async function acquireSlot(
-  lock: Lock,
-  certificateId: string,
-  owner: string,
-  maxParallel: number,
-  ttlMs: number,
-  wait: SlotWait,
-): Promise<Lease | null> {
+export async function acquireSlot(lock: Lock, request: SlotRequest, wait: SlotWait): Promise<Lease | null> {
+  const { certificateId, owner, maxParallel, ttlMs } = request;
   const names = slotNames(certificateId, maxParallel);
   const giveUpAt = wait.now().getTime() + wait.maxWaitMs;
   for (;;) {

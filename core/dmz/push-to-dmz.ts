@@ -13,11 +13,12 @@
 import { AcmeHaError } from '../errors.ts';
 import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { DmzAnswer, DmzReceiverClient } from '../ports/dmz-receiver.ts';
+import type { DmzAnswer, DmzInstalled, DmzReceiverClient } from '../ports/dmz-receiver.ts';
 import type { InstalledRevisionStore } from '../ports/installed-revision-store.ts';
 import type { KeystoreStore } from '../ports/keystore-store.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { NodeResult, NodeStatus, NodeStatusStore } from '../ports/node-status-store.ts';
+import { type DmzPushResult, nodeResultOf, pushResultOf } from './push-answer.ts';
 import { buildRevisionPush } from './revision-push.ts';
 
 /** One DMZ instance this node pushes to. */
@@ -46,15 +47,6 @@ export interface DmzPushDeps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
 }
-
-/**
- * - `pushed`: the receiver installed (or already had) the revision; `current`: it had it or newer,
- *   nothing sent; `nothing`: no revision to push yet;
- * - `refused`: the receiver judged the revision (rejected, rolled back): not retried until the next
- *   revision or reconcile; `failed`: it answered with another failure; `unreachable`: no answer.
- *   Both of the last are retried with backoff.
- */
-export type DmzPushResult = 'pushed' | 'current' | 'nothing' | 'refused' | 'failed' | 'unreachable';
 
 export interface DmzPushReport {
   readonly dmzId: string;
@@ -85,6 +77,32 @@ interface Job {
 }
 
 const RETRIED: ReadonlySet<DmzPushResult> = new Set(['failed', 'unreachable']);
+
+/** One attempt of one job: what its report names, and when it began. */
+interface Attempt {
+  readonly job: Job;
+  readonly signal: AbortSignal | undefined;
+  readonly started: number;
+}
+
+/** The report of an attempt with `result`, timed from its start. */
+function reportOf(
+  attempt: Attempt,
+  result: DmzPushResult,
+  extra: Partial<Omit<DmzPushReport, 'dmzId' | 'certificateId' | 'result' | 'durationMs'>> = {},
+): DmzPushReport {
+  return {
+    dmzId: attempt.job.peer.id,
+    certificateId: attempt.job.certificateId,
+    result,
+    revision: null,
+    remoteRevision: null,
+    answer: null,
+    error: null,
+    ...extra,
+    durationMs: performance.now() - attempt.started,
+  };
+}
 
 export class DmzPusher {
   private readonly jobs: Job[];
@@ -204,34 +222,13 @@ export class DmzPusher {
   }
 
   private async pushOnce(job: Job, signal?: AbortSignal): Promise<DmzPushReport> {
-    const started = performance.now();
-    const { peer, certificateId } = job;
-    const report = (
-      result: DmzPushResult,
-      extra: Partial<Omit<DmzPushReport, 'dmzId' | 'certificateId' | 'result' | 'durationMs'>> = {},
-    ): DmzPushReport => ({
-      dmzId: peer.id,
-      certificateId,
-      result,
-      revision: null,
-      remoteRevision: null,
-      answer: null,
-      error: null,
-      ...extra,
-      durationMs: performance.now() - started,
-    });
+    const attempt: Attempt = { job, signal, started: performance.now() };
+    const { certificateId } = job;
     let source: number | null = null;
     try {
       source = await this.sourceRevision(certificateId);
-      if (source === null) return report('nothing');
-      let remote = await peer.receiver.installed(certificateId, signal);
-      if (remote.revision === null || remote.revision < source) {
-        if (peer.standbyMs > 0) {
-          // Standby: the primary pusher has had its chance; ask again before sending anything.
-          await this.deps.sleep(peer.standbyMs, signal);
-          remote = await peer.receiver.installed(certificateId, signal);
-        }
-      }
+      if (source === null) return reportOf(attempt, 'nothing');
+      const remote = await this.askReceiver(attempt, source);
       if (remote.revision !== null && remote.revision >= source) {
         await this.record(job, {
           result: 'unchanged',
@@ -242,39 +239,9 @@ export class DmzPusher {
           errorCode: null,
           error: null,
         });
-        return report('current', { revision: source, remoteRevision: remote.revision });
+        return reportOf(attempt, 'current', { revision: source, remoteRevision: remote.revision });
       }
-      const revision = await this.deps.state.getRevision(certificateId, source);
-      if (!revision)
-        return report('failed', { revision: source, error: `revision ${source} is not in the state table` });
-      const bytes = new Map<string, Buffer>();
-      for (const object of revision.objects) bytes.set(object.key, await this.deps.keystores.get(object.key));
-      const answer = await peer.receiver.push(buildRevisionPush(revision, bytes), signal);
-      const result = classify(answer);
-      this.deps.log.info('dmz push answered', {
-        dmz: peer.id,
-        certificateId,
-        revision: source,
-        answer: answer.result,
-        installedRevision: answer.installedRevision,
-        errorCode: answer.errorCode,
-        ms: Math.round(performance.now() - started),
-      });
-      await this.record(job, {
-        result: statusResult(answer),
-        revisionOnDisk: answer.installedRevision,
-        revisionServed: answer.installedRevision,
-        servedSerial: answer.servedSerial,
-        targetRevision: source,
-        errorCode: answer.errorCode,
-        error: answer.message,
-      });
-      return report(result, {
-        revision: source,
-        remoteRevision: answer.installedRevision,
-        answer,
-        error: answer.errorCode ? `${answer.errorCode}: ${answer.message ?? ''}` : null,
-      });
+      return await this.send(attempt, source);
     } catch (error) {
       const code = error instanceof AcmeHaError ? error.code : 'UNEXPECTED';
       const message = error instanceof Error ? error.message : String(error);
@@ -282,8 +249,63 @@ export class DmzPusher {
       // A shutdown is not a failure of the receiver: nothing to report.
       if (!signal?.aborted)
         await this.record(job, { result: 'failed', targetRevision: source, errorCode: code, error: message });
-      return report(unreachable ? 'unreachable' : 'failed', { revision: source, error: message });
+      return reportOf(attempt, unreachable ? 'unreachable' : 'failed', { revision: source, error: message });
     }
+  }
+
+  /** What the receiver has; a standby pusher gives the primary its chance and asks again. */
+  private async askReceiver(attempt: Attempt, source: number): Promise<DmzInstalled> {
+    const { job, signal } = attempt;
+    const { peer, certificateId } = job;
+    let remote = await peer.receiver.installed(certificateId, signal);
+    if (remote.revision === null || remote.revision < source) {
+      if (peer.standbyMs > 0) {
+        // Standby: the primary pusher has had its chance; ask again before sending anything.
+        await this.deps.sleep(peer.standbyMs, signal);
+        remote = await peer.receiver.installed(certificateId, signal);
+      }
+    }
+    return remote;
+  }
+
+  /** Sends revision `source` with its bytes, and records the receiver's answer as its status. */
+  private async send(attempt: Attempt, source: number): Promise<DmzPushReport> {
+    const { job, signal, started } = attempt;
+    const { peer, certificateId } = job;
+    const revision = await this.deps.state.getRevision(certificateId, source);
+    if (!revision)
+      return reportOf(attempt, 'failed', {
+        revision: source,
+        error: `revision ${source} is not in the state table`,
+      });
+    const bytes = new Map<string, Buffer>();
+    for (const object of revision.objects) bytes.set(object.key, await this.deps.keystores.get(object.key));
+    const answer = await peer.receiver.push(buildRevisionPush(revision, bytes), signal);
+    const result = pushResultOf(answer);
+    this.deps.log.info('dmz push answered', {
+      dmz: peer.id,
+      certificateId,
+      revision: source,
+      answer: answer.result,
+      installedRevision: answer.installedRevision,
+      errorCode: answer.errorCode,
+      ms: Math.round(performance.now() - started),
+    });
+    await this.record(job, {
+      result: nodeResultOf(answer),
+      revisionOnDisk: answer.installedRevision,
+      revisionServed: answer.installedRevision,
+      servedSerial: answer.servedSerial,
+      targetRevision: source,
+      errorCode: answer.errorCode,
+      error: answer.message,
+    });
+    return reportOf(attempt, result, {
+      revision: source,
+      remoteRevision: answer.installedRevision,
+      answer,
+      error: answer.errorCode ? `${answer.errorCode}: ${answer.message ?? ''}` : null,
+    });
   }
 
   private async sourceRevision(certificateId: string): Promise<number | null> {
@@ -332,41 +354,5 @@ export class DmzPusher {
         error: (error as Error).message,
       });
     }
-  }
-}
-
-function classify(answer: DmzAnswer): DmzPushResult {
-  switch (answer.result) {
-    case 'applied':
-    case 'unchanged':
-    case 'up-to-date':
-      return 'pushed';
-    case 'obsolete':
-      return 'current';
-    case 'rejected':
-    case 'rolled-back':
-    case 'halted':
-      return 'refused';
-    default:
-      return 'failed';
-  }
-}
-
-function statusResult(answer: DmzAnswer): NodeResult {
-  switch (answer.result) {
-    case 'applied':
-      return 'applied';
-    case 'unchanged':
-    case 'up-to-date':
-    case 'obsolete':
-      return 'unchanged';
-    case 'rejected':
-      return 'rejected';
-    case 'rolled-back':
-      return 'rolled-back';
-    case 'halted':
-      return 'halted';
-    default:
-      return 'failed';
   }
 }

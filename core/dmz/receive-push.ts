@@ -5,8 +5,10 @@
  * backup, reload, probe, rollback — is `syncCertificate`, unchanged.
  */
 
-import type { AgentDeps, CertificatePlan, SyncOutcome, SyncResult } from '../agent/sync-certificate.ts';
-import { syncCertificate } from '../agent/sync-certificate.ts';
+import type { AgentDeps } from '../agent/sync/agent-deps.ts';
+import type { SyncOutcome, SyncResult } from '../agent/sync/outcome.ts';
+import type { CertificatePlan } from '../agent/sync/plan.ts';
+import { syncCertificate } from '../agent/sync/sync-certificate.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DmzAnswer, DmzInstalled } from '../ports/dmz-receiver.ts';
 import type { FileSink } from '../ports/file-sink.ts';

@@ -77,12 +77,17 @@ export async function renewCertificate(
   const id = cert.id;
   const directory = cert.directory ?? config.defaults.directory;
   const profile = cert.profile ?? config.defaults.profile;
-  const hash = configHash(cert, directory, profile);
-  const startedAt = deps.clock.now();
-  const decide = (state: CertificateState, force = options.force ?? false): RenewalDecision =>
-    decideRenewal({ state, configHash: hash, now: deps.clock.now(), force });
+  const renewal: Renewal = {
+    cert,
+    deps,
+    directory,
+    profile,
+    hash: configHash(cert, directory, profile),
+    startedAt: deps.clock.now(),
+    force: options.force ?? false,
+  };
 
-  const first = decide(await refreshWindow(id, deps));
+  const first = decide(renewal, await refreshWindow(id, deps), renewal.force);
   if (!first.due) return skipped(id, first);
 
   const lease = await deps.lock.acquire(`certificate/${id}`, deps.owner, RENEWAL_LEASE_MS);
@@ -92,82 +97,7 @@ export async function renewCertificate(
   }
   deps.log.info('lock acquired', { certificateId: id, owner: deps.owner });
   try {
-    const state = await deps.state.get(id);
-    // Checked again under the lease: a run that held it before us may have renewed already. Even a
-    // forced renewal is satisfied by a revision published after this run began.
-    const renewedMeanwhile = state.current !== null && new Date(state.current.createdAt) > startedAt;
-    const decision = decide(state, (options.force ?? false) && !renewedMeanwhile);
-    if (!decision.due) return skipped(id, decision);
-    const revision = (state.current?.revision ?? 0) + 1;
-    deps.log.info('order started', {
-      certificateId: id,
-      reason: decision.reason,
-      replaces: decision.replaces,
-      revision,
-    });
-    try {
-      const cas = [{ directory, eab: cert.eab }, ...cert.fallbacks];
-      const { issued, issuedBy } = await orderWithFailover(cas, state, deps, (ca) => ({
-        certificateId: id,
-        domains: cert.domains,
-        keyType: cert.keyType,
-        profile,
-        challenge: cert.challenge,
-        dnsDelegation: cert.dns?.delegation,
-        // `replaces` names a certificate of the CA that issued it; another CA would refuse it.
-        replaces: ca.directory === state.current?.directory ? (decision.replaces ?? undefined) : undefined,
-      }));
-      const now = deps.clock.now();
-      const material = materialOf(issued, now);
-      deps.log.info('certificate obtained', { certificateId: id, notAfter: material.chain[0].validTo });
-      const record = await storeRevisionObjects({
-        cert,
-        material,
-        revision,
-        directory: issuedBy,
-        configHash: hash,
-        now,
-        ...deps,
-      });
-      await deps.state.publish(record);
-      deps.log.info('revision published', {
-        certificateId: id,
-        revision,
-        serial: record.serial,
-        objects: record.objects.length,
-      });
-      try {
-        await deps.events.publish({
-          type: 'certificate.revision_published',
-          certificateId: id,
-          revision,
-          groups: cert.groups,
-          dmz: cert.dmz,
-        });
-      } catch (error) {
-        // The revision is published; agents that miss the event converge on their next reconcile.
-        deps.log.error('event not published', { certificateId: id, revision, error: describe(error) });
-      }
-      return {
-        certificateId: id,
-        result: 'renewed',
-        reason: decision.reason,
-        revision,
-        serial: record.serial,
-        directory: issuedBy,
-      };
-    } catch (error) {
-      if (error instanceof RevisionConflictError) {
-        deps.log.warn('revision conflict', { certificateId: id, revision });
-        return {
-          certificateId: id,
-          result: 'skipped',
-          reason: 'published by another run',
-          nextCheckAt: null,
-        };
-      }
-      return await recordFailure(id, state, decision, error, deps);
-    }
+    return await renewUnderLease(renewal);
   } finally {
     try {
       await deps.lock.release(lease);
@@ -176,6 +106,122 @@ export async function renewCertificate(
       // The lease then expires by itself (RENEWAL_LEASE_MS); nothing else is blocked meanwhile.
       deps.log.error('lock not released', { certificateId: id, error: describe(error) });
     }
+  }
+}
+
+/** One renewal of one certificate: its settings as resolved, and when the run began. */
+interface Renewal {
+  readonly cert: CertificateConfig;
+  readonly deps: RenewerDeps;
+  readonly directory: string;
+  readonly profile: IssueRequest['profile'];
+  /** {@link configHash} of the settings. */
+  readonly hash: string;
+  readonly startedAt: Date;
+  readonly force: boolean;
+}
+
+function decide(renewal: Renewal, state: CertificateState, force: boolean): RenewalDecision {
+  return decideRenewal({ state, configHash: renewal.hash, now: renewal.deps.clock.now(), force });
+}
+
+/** Decides again under the lease, then orders and publishes; a failure is recorded, not thrown. */
+async function renewUnderLease(renewal: Renewal): Promise<RenewalOutcome> {
+  const { cert, deps } = renewal;
+  const id = cert.id;
+  const state = await deps.state.get(id);
+  // Checked again under the lease: a run that held it before us may have renewed already. Even a
+  // forced renewal is satisfied by a revision published after this run began.
+  const renewedMeanwhile = state.current !== null && new Date(state.current.createdAt) > renewal.startedAt;
+  const decision = decide(renewal, state, renewal.force && !renewedMeanwhile);
+  if (!decision.due) return skipped(id, decision);
+  const revision = (state.current?.revision ?? 0) + 1;
+  deps.log.info('order started', {
+    certificateId: id,
+    reason: decision.reason,
+    replaces: decision.replaces,
+    revision,
+  });
+  try {
+    return await orderAndPublish(renewal, state, decision, revision);
+  } catch (error) {
+    if (error instanceof RevisionConflictError) {
+      deps.log.warn('revision conflict', { certificateId: id, revision });
+      return {
+        certificateId: id,
+        result: 'skipped',
+        reason: 'published by another run',
+        nextCheckAt: null,
+      };
+    }
+    return await recordFailure(id, state, decision, error, deps);
+  }
+}
+
+/** Orders the certificate (failing over between CAs), stores its keystores, publishes and announces it. */
+async function orderAndPublish(
+  renewal: Renewal,
+  state: CertificateState,
+  decision: Extract<RenewalDecision, { due: true }>,
+  revision: number,
+): Promise<RenewalOutcome> {
+  const { cert, deps, directory, profile } = renewal;
+  const id = cert.id;
+  const cas = [{ directory, eab: cert.eab }, ...cert.fallbacks];
+  const { issued, issuedBy } = await orderWithFailover(cas, state, deps, (ca) => ({
+    certificateId: id,
+    domains: cert.domains,
+    keyType: cert.keyType,
+    profile,
+    challenge: cert.challenge,
+    dnsDelegation: cert.dns?.delegation,
+    // `replaces` names a certificate of the CA that issued it; another CA would refuse it.
+    replaces: ca.directory === state.current?.directory ? (decision.replaces ?? undefined) : undefined,
+  }));
+  const now = deps.clock.now();
+  const material = materialOf(issued, now);
+  deps.log.info('certificate obtained', { certificateId: id, notAfter: material.chain[0].validTo });
+  const record = await storeRevisionObjects({
+    cert,
+    material,
+    revision,
+    directory: issuedBy,
+    configHash: renewal.hash,
+    now,
+    ...deps,
+  });
+  await deps.state.publish(record);
+  deps.log.info('revision published', {
+    certificateId: id,
+    revision,
+    serial: record.serial,
+    objects: record.objects.length,
+  });
+  await announce(renewal, revision);
+  return {
+    certificateId: id,
+    result: 'renewed',
+    reason: decision.reason,
+    revision,
+    serial: record.serial,
+    directory: issuedBy,
+  };
+}
+
+/** Tells the agents about the new revision; an event that cannot be published is logged, not thrown. */
+async function announce(renewal: Renewal, revision: number): Promise<void> {
+  const { cert, deps } = renewal;
+  try {
+    await deps.events.publish({
+      type: 'certificate.revision_published',
+      certificateId: cert.id,
+      revision,
+      groups: cert.groups,
+      dmz: cert.dmz,
+    });
+  } catch (error) {
+    // The revision is published; agents that miss the event converge on their next reconcile.
+    deps.log.error('event not published', { certificateId: cert.id, revision, error: describe(error) });
   }
 }
 

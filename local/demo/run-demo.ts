@@ -15,7 +15,7 @@ import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { TlsProber } from '../../adapters/probe/tls-prober.ts';
 import { type FleetCertificate, fleetCertificate } from '../../core/agent/fleet-status.ts';
-import type { SyncOutcome, SyncResult } from '../../core/agent/sync-certificate.ts';
+import type { SyncOutcome, SyncResult } from '../../core/agent/sync/outcome.ts';
 import { configSchema } from '../../core/config/certificate-config.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';

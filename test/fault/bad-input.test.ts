@@ -25,7 +25,9 @@ import { InMemoryRolloutStore } from '../../adapters/memory/in-memory-rollout-st
 import { InMemoryStateStore } from '../../adapters/memory/in-memory-state-store.ts';
 import { handleMessage } from '../../core/agent/agent-loop.ts';
 import { parseEventMessage } from '../../core/agent/event-message.ts';
-import { type AgentDeps, type CertificatePlan, syncCertificate } from '../../core/agent/sync-certificate.ts';
+import type { AgentDeps } from '../../core/agent/sync/agent-deps.ts';
+import type { CertificatePlan } from '../../core/agent/sync/plan.ts';
+import { syncCertificate } from '../../core/agent/sync/sync-certificate.ts';
 import { agentConfigSchema } from '../../core/config/agent-config.ts';
 import { ConfigError, parseConfig, parseYamlConfig } from '../../core/config/parse-config.ts';
 import { AcmeHaError } from '../../core/errors.ts';

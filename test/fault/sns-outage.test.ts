@@ -33,7 +33,7 @@ import type { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../../adapters/aws/sns-event-publisher.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { type AgentRuntime, createAgent } from '../../agent/compose-agent.ts';
-import type { SyncOutcome } from '../../core/agent/sync-certificate.ts';
+import type { SyncOutcome } from '../../core/agent/sync/outcome.ts';
 import type { AgentConfig } from '../../core/config/agent-config.ts';
 import type { NodeStatus } from '../../core/ports/node-status-store.ts';
 import type { RolloutStore } from '../../core/ports/rollout-store.ts';

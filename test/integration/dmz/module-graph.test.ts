@@ -32,7 +32,7 @@ describe('the DMZ receiver module graph', () => {
       expect.arrayContaining([
         'dmz/receiver-server.ts',
         'core/dmz/receive-push.ts',
-        'core/agent/sync-certificate.ts',
+        'core/agent/sync/sync-certificate.ts',
         'adapters/fs/keystore-file-sink.ts',
         'adapters/probe/tls-prober.ts',
       ]),

@@ -7,11 +7,9 @@ import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node
 import { InMemoryRolloutStore } from '../../../adapters/memory/in-memory-rollout-store.ts';
 import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
 import { handleMessage } from '../../../core/agent/agent-loop.ts';
-import {
-  type AgentDeps,
-  type CertificatePlan,
-  syncCertificate,
-} from '../../../core/agent/sync-certificate.ts';
+import type { AgentDeps } from '../../../core/agent/sync/agent-deps.ts';
+import type { CertificatePlan } from '../../../core/agent/sync/plan.ts';
+import { syncCertificate } from '../../../core/agent/sync/sync-certificate.ts';
 import type { EventIntake, IntakeMessage } from '../../../core/ports/event-intake.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { FakeProber, FakeTlsServer } from '../../fakes/fake-tls-server.ts';

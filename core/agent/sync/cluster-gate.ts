@@ -1,0 +1,95 @@
+/**
+ * The cluster's side of an install: join the revision's rollout, wait for the canary's verdict
+ * (taking its role over when it missed its deadline), and take one of the certificate's rollout
+ * slots. A halted rollout ends the sync here, before anything is written.
+ */
+import type { Lease } from '../../ports/lock.ts';
+import type { Rollout, RolloutJoin } from '../../ports/rollout-store.ts';
+import { acquireSlot } from '../rollout-slot.ts';
+import type { SyncOutcome } from './outcome.ts';
+import type { RolloutContext } from './sync-context.ts';
+
+/** Joins the rollout of the revision (the first node to join becomes its canary). */
+export async function joinRollout(ctx: RolloutContext): Promise<Rollout> {
+  const { deps, desired } = ctx;
+  const rollout = await deps.rollouts.join(joinRequest(ctx));
+  if (rollout.canary === deps.nodeId && rollout.state === 'canary')
+    deps.log.info('canary', { certificateId: ctx.plan.certificateId, revision: desired.revision });
+  return rollout;
+}
+
+/**
+ * Waits while another node is the canary; takes its role over if it missed its deadline (crashed).
+ * @returns the rollout to go on with (null: its record is gone), or `interrupted` on shutdown
+ */
+export async function waitForCanary(
+  ctx: RolloutContext,
+  joined: Rollout,
+): Promise<Rollout | null | 'interrupted'> {
+  const { deps, desired, signal } = ctx;
+  const id = ctx.plan.certificateId;
+  let rollout: Rollout | null = joined;
+  while (rollout && rollout.state === 'canary' && rollout.canary !== deps.nodeId) {
+    if (signal?.aborted) return 'interrupted';
+    if (deps.clock.now() >= new Date(rollout.canaryDeadline)) {
+      rollout =
+        (await deps.rollouts.takeOver(joinRequest(ctx))) ?? (await deps.rollouts.get(id, desired.revision));
+      continue;
+    }
+    await deps.sleep(deps.rollout.pollMs * (0.5 + deps.random()), signal);
+    rollout = await deps.rollouts.get(id, desired.revision);
+  }
+  return rollout;
+}
+
+/** One of the certificate's `maxParallel` rollout slots, or null when aborted or out of patience. */
+export function acquireRolloutSlot(ctx: RolloutContext, maxParallel: number): Promise<Lease | null> {
+  const { deps, signal } = ctx;
+  const settings = deps.rollout;
+  return acquireSlot(
+    deps.lock,
+    { certificateId: ctx.plan.certificateId, owner: deps.nodeId, maxParallel, ttlMs: settings.slotTtlMs },
+    {
+      sleep: deps.sleep,
+      random: deps.random,
+      now: () => deps.clock.now(),
+      pollMs: settings.pollMs,
+      maxWaitMs: settings.canaryTimeoutMs,
+      signal,
+    },
+  );
+}
+
+/** Gives the slot back; the install stands either way: a slot not released expires after slotTtlMs. */
+export async function releaseRolloutSlot(ctx: RolloutContext, slot: Lease): Promise<void> {
+  await ctx.deps.lock.release(slot).catch((error: unknown) =>
+    ctx.deps.log.warn('rollout slot not released', {
+      certificateId: ctx.plan.certificateId,
+      error: (error as Error).message,
+    }),
+  );
+}
+
+/** The rollout was stopped by a failure elsewhere (or its record is gone): reported, nothing installed. */
+export async function halted(ctx: RolloutContext, rollout: Rollout | null): Promise<SyncOutcome> {
+  const reason = rollout?.reason ?? 'the rollout record is gone';
+  ctx.deps.log.warn('rollout halted', {
+    certificateId: ctx.desired.certificateId,
+    revision: ctx.desired.revision,
+    reason,
+  });
+  await ctx.report({ result: 'halted', errorCode: 'ROLLOUT_HALTED', error: reason });
+  return ctx.outcome('halted', { errorCode: 'ROLLOUT_HALTED', message: reason });
+}
+
+function joinRequest(ctx: RolloutContext): RolloutJoin {
+  const { deps, desired } = ctx;
+  return {
+    certificateId: ctx.plan.certificateId,
+    revision: desired.revision,
+    nodeId: deps.nodeId,
+    maxParallel: deps.rollout.maxParallel,
+    now: deps.clock.now(),
+    canaryDeadline: new Date(deps.clock.now().getTime() + deps.rollout.canaryTimeoutMs),
+  };
+}

@@ -1,0 +1,122 @@
+import type { Revision } from '../../renewal/types.ts';
+import { RevisionVerificationError } from '../agent-errors.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import {
+  acquireRolloutSlot,
+  halted,
+  joinRollout,
+  releaseRolloutSlot,
+  waitForCanary,
+} from './cluster-gate.ts';
+import { download, onDiskMatches, type PlannedFile, remember } from './download.ts';
+import { install } from './install.ts';
+import { failureOf, type SyncOutcome } from './outcome.ts';
+import type { CertificatePlan } from './plan.ts';
+import { reportsInstalled } from './status-report.ts';
+import { type RolloutContext, type SyncContext, startSync } from './sync-context.ts';
+
+/**
+ * Converges one certificate on this node to the newest published revision (or `hint`, if newer):
+ * download, verify, and — only when bytes differ — take a cluster-wide rollout slot, write
+ * atomically with backup, reload, and probe; on a failed reload or probe restore the backup, reload
+ * again and halt the rollout for the other nodes. Reports to the node status store throughout.
+ * Never throws: every failure becomes an outcome (and a status record).
+ */
+export async function syncCertificate(
+  deps: AgentDeps,
+  plan: CertificatePlan,
+  options: { readonly hint?: number; readonly signal?: AbortSignal } = {},
+): Promise<SyncOutcome> {
+  const id = plan.certificateId;
+  const { ctx, progress } = await startSync(deps, plan, options.signal);
+  const { log } = deps;
+  try {
+    const installed = await deps.installed.get(id);
+    progress.installed = installed;
+    progress.desired = (await deps.state.get(id)).current;
+    if (
+      options.hint !== undefined &&
+      (progress.desired === null || options.hint > progress.desired.revision)
+    ) {
+      // The event may outrun a reader of the state item; the immutable revision record is enough.
+      progress.desired = (await deps.state.getRevision(id, options.hint)) ?? progress.desired;
+    }
+    const desired = progress.desired;
+    if (!desired) return ctx.outcome('no-revision');
+    if (installed && desired.revision < installed.revision) {
+      log.info('revision obsolete', {
+        certificateId: id,
+        revision: desired.revision,
+        installed: installed.revision,
+      });
+      return ctx.outcome('obsolete');
+    }
+    if (
+      installed &&
+      desired.revision === installed.revision &&
+      (await onDiskMatches(deps.files, installed))
+    ) {
+      // Also clears a failure report left behind, e.g. one that reached a flapping store.
+      if (!reportsInstalled(ctx.previous, installed.revision)) await ctx.report({ result: 'unchanged' });
+      return ctx.outcome('up-to-date');
+    }
+
+    const files = await download(deps, plan, desired);
+    const changed = files.filter((f) => f.changed);
+    if (changed.length === 0) {
+      // The right bytes are already in place (an earlier run wrote them, or an operator did): no
+      // write and no reload, only the record of what is installed.
+      progress.installed = await remember(deps, desired, files);
+      log.info('keystore unchanged', { certificateId: id, revision: desired.revision });
+      await ctx.report({ result: 'unchanged', errorCode: null, error: null });
+      return ctx.outcome('unchanged');
+    }
+    return await rollOut({ ...ctx, desired, installed }, files);
+  } catch (error) {
+    return await failed(ctx, progress.desired, error);
+  }
+}
+
+/** Through the cluster gate (canary, halt, slot) to the install, and the slot back afterwards. */
+async function rollOut(ctx: RolloutContext, files: readonly PlannedFile[]): Promise<SyncOutcome> {
+  const { deps, desired, signal } = ctx;
+  const rollout = await waitForCanary(ctx, await joinRollout(ctx));
+  if (rollout === 'interrupted') return ctx.outcome('interrupted');
+  if (!rollout || rollout.state === 'halted') return halted(ctx, rollout);
+
+  const slot = await acquireRolloutSlot(ctx, rollout.maxParallel);
+  if (!slot) {
+    deps.log.warn('no rollout slot', { certificateId: ctx.plan.certificateId, revision: desired.revision });
+    return ctx.outcome('interrupted', {
+      message: signal?.aborted ? 'shutting down' : 'no rollout slot in time',
+    });
+  }
+  try {
+    // Checked again inside the slot: a node that held it before us may have failed meanwhile.
+    const current = await deps.rollouts.get(ctx.plan.certificateId, desired.revision);
+    if (!current || current.state === 'halted') return await halted(ctx, current);
+    const canary = current.canary === deps.nodeId && current.state === 'canary';
+    return await install(ctx, files, { name: slot.name, canary });
+  } finally {
+    await releaseRolloutSlot(ctx, slot);
+  }
+}
+
+/** A failure outside the rollback: a rejected revision or another error, logged and reported. */
+async function failed(ctx: SyncContext, desired: Revision | null, error: unknown): Promise<SyncOutcome> {
+  const { code, message } = failureOf(error);
+  const fields = {
+    certificateId: ctx.plan.certificateId,
+    revision: desired?.revision,
+    errorCode: code,
+    error: message,
+  };
+  if (error instanceof RevisionVerificationError) {
+    ctx.deps.log.error('revision rejected', fields);
+    await ctx.report({ result: 'rejected', errorCode: code, error: message });
+    return ctx.outcome('rejected', { errorCode: code, message });
+  }
+  ctx.deps.log.error('sync failed', fields);
+  await ctx.report({ result: 'failed', errorCode: code, error: message });
+  return ctx.outcome('failed', { errorCode: code, message });
+}
