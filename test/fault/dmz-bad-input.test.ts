@@ -1,6 +1,6 @@
 /**
  * Bad input at a DMZ receiver, fuzzed with fast-check (fixed seeds, bounded runs) against the real
- * `acme-ha dmz serve` receiver (agent/dmz/receiver-server.ts → core/agent/receive-push.ts → the
+ * `acme-ha dmz serve` receiver (dmz/receiver-server.ts → core/dmz/receive-push.ts → the
  * agent's sync) on 127.0.0.1, always from the PINNED client: every case passes mutual TLS and reaches
  * the HTTP parser, the router and the push validation. The promise (docs/reliability.md, "Bad
  * input"): a clear 4xx answer — never a 5xx, never a hang — and no effect.

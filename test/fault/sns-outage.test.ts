@@ -19,7 +19,7 @@
  *   expires (slotTtlSeconds 3 here), the others apply one at a time, and every node's status shows
  *   the newest revision on disk, without an error. The canary's own sync counts as `applied` (its
  *   slot release and its report are best-effort), and a failure report that reached the store as it
- *   came back is cleared by the next reconcile (both fixed in core/agent/sync-certificate.ts).
+ *   came back is cleared by the next reconcile (both fixed in core/agent/sync/).
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
