@@ -4,35 +4,29 @@
  * `parseYamlConfig`, so every problem is listed with its path and line.
  */
 import { z } from 'zod';
+import { KEYSTORE_FORMATS } from '../keystore/formats.ts';
 import { PEM_FILES } from '../keystore/pem-files.ts';
-import { DEFAULT_PREFIX, NODE_ID, resourceNames } from '../resource-layout.ts';
+import { DEFAULT_PREFIX, resourceNames } from '../resource-layout.ts';
+import {
+  absolutePath,
+  dnsName,
+  envSecret,
+  host,
+  httpsUrl,
+  httpUrl,
+  id,
+  issuableName,
+  listenPort,
+  mode,
+  nodeId,
+  port,
+  seconds,
+  sha256Fingerprint,
+  uniqueIds,
+  uniqueTargetPaths,
+} from './rules.ts';
 
 const DEFAULTS = resourceNames(DEFAULT_PREFIX);
-
-const id = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'must be 1–63 characters of a-z, 0-9 and -, starting with a letter or digit',
-  );
-
-const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
-
-const dnsName = z
-  .string()
-  .toLowerCase()
-  .regex(
-    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
-    'not a valid DNS name',
-  );
-
-const seconds = (max: number) => z.number().positive().max(max);
-
-/** Octal text such as "0640": YAML 1.2 reads a bare 0640 as the decimal 640, so numbers are refused. */
-const mode = z
-  .string({ error: 'must be an octal mode in quotes, such as "0640"' })
-  .regex(/^0?[0-7]{3}$/, 'must be an octal mode in quotes, such as "0640"')
-  .transform((text) => Number.parseInt(text, 8));
 
 const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -44,7 +38,7 @@ export const reloadSchema = z
     pidFile: absolutePath.optional(),
     http: z
       .strictObject({
-        url: z.url({ protocol: /^https?$/ }),
+        url: httpUrl,
         method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
       })
       .optional(),
@@ -77,9 +71,12 @@ export const reloadSchema = z
   });
 
 export const probeSchema = z.strictObject({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.int().min(1).max(65_535),
-  /** The name to ask for; the target's first name (or the revision's first SAN) when absent. */
+  host: host.default('127.0.0.1'),
+  port,
+  /**
+   * The name to ask for: any DNS name the server routes on, fully qualified or not. The target's first
+   * name (or the revision's first SAN) when absent.
+   */
   sni: dnsName.optional(),
 });
 
@@ -88,20 +85,19 @@ const PEM_NAMES = Object.values(PEM_FILES) as [string, ...string[]];
 export const targetSchema = z
   .strictObject({
     certificateId: id,
-    format: z.enum(['jks', 'pkcs12', 'pem']),
+    format: z.enum(KEYSTORE_FORMATS),
     /** The keystore file (jks, pkcs12) or the directory of the PEM files (pem). */
     path: absolutePath,
     /** PEM files to install (default all five). */
     files: z.array(z.enum(PEM_NAMES)).min(1).optional(),
     /** Entry the server loads; checked against the keystore (Java stores aliases lower-case). */
     alias: z.string().min(1).max(200).optional(),
-    password: z
-      .strictObject({
-        env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'),
-      })
-      .optional(),
-    /** Names the certificate must cover; the revision's own names are always required too. */
-    names: z.array(dnsName).default([]),
+    password: envSecret.optional(),
+    /**
+     * Names the certificate must cover, so names a certificate can be issued for; the revision's own
+     * names are always required too.
+     */
+    names: z.array(issuableName).default([]),
     owner: z.string().min(1).optional(),
     group: z.string().min(1).optional(),
     mode: mode.default(0o600),
@@ -133,30 +129,21 @@ const responder = z
   .strictObject({
     /** `lookup` answers from the challenge table; `redirect` sends a 302 to `redirectUrl`. */
     mode: z.enum(['lookup', 'redirect']),
-    host: z.string().min(1).default('0.0.0.0'),
-    port: z.int().min(1).max(65_535).default(80),
+    host: host.default('0.0.0.0'),
+    port: listenPort.default(80),
     /** Base URL; the request path is appended (Let's Encrypt follows redirects to ports 80/443). */
-    redirectUrl: z.url({ protocol: /^https?$/ }).optional(),
+    redirectUrl: httpUrl.optional(),
   })
   .superRefine((r, ctx) => {
     if (r.mode === 'redirect' && !r.redirectUrl)
       ctx.addIssue({ code: 'custom', path: ['redirectUrl'], message: 'redirect mode needs redirectUrl' });
   });
 
-/** A SHA-256 certificate fingerprint: 64 hex digits, colons allowed (as openssl and Node print it). */
-export const sha256Fingerprint = z
-  .string()
-  .transform((text) => text.replaceAll(':', '').toLowerCase())
-  .refine(
-    (hex) => /^[0-9a-f]{64}$/.test(hex),
-    'must be a SHA-256 fingerprint (64 hex digits, colons allowed)',
-  );
-
 /** A DMZ receiver this node pushes revisions to (mutual TLS, both sides pinned). */
 const dmzPeer = z.strictObject({
   /** The DMZ instance's id in the certificate configuration (status items are `NODE#dmz:<id>`). */
   id,
-  url: z.url({ protocol: /^https$/ }),
+  url: httpsUrl,
   /** SHA-256 of the receiver's certificate, printed by `acme-ha dmz pair`. */
   serverFingerprint: sha256Fingerprint,
   /** This node's client identity (PEM), made by `acme-ha dmz pair`. */
@@ -165,7 +152,7 @@ const dmzPeer = z.strictObject({
   /** Certificates to push: those of the certificate configuration that list this DMZ instance. */
   certificates: z.array(id).min(1),
   /** A standby pusher waits this long, then asks the receiver again before pushing. @default 0 */
-  standbySeconds: z.number().min(0).max(3600).default(0),
+  standbySeconds: seconds(3600, 0).default(0),
   /** One push may take a reload and a probe at the receiver. @default 60 */
   timeoutSeconds: seconds(600).default(60),
   /** Retry of a receiver that is down: min·2^(n-1), capped, jittered. */
@@ -177,7 +164,7 @@ export const agentConfigSchema = z
   .strictObject({
     version: z.literal(1),
     node: z.strictObject({
-      id: z.string().regex(NODE_ID, 'lower-case letters, digits and -, at most 40 characters'),
+      id: nodeId,
       groups: z.array(id).default([]),
     }),
     aws: z.strictObject({
@@ -192,12 +179,12 @@ export const agentConfigSchema = z
         .default({}),
       table: z.string().min(1).default(DEFAULTS.table.name),
       bucket: z.string().min(1).default(DEFAULTS.bucket),
-      queueUrl: z.url({ protocol: /^https?$/ }),
+      queueUrl: httpUrl,
     }),
     /** Where the agent remembers installed revisions. */
     stateDirectory: absolutePath.default('/var/lib/acme-ha'),
     /** Reconcile (desired vs installed revision) this often, besides at start. */
-    reconcileIntervalSeconds: seconds(86_400).min(1).default(900),
+    reconcileIntervalSeconds: seconds(86_400, 1).default(900),
     rollout: z
       .strictObject({
         /** Used when this node starts a rollout; the first node's value is what every node obeys. */
@@ -207,35 +194,14 @@ export const agentConfigSchema = z
         probeTimeoutSeconds: seconds(600).default(15),
       })
       .default({ maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 }),
-    targets: z.array(targetSchema).min(1, 'declare at least one target'),
+    targets: uniqueTargetPaths(z.array(targetSchema).min(1, 'declare at least one target')),
     responder: responder.optional(),
-    metrics: z
-      .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.int().min(0).max(65_535) })
-      .optional(),
+    metrics: z.strictObject({ host: host.default('127.0.0.1'), port: listenPort }).optional(),
     /** DMZ receivers this node pushes to (see docs/dmz.md). */
-    dmz: z.array(dmzPeer).default([]),
+    dmz: uniqueIds(z.array(dmzPeer)).default([]),
   })
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.targets.forEach((t, i) => {
-      const before = seen.get(t.path);
-      if (before !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', i, 'path'],
-          message: `targets[${before}] writes the same path`,
-        });
-      seen.set(t.path, i);
-    });
-    const peers = new Set<string>();
     config.dmz.forEach((peer, i) => {
-      if (peers.has(peer.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['dmz', i, 'id'],
-          message: `duplicate DMZ instance ${peer.id}`,
-        });
-      peers.add(peer.id);
       if (peer.retryMaxSeconds < peer.retryMinSeconds)
         ctx.addIssue({
           code: 'custom',

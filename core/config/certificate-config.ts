@@ -4,39 +4,18 @@
  * local stack, in the renewer and in tests.
  */
 import { z } from 'zod';
+import { KEYSTORE_FORMATS } from '../keystore/formats.ts';
+import { httpsUrl, httpUrl, id, issuableName, nodeId, secretSource, uniqueBy, uniqueIds } from './rules.ts';
+
+export type { SecretSource } from './rules.ts';
 
 export const KEY_TYPES = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
 export const PROFILES = ['classic', 'tlsserver', 'shortlived'] as const;
 export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 
-/** Ids become S3 keys, DynamoDB keys and file names: keep them to a safe alphabet. */
-const id = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'must be 1–63 characters of a-z, 0-9 and -, starting with a letter or digit',
-  );
-
-const dnsName = z
-  .string()
-  .toLowerCase()
-  .refine((name) => name.length <= 253, 'longer than 253 characters')
-  .refine(
-    (name) => /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name),
-    'not a valid DNS name',
-  );
-
-/** Where a secret comes from; never the secret itself. */
-export const secretSource = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
-  z.strictObject({ secretsManager: z.string().min(1) }),
-  z.strictObject({ ssmParameter: z.string().regex(/^\/.+/, 'must start with /') }),
-]);
-export type SecretSource = z.infer<typeof secretSource>;
-
 const keystore = z
   .strictObject({
-    format: z.enum(['jks', 'pkcs12', 'pem']),
+    format: z.enum(KEYSTORE_FORMATS),
     alias: z.string().min(1).max(200).optional(),
     password: secretSource.optional(),
   })
@@ -55,10 +34,15 @@ const eab = z.strictObject({ kid: z.string().min(1), hmacKey: secretSource });
 const certificate = z
   .strictObject({
     id,
-    domains: z.array(dnsName).min(1, 'at least one domain').max(100, 'at most 100 names per certificate'),
+    domains: uniqueBy(
+      z.array(issuableName).min(1, 'at least one domain').max(100, 'at most 100 names per certificate'),
+      (domain: string) => domain,
+      [],
+      (domain) => `${domain} is listed twice`,
+    ),
     keyType: z.enum(KEY_TYPES).default('ec-p256'),
     profile: z.enum(PROFILES).optional(),
-    directory: z.url({ protocol: /^https?$/ }).optional(),
+    directory: httpUrl.optional(),
     eab: eab.optional(),
     /** CAs to try, in order, when the preferred one is down, rate-limits or refuses (not on failed validation). */
     fallbacks: z
@@ -71,7 +55,7 @@ const certificate = z
      * delegated by CNAME (`_acme-challenge.<name>` → `<name>.<delegation>`), so the renewer needs write
      * access to that zone alone.
      */
-    dns: z.strictObject({ delegation: dnsName.optional() }).optional(),
+    dns: z.strictObject({ delegation: issuableName.optional() }).optional(),
     groups: z.array(id).default([]),
     dmz: z.array(id).default([]),
     keystores: z.array(keystore).min(1, 'at least one keystore format'),
@@ -88,18 +72,15 @@ const certificate = z
           message: 'wildcard names need the dns-01 challenge',
         });
       }
-      if (cert.domains.indexOf(domain) !== i) {
-        ctx.addIssue({ code: 'custom', path: ['domains', i], message: `${domain} is listed twice` });
-      }
     });
   });
 
-const node = z.strictObject({ id, groups: z.array(id).min(1, 'at least one group') });
+const node = z.strictObject({ id: nodeId, groups: z.array(id).min(1, 'at least one group') });
 
 const dmzInstance = z.strictObject({
   id,
   /** The receiver's URL, reached from the internal network. */
-  url: z.url({ protocol: /^https$/ }),
+  url: httpsUrl,
   /** Internal nodes that push to it; more than one for HA. */
   pushedBy: z.array(id).min(1),
 });
@@ -110,7 +91,7 @@ export const configSchema = z
     account: z.strictObject({ email: z.email().optional() }).default({}),
     defaults: z
       .strictObject({
-        directory: z.url({ protocol: /^https?$/ }).default(LETS_ENCRYPT),
+        directory: httpUrl.default(LETS_ENCRYPT),
         profile: z.enum(PROFILES).optional(),
       })
       .default({ directory: LETS_ENCRYPT }),
@@ -123,22 +104,11 @@ export const configSchema = z
       })
       .default({ concurrency: 2, maxOrdersPerRun: 50 }),
     rollout: z.strictObject({ maxParallel: z.int().min(1).default(1) }).default({ maxParallel: 1 }),
-    certificates: z.array(certificate).min(1, 'declare at least one certificate'),
-    nodes: z.array(node).default([]),
-    dmz: z.array(dmzInstance).default([]),
+    certificates: uniqueIds(z.array(certificate).min(1, 'declare at least one certificate')),
+    nodes: uniqueIds(z.array(node)).default([]),
+    dmz: uniqueIds(z.array(dmzInstance)).default([]),
   })
   .superRefine((config, ctx) => {
-    const unique = (list: { id: string }[], key: 'certificates' | 'nodes' | 'dmz') => {
-      const seen = new Set<string>();
-      list.forEach((item, i) => {
-        if (seen.has(item.id))
-          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id ${item.id}` });
-        seen.add(item.id);
-      });
-    };
-    unique(config.certificates, 'certificates');
-    unique(config.nodes, 'nodes');
-    unique(config.dmz, 'dmz');
     const groups = new Set(config.nodes.flatMap((n) => n.groups));
     const nodes = new Set(config.nodes.map((n) => n.id));
     const dmz = new Set(config.dmz.map((d) => d.id));

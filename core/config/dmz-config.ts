@@ -5,10 +5,17 @@
  * responder in redirect mode, and its limits. No AWS, no ACME: there is nothing to configure for them.
  */
 import { z } from 'zod';
-import { sha256Fingerprint, targetSchema } from './agent-config.ts';
-
-const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
-const seconds = (max: number) => z.number().positive().max(max);
+import { targetSchema } from './agent-config.ts';
+import {
+  absolutePath,
+  host,
+  httpUrl,
+  id,
+  listenPort,
+  seconds,
+  sha256Fingerprint,
+  uniqueTargetPaths,
+} from './rules.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -19,64 +26,50 @@ const limitsDefaults = {
   idleTimeoutSeconds: 30,
 };
 
-export const dmzConfigSchema = z
-  .strictObject({
-    version: z.literal(1),
-    /** This DMZ instance's id (the one in the certificate configuration); used in logs. */
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -'),
-    listen: z
-      .strictObject({
-        host: z.string().min(1).default('0.0.0.0'),
-        port: z.int().min(0).max(65_535).default(8443),
-      })
-      .default({ host: '0.0.0.0', port: 8443 }),
-    tls: z.strictObject({
-      /** The receiver's certificate and key (PEM), made by `acme-ha dmz pair`. */
-      certificate: absolutePath,
-      key: absolutePath,
-      /** Trust anchors for client certificates: the pairing client certificates themselves. */
-      clientCertificates: z.array(absolutePath).min(1, 'at least one client certificate'),
-      /** SHA-256 fingerprints of the client certificates accepted; anything else gets nothing written. */
-      pinnedClients: z.array(sha256Fingerprint).min(1, 'pin at least one client certificate'),
-    }),
-    /** Where the receiver remembers installed revisions (monotonic across restarts). */
-    stateDirectory: absolutePath.default('/var/lib/acme-ha-dmz'),
-    probeTimeoutSeconds: seconds(600).default(15),
-    targets: z.array(targetSchema).min(1, 'declare at least one target'),
-    /** The port-80 HTTP-01 responder, redirect mode only (the DMZ has no challenge store). */
-    responder: z
-      .strictObject({
-        host: z.string().min(1).default('0.0.0.0'),
-        port: z.int().min(0).max(65_535).default(80),
-        redirectUrl: z.url({ protocol: /^https?$/ }),
-      })
-      .optional(),
-    limits: z
-      .strictObject({
-        maxBodyBytes: z
-          .int()
-          .min(1024)
-          .max(64 * 1024 * 1024)
-          .default(limitsDefaults.maxBodyBytes),
-        headersTimeoutSeconds: seconds(300).default(limitsDefaults.headersTimeoutSeconds),
-        /** From the first byte of the request to its last (a slow sender is cut off). */
-        bodyTimeoutSeconds: seconds(600).default(limitsDefaults.bodyTimeoutSeconds),
-        idleTimeoutSeconds: seconds(3600).default(limitsDefaults.idleTimeoutSeconds),
-      })
-      .default(limitsDefaults),
-  })
-  .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.targets.forEach((t, i) => {
-      const before = seen.get(t.path);
-      if (before !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', i, 'path'],
-          message: `targets[${before}] writes the same path`,
-        });
-      seen.set(t.path, i);
-    });
-  });
+export const dmzConfigSchema = z.strictObject({
+  version: z.literal(1),
+  /** This DMZ instance's id (the one in the certificate configuration); used in logs. */
+  id,
+  listen: z
+    .strictObject({
+      host: host.default('0.0.0.0'),
+      port: listenPort.default(8443),
+    })
+    .default({ host: '0.0.0.0', port: 8443 }),
+  tls: z.strictObject({
+    /** The receiver's certificate and key (PEM), made by `acme-ha dmz pair`. */
+    certificate: absolutePath,
+    key: absolutePath,
+    /** Trust anchors for client certificates: the pairing client certificates themselves. */
+    clientCertificates: z.array(absolutePath).min(1, 'at least one client certificate'),
+    /** SHA-256 fingerprints of the client certificates accepted; anything else gets nothing written. */
+    pinnedClients: z.array(sha256Fingerprint).min(1, 'pin at least one client certificate'),
+  }),
+  /** Where the receiver remembers installed revisions (monotonic across restarts). */
+  stateDirectory: absolutePath.default('/var/lib/acme-ha-dmz'),
+  probeTimeoutSeconds: seconds(600).default(15),
+  targets: uniqueTargetPaths(z.array(targetSchema).min(1, 'declare at least one target')),
+  /** The port-80 HTTP-01 responder, redirect mode only (the DMZ has no challenge store). */
+  responder: z
+    .strictObject({
+      host: host.default('0.0.0.0'),
+      port: listenPort.default(80),
+      redirectUrl: httpUrl,
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      maxBodyBytes: z
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(limitsDefaults.maxBodyBytes),
+      headersTimeoutSeconds: seconds(300).default(limitsDefaults.headersTimeoutSeconds),
+      /** From the first byte of the request to its last (a slow sender is cut off). */
+      bodyTimeoutSeconds: seconds(600).default(limitsDefaults.bodyTimeoutSeconds),
+      idleTimeoutSeconds: seconds(3600).default(limitsDefaults.idleTimeoutSeconds),
+    })
+    .default(limitsDefaults),
+});
 
 export type DmzConfig = z.infer<typeof dmzConfigSchema>;
