@@ -6,9 +6,16 @@ import type { CertificateState, FailureState, RenewalWindow, Revision } from '..
 import { certificateStateKey, revisionKey } from '../../core/table-keys.ts';
 
 /**
- * Certificate state and revision records in DynamoDB. `publish` writes the immutable revision item
- * first (condition: new), then moves the state item's pointer (condition: still at the previous
- * revision): two conditional writes, each a fence, no transaction needed.
+ * Certificate state and revision records in DynamoDB. `publish` moves the state item's pointer
+ * (condition: still at the previous revision): that one conditional write is both the fence and the
+ * commit, so a refused publish writes nothing. The immutable revision item follows. Should the run
+ * die between the two writes, `getRevision` answers the current revision from the state item, and
+ * the next publish writes the item of the revision it replaces. No transaction needed.
+ *
+ * (The revision item used to be written first, `attribute_not_exists`. A refused publish then left
+ * it behind: `getRevision` answered a revision that was never published, and every later publish of
+ * that number failed with RevisionConflictError, a run that died between the writes wedging the
+ * certificate for good. Found by test/contract/certificate-state-store.contract.ts.)
  */
 export class DynamoStateStore implements CertificateStateStore {
   constructor(
@@ -34,15 +41,9 @@ export class DynamoStateStore implements CertificateStateStore {
 
   async publish(revision: Revision): Promise<void> {
     const id = revision.certificateId;
+    let replaced: Revision | undefined;
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...revisionKey(id, revision.revision), revision: toItem(revision) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: certificateStateKey(id),
@@ -55,13 +56,19 @@ export class DynamoStateStore implements CertificateStateStore {
             ':revision': revision.revision,
             ...(revision.revision === 1 ? {} : { ':previous': revision.revision - 1 }),
           },
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      replaced = Attributes?.current as Revision | undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
         throw new RevisionConflictError(id, revision.revision);
       throw error;
     }
+    // Published. The items are copies of what the state item held: one that cannot be written now
+    // is answered from the state item while current, and written by the next publish. So a failure
+    // here must not turn a published revision into a failed renewal.
+    await Promise.allSettled([this.putRevision(revision), ...(replaced ? [this.putRevision(replaced)] : [])]);
   }
 
   async getRevision(certificateId: string, revision: number): Promise<Revision | null> {
@@ -72,7 +79,26 @@ export class DynamoStateStore implements CertificateStateStore {
         ConsistentRead: true,
       }),
     );
-    return (Item?.revision as Revision | undefined) ?? null;
+    const stored = Item?.revision as Revision | undefined;
+    if (stored) return stored;
+    // Published, and its item not written (yet): the state item holds the current revision.
+    const { current } = await this.get(certificateId);
+    return current?.revision === revision ? current : null;
+  }
+
+  /** Writes a revision item once; an item already there is the same revision, immutable. */
+  private async putRevision(revision: Revision): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...revisionKey(revision.certificateId, revision.revision), revision: toItem(revision) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async recordFailure(certificateId: string, failure: FailureState): Promise<void> {

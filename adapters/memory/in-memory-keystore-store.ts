@@ -11,6 +11,7 @@ export class InMemoryKeystoreStore implements KeystoreStore {
   async get(key: string): Promise<Buffer> {
     const bytes = this.objects.get(key);
     if (!bytes) throw new KeystoreNotFoundError(key);
-    return bytes;
+    // A copy, as S3 returns: stored objects never change, whatever the caller does with its bytes.
+    return Buffer.from(bytes);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { Lease, Lock } from '../../core/ports/lock.ts';
 
+/** Leases in memory, with DynamoLock's rule: a lease is held up to and including its `expiresAt`. */
 export class InMemoryLock implements Lock {
   private readonly leases = new Map<string, Lease>();
 
@@ -9,7 +10,7 @@ export class InMemoryLock implements Lock {
 
   async acquire(name: string, owner: string, ttlMs: number): Promise<Lease | null> {
     const held = this.leases.get(name);
-    if (held && held.expiresAt > this.clock.now()) return null;
+    if (held && held.expiresAt.getTime() >= this.clock.now().getTime()) return null;
     const lease = {
       name,
       owner,

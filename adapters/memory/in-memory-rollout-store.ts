@@ -1,6 +1,9 @@
 import type { Rollout, RolloutJoin, RolloutStore } from '../../core/ports/rollout-store.ts';
 
-/** Rollout records with the same conditions as DynamoRolloutStore. */
+/**
+ * Rollout records with the same conditions as DynamoRolloutStore. Each change reads and writes
+ * without an `await` in between: the check and the write are one step, like a conditional write.
+ */
 export class InMemoryRolloutStore implements RolloutStore {
   readonly records = new Map<string, Rollout>();
 
@@ -25,11 +28,11 @@ export class InMemoryRolloutStore implements RolloutStore {
   }
 
   async get(certificateId: string, revision: number): Promise<Rollout | null> {
-    return this.records.get(`${certificateId}/${revision}`) ?? null;
+    return this.recordOf(certificateId, revision);
   }
 
   async promote(certificateId: string, revision: number, nodeId: string, now: Date): Promise<Rollout | null> {
-    const record = await this.get(certificateId, revision);
+    const record = this.recordOf(certificateId, revision);
     if (record?.state !== 'canary' || record.canary !== nodeId) return record;
     return this.set({ ...record, state: 'rolling', updatedAt: now.toISOString() });
   }
@@ -41,13 +44,13 @@ export class InMemoryRolloutStore implements RolloutStore {
     reason: string,
     now: Date,
   ): Promise<Rollout | null> {
-    const record = await this.get(certificateId, revision);
+    const record = this.recordOf(certificateId, revision);
     if (!record || record.state === 'halted') return record;
     return this.set({ ...record, state: 'halted', haltedBy: nodeId, reason, updatedAt: now.toISOString() });
   }
 
   async takeOver(request: RolloutJoin): Promise<Rollout | null> {
-    const record = await this.get(request.certificateId, request.revision);
+    const record = this.recordOf(request.certificateId, request.revision);
     if (record?.state !== 'canary' || new Date(record.canaryDeadline) >= request.now) return null;
     return this.set({
       ...record,
@@ -55,6 +58,10 @@ export class InMemoryRolloutStore implements RolloutStore {
       canaryDeadline: request.canaryDeadline.toISOString(),
       updatedAt: request.now.toISOString(),
     });
+  }
+
+  private recordOf(certificateId: string, revision: number): Rollout | null {
+    return this.records.get(`${certificateId}/${revision}`) ?? null;
   }
 
   private set(record: Rollout): Rollout {

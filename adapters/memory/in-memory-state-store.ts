@@ -2,17 +2,20 @@ import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
 
-/** In-memory CertificateStateStore with the same fence as the DynamoDB one. */
+/**
+ * In-memory CertificateStateStore with the same fence as the DynamoDB one. Each change reads and
+ * writes without an `await` in between, so simultaneous calls cannot both pass the fence.
+ */
 export class InMemoryStateStore implements CertificateStateStore {
   private readonly states = new Map<string, CertificateState>();
   private readonly revisions = new Map<string, Revision>();
 
   async get(certificateId: string): Promise<CertificateState> {
-    return this.states.get(certificateId) ?? { certificateId, current: null, window: null, failure: null };
+    return this.stateOf(certificateId);
   }
 
   async publish(revision: Revision): Promise<void> {
-    const state = await this.get(revision.certificateId);
+    const state = this.stateOf(revision.certificateId);
     if ((state.current?.revision ?? 0) !== revision.revision - 1) {
       throw new RevisionConflictError(revision.certificateId, revision.revision);
     }
@@ -25,10 +28,14 @@ export class InMemoryStateStore implements CertificateStateStore {
   }
 
   async recordFailure(certificateId: string, failure: FailureState): Promise<void> {
-    this.states.set(certificateId, { ...(await this.get(certificateId)), failure });
+    this.states.set(certificateId, { ...this.stateOf(certificateId), failure });
   }
 
   async recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void> {
-    this.states.set(certificateId, { ...(await this.get(certificateId)), window });
+    this.states.set(certificateId, { ...this.stateOf(certificateId), window });
+  }
+
+  private stateOf(certificateId: string): CertificateState {
+    return this.states.get(certificateId) ?? { certificateId, current: null, window: null, failure: null };
   }
 }

@@ -7,7 +7,8 @@ import type { Reloader } from '../../core/ports/reloader.ts';
 
 /**
  * A server in memory: `reload()` loads its keystore file from the fake file sink and serves the
- * leaf; `mode` makes it fail the reload or ignore it (keep serving the old certificate).
+ * leaf; `mode` makes it fail the reload or ignore it (keep serving the old certificate). A keystore
+ * it cannot open fails the reload with ReloadFailedError, as the Java server's HTTP reload does.
  */
 export class FakeTlsServer implements Reloader {
   readonly description: string;
@@ -33,9 +34,17 @@ export class FakeTlsServer implements Reloader {
     if (this.mode === 'ignore') return;
     const bytes = await this.files.read(this.path);
     if (!bytes) throw new ReloadFailedError(`${this.description}: no keystore`);
-    const leaf = openKeystore(bytes, this.password, this.path).chain[0];
-    const summary = summarizeCertificate(leaf);
+    const summary = summarizeCertificate(this.leafOf(bytes));
     this.served = { serial: summary.serial, sha256Fingerprint: summary.sha256Fingerprint };
+  }
+
+  private leafOf(bytes: Buffer) {
+    try {
+      return openKeystore(bytes, this.password, this.path).chain[0];
+    } catch (error) {
+      // As a real server answers a keystore it cannot load: the reload fails, the old leaf stays.
+      throw new ReloadFailedError(`${this.description}: ${(error as Error).message}`, { cause: error });
+    }
   }
 }
 
