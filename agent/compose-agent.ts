@@ -8,6 +8,7 @@ import { SqsEventIntake } from '../adapters/aws/sqs-event-intake.ts';
 import { readInputFile } from '../adapters/fs/input-file.ts';
 import { InstalledRevisionFile } from '../adapters/fs/installed-revision-file.ts';
 import { KeystoreFileSink } from '../adapters/fs/keystore-file-sink.ts';
+import { InMemoryEventIntake } from '../adapters/memory/in-memory-event-intake.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
 import { reloaderFor } from '../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../adapters/secrets/env-secret-resolver.ts';
@@ -104,7 +105,10 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
     rollouts: new DynamoRolloutStore(clients.documents, table),
     lock: new DynamoLock(clients.documents, table, clock),
     prober: new TlsProber(5_000),
-    intake: new SqsEventIntake(clients.sqs, config.aws.queueUrl),
+    // Without a queue (a node that only answers HTTP-01 challenges) nothing ever arrives.
+    intake: config.aws.queueUrl
+      ? new SqsEventIntake(clients.sqs, config.aws.queueUrl)
+      : new InMemoryEventIntake(),
     clock,
     log: options.log,
     sleep,

@@ -44,7 +44,7 @@ export async function runDaemon(flags: DaemonFlags, io: CliIo): Promise<void> {
   try {
     log.info('agent started', {
       certificates: runtime.options.plans.map((p) => p.certificateId),
-      queueUrl: config.aws.queueUrl,
+      queueUrl: config.aws.queueUrl ?? null,
       responder: servers.responderUrl,
       metrics: servers.metricsUrl,
     });
@@ -68,6 +68,7 @@ export async function syncCommand(flags: SyncFlags, io: CliIo): Promise<void> {
   try {
     const result = await syncOnce(runtime.deps, runtime.options);
     if (flags.json) io.out(`${JSON.stringify({ nodeId: config.node.id, ...result })}\n`);
+    else if (config.targets.length === 0) io.err('acme-ha: no targets: this node only answers HTTP-01 challenges\n');
     else for (const outcome of result.outcomes) io.out(`${line(outcome)}\n`);
     if (result.failed) throw new CliExit(EXIT.WORK_FAILED, 'a revision was not installed (see above)');
     const converged = new Set(['applied', 'unchanged', 'up-to-date', 'obsolete', 'no-revision']);

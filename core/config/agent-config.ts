@@ -179,7 +179,8 @@ export const agentConfigSchema = z
         .default({}),
       table: z.string().min(1).default(DEFAULTS.table.name),
       bucket: z.string().min(1).default(DEFAULTS.bucket),
-      queueUrl: httpUrl,
+      /** The node's queue; needed unless the node only answers HTTP-01 challenges. */
+      queueUrl: httpUrl.optional(),
     }),
     /** Where the agent remembers installed revisions. */
     stateDirectory: absolutePath.default('/var/lib/acme-ha'),
@@ -194,13 +195,28 @@ export const agentConfigSchema = z
         probeTimeoutSeconds: seconds(600).default(15),
       })
       .default({ maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 }),
-    targets: uniqueTargetPaths(z.array(targetSchema).min(1, 'declare at least one target')),
+    /** What the node installs; none for a node that only answers HTTP-01 challenges (a responder). */
+    targets: uniqueTargetPaths(z.array(targetSchema)).default([]),
     responder: responder.optional(),
     metrics: z.strictObject({ host: host.default('127.0.0.1'), port: listenPort }).optional(),
     /** DMZ receivers this node pushes to (see docs/dmz.md). */
     dmz: uniqueIds(z.array(dmzPeer)).default([]),
   })
   .superRefine((config, ctx) => {
+    if (config.targets.length === 0 && !config.responder)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message:
+          'declare at least one target, or a responder (for a node that only answers HTTP-01 challenges)',
+      });
+    if ((config.targets.length > 0 || config.dmz.length > 0) && !config.aws.queueUrl)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'queueUrl'],
+        message:
+          "the node's queue is needed to install certificates (a stack output in AWS; `acme-ha local up --node ID` prints it locally)",
+      });
     config.dmz.forEach((peer, i) => {
       if (peer.retryMaxSeconds < peer.retryMinSeconds)
         ctx.addIssue({

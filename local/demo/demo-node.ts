@@ -200,7 +200,7 @@ export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode>
 }
 
 /** A target as written in an agent config file (parsed once, with the whole config). */
-type TargetInput = z.input<typeof agentConfigSchema>['targets'][number];
+type TargetInput = NonNullable<z.input<typeof agentConfigSchema>['targets']>[number];
 
 function agentConfig(options: DemoNodeOptions, target: TargetInput): AgentConfig {
   const queue = options.stack.resources.queues[options.id];

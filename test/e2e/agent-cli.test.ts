@@ -204,4 +204,68 @@ describe('acme-ha agent run', () => {
     }
     expect(await exited).toBe(0);
   });
+
+  it('runs as a responder alone: no targets, no queue; answers from the table, installs nothing', async () => {
+    const responderPort = await freeTcpPort();
+    const s = stack();
+    const responderConfig = join(dir, 'responder-only.yaml');
+    await writeFile(
+      responderConfig,
+      [
+        'version: 1',
+        'node: { id: lb-1 }',
+        `aws: { region: ${s.region}, table: ${s.resources.tableName} }`,
+        `stateDirectory: ${join(dir, 'responder-state')}`,
+        `responder: { mode: lookup, host: 127.0.0.1, port: ${responderPort} }`,
+        '',
+      ].join('\n'),
+    );
+    const sync = await runCli(['agent', 'sync', '--config', responderConfig], s.env);
+    expect(sync).toMatchObject({ code: 0, stdout: '' });
+    expect(sync.stderr).toMatch(/no targets: this node only answers HTTP-01 challenges/);
+
+    const token = 'cmVzcG9uZGVyLW9ubHktbm9kZS10b2tlbi0wMTIzNDU';
+    await new DynamoChallengeStore(clients.documents, s.resources.tableName, systemClock).put(
+      token,
+      `${token}.thumbprint`,
+      new Date(Date.now() + 60_000),
+    );
+    const daemon = spawn(process.execPath, [BIN, 'agent', 'run', '--config', responderConfig], {
+      env: { ...process.env, ...s.env },
+    });
+    const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+    let log = '';
+    daemon.stdout.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    try {
+      const url = `http://127.0.0.1:${responderPort}/.well-known/acme-challenge/${token}`;
+      await expect
+        .poll(async () => (await fetch(url).catch(() => null))?.status, { timeout: 20_000, interval: 200 })
+        .toBe(200);
+      expect(await (await fetch(url)).text()).toBe(`${token}.thumbprint`);
+      expect(JSON.parse(log.split('\n').find((l) => l.includes('agent started')) ?? '{}')).toMatchObject({
+        certificates: [],
+        queueUrl: null,
+        responder: `http://127.0.0.1:${responderPort}`,
+      });
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a node with nothing to do, and targets without a queue, naming the fields', async () => {
+    const bad = join(dir, 'idle.yaml');
+    await writeFile(bad, ['version: 1', 'node: { id: idle-1 }', 'aws: { region: us-east-1 }', ''].join('\n'));
+    const idle = await runCli(['agent', 'sync', '--config', bad]);
+    expect(idle.code).toBe(3);
+    expect(idle.stderr).toMatch(/targets: declare at least one target, or a responder/);
+
+    const noQueue = join(dir, 'no-queue.yaml');
+    await writeFile(noQueue, (await readFile(configFile, 'utf8')).replace(/^ {2}queueUrl: .*\n/m, ''));
+    const queueless = await runCli(['agent', 'sync', '--config', noQueue]);
+    expect(queueless.code).toBe(3);
+    expect(queueless.stderr).toMatch(/aws\.queueUrl: the node's queue is needed to install certificates/);
+  });
 });
