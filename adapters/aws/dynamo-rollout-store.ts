@@ -1,6 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Rollout, RolloutJoin, RolloutStore } from '../../core/ports/rollout-store.ts';
+import {
+  newRollout,
+  type Rollout,
+  type RolloutJoin,
+  type RolloutStore,
+} from '../../core/ports/rollout-store.ts';
 import { rolloutKey } from '../../core/table-keys.ts';
 
 /**
@@ -16,18 +21,7 @@ export class DynamoRolloutStore implements RolloutStore {
   ) {}
 
   async join(request: RolloutJoin): Promise<Rollout> {
-    const record: Rollout = {
-      certificateId: request.certificateId,
-      revision: request.revision,
-      canary: request.nodeId,
-      state: 'canary',
-      maxParallel: request.maxParallel,
-      canaryDeadline: request.canaryDeadline.toISOString(),
-      haltedBy: null,
-      reason: null,
-      startedAt: request.now.toISOString(),
-      updatedAt: request.now.toISOString(),
-    };
+    const record = newRollout(request);
     try {
       await this.db.send(
         new PutCommand({

@@ -1,4 +1,9 @@
-import type { Rollout, RolloutJoin, RolloutStore } from '../../core/ports/rollout-store.ts';
+import {
+  newRollout,
+  type Rollout,
+  type RolloutJoin,
+  type RolloutStore,
+} from '../../core/ports/rollout-store.ts';
 
 /**
  * Rollout records with the same conditions as DynamoRolloutStore. Each change reads and writes
@@ -11,18 +16,7 @@ export class InMemoryRolloutStore implements RolloutStore {
     const key = `${request.certificateId}/${request.revision}`;
     const existing = this.records.get(key);
     if (existing) return existing;
-    const record: Rollout = {
-      certificateId: request.certificateId,
-      revision: request.revision,
-      canary: request.nodeId,
-      state: 'canary',
-      maxParallel: request.maxParallel,
-      canaryDeadline: request.canaryDeadline.toISOString(),
-      haltedBy: null,
-      reason: null,
-      startedAt: request.now.toISOString(),
-      updatedAt: request.now.toISOString(),
-    };
+    const record = newRollout(request);
     this.records.set(key, record);
     return record;
   }

@@ -1,21 +1,11 @@
+import type { SyncResult } from '../agent/sync/outcome.ts';
 import type { RevisionPush } from '../dmz/revision-push.ts';
 
 /**
  * The outcome of a push: the sync results of the agent's use case (see `SyncResult`), plus `refused`
  * for a push turned away before the sync (malformed, hash mismatch, certificate not served there).
  */
-export type DmzResult =
-  | 'applied'
-  | 'unchanged'
-  | 'up-to-date'
-  | 'obsolete'
-  | 'no-revision'
-  | 'rejected'
-  | 'rolled-back'
-  | 'halted'
-  | 'failed'
-  | 'interrupted'
-  | 'refused';
+export type DmzResult = SyncResult | 'refused';
 
 /** What a DMZ receiver has installed (and probed) of one certificate. */
 export interface DmzInstalled {

@@ -27,6 +27,22 @@ export interface RolloutJoin {
   readonly canaryDeadline: Date;
 }
 
+/** The record the first `join` creates: the joining node is the canary. */
+export function newRollout(request: RolloutJoin): Rollout {
+  return {
+    certificateId: request.certificateId,
+    revision: request.revision,
+    canary: request.nodeId,
+    state: 'canary',
+    maxParallel: request.maxParallel,
+    canaryDeadline: request.canaryDeadline.toISOString(),
+    haltedBy: null,
+    reason: null,
+    startedAt: request.now.toISOString(),
+    updatedAt: request.now.toISOString(),
+  };
+}
+
 /**
  * Rollout records shared by every agent (DynamoDB conditional writes in AWS).
  *
