@@ -9,24 +9,48 @@ interface Queued {
   visibleAt: number;
 }
 
+export interface InMemoryEventIntakeOptions {
+  /**
+   * How long a received message stays invisible unless acknowledged or released.
+   * @default 300 (the node queues' setting, core/resource-layout.ts)
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The receive after which a message that comes back goes to `deadLetters` instead.
+   * @default 5 (the node queues' redrive setting, core/resource-layout.ts)
+   */
+  readonly maxReceiveCount?: number;
+}
+
 /** A long poll waits at most this long when no `waitSeconds` is given, as SQS's does. */
 const LONG_POLL_SECONDS = 20;
 
 /**
  * A node queue in memory, with SQS's semantics as far as the agent relies on them: one message per
- * receive, invisible until acknowledged or released, a long poll that ends early when a message
- * arrives or the signal aborts. An agent without a queue (a node that only answers HTTP-01
- * challenges) gets one that is never fed: it waits out each poll and converges by reconcile alone.
+ * receive, invisible until acknowledged, released or past its visibility timeout, moved to the
+ * dead-letter list when it comes back after its maximum receive count, and a long poll that ends
+ * early when a message becomes receivable or the signal aborts. An agent without a queue (a node
+ * that only answers HTTP-01 challenges) gets one that is never fed: it waits out each poll and
+ * converges by reconcile alone.
  */
 export class InMemoryEventIntake implements EventIntake {
+  /** Messages that came back after their last allowed receive, oldest first. */
+  readonly deadLetters: CertificateEvent[] = [];
+  readonly maxReceiveCount: number;
+  private readonly visibilityTimeoutMs: number;
   private readonly queue: Queued[] = [];
   private readonly waiting = new Set<() => void>();
   private next = 0;
 
+  constructor(options: InMemoryEventIntakeOptions = {}) {
+    this.visibilityTimeoutMs = (options.visibilityTimeoutSeconds ?? 300) * 1000;
+    this.maxReceiveCount = options.maxReceiveCount ?? 5;
+  }
+
   /** Adds a message, as SNS delivering an event would; wakes a waiting receive. */
   send(event: CertificateEvent): void {
     this.queue.push({ id: `message-${++this.next}`, event, receiveCount: 0, visibleAt: 0 });
-    for (const wake of this.waiting) wake();
+    this.wakeAll();
   }
 
   async receive(
@@ -35,10 +59,11 @@ export class InMemoryEventIntake implements EventIntake {
     const deadline = Date.now() + (options.waitSeconds ?? LONG_POLL_SECONDS) * 1000;
     for (;;) {
       if (options.signal?.aborted) return [];
+      this.redrive();
       const message = this.queue.find((m) => m.visibleAt <= Date.now());
       if (message) {
         message.receiveCount++;
-        message.visibleAt = Number.POSITIVE_INFINITY;
+        message.visibleAt = Date.now() + this.visibilityTimeoutMs;
         return [{ id: message.id, receiveCount: message.receiveCount, event: message.event, problem: null }];
       }
       const nextVisible = Math.min(...this.queue.map((m) => m.visibleAt));
@@ -55,10 +80,27 @@ export class InMemoryEventIntake implements EventIntake {
 
   async release(message: IntakeMessage, delaySeconds: number): Promise<void> {
     const queued = this.queue.find((m) => m.id === message.id);
-    if (queued) queued.visibleAt = Date.now() + delaySeconds * 1000;
+    if (!queued) return;
+    queued.visibleAt = Date.now() + delaySeconds * 1000;
+    // A receive already waiting must see it when it is due, not only at the end of its poll.
+    this.wakeAll();
   }
 
-  /** Resolves after `ms`, when a message is sent, or when the signal aborts. */
+  /** As SQS's redrive policy: a message visible again after its last allowed receive is moved away. */
+  private redrive(): void {
+    const now = Date.now();
+    const dead = this.queue.filter((m) => m.visibleAt <= now && m.receiveCount >= this.maxReceiveCount);
+    for (const m of dead) {
+      this.queue.splice(this.queue.indexOf(m), 1);
+      this.deadLetters.push(m.event);
+    }
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiting) wake();
+  }
+
+  /** Resolves after `ms`, when a message is sent or released, or when the signal aborts. */
   private wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {

@@ -68,7 +68,8 @@ export async function syncCommand(flags: SyncFlags, io: CliIo): Promise<void> {
   try {
     const result = await syncOnce(runtime.deps, runtime.options);
     if (flags.json) io.out(`${JSON.stringify({ nodeId: config.node.id, ...result })}\n`);
-    else if (config.targets.length === 0) io.err('acme-ha: no targets: this node only answers HTTP-01 challenges\n');
+    else if (config.targets.length === 0)
+      io.err('acme-ha: no targets: this node only answers HTTP-01 challenges\n');
     else for (const outcome of result.outcomes) io.out(`${line(outcome)}\n`);
     if (result.failed) throw new CliExit(EXIT.WORK_FAILED, 'a revision was not installed (see above)');
     const converged = new Set(['applied', 'unchanged', 'up-to-date', 'obsolete', 'no-revision']);

@@ -4,6 +4,7 @@
  */
 import { InMemoryAccountStore } from '../../adapters/memory/in-memory-account-store.ts';
 import { InMemoryChallengeStore } from '../../adapters/memory/in-memory-challenge-store.ts';
+import { InMemoryEventIntake } from '../../adapters/memory/in-memory-event-intake.ts';
 import { InMemoryFileSink } from '../../adapters/memory/in-memory-file-sink.ts';
 import { InMemoryInstalledRevisions } from '../../adapters/memory/in-memory-installed-revisions.ts';
 import { InMemoryKeystoreStore } from '../../adapters/memory/in-memory-keystore-store.ts';
@@ -18,6 +19,7 @@ import { describeCertificateIssuerContract } from '../contract/certificate-issue
 import { describeCertificateStateStoreContract } from '../contract/certificate-state-store.contract.ts';
 import { describeChallengeStoreContract } from '../contract/challenge-store.contract.ts';
 import { describeClockContract } from '../contract/clock.contract.ts';
+import { describeEventIntakeContract } from '../contract/event-intake.contract.ts';
 import { describeEventPublisherContract } from '../contract/event-publisher.contract.ts';
 import { describeFileSinkContract } from '../contract/file-sink.contract.ts';
 import { describeInstalledRevisionStoreContract } from '../contract/installed-revision-store.contract.ts';
@@ -70,6 +72,11 @@ describeFileSinkContract('InMemoryFileSink', () => {
 describeEventPublisherContract('RecordingEventPublisher', () => {
   const publisher = new RecordingEventPublisher();
   return { publisher, delivered: async () => [...publisher.events] };
+});
+
+describeEventIntakeContract('InMemoryEventIntake', (options) => {
+  const intake = new InMemoryEventIntake(options);
+  return { intake, deliver: async (event) => intake.send(event), maxReceiveCount: intake.maxReceiveCount };
 });
 
 describeCertificateIssuerContract('FakeIssuer', () => ({

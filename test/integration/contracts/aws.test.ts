@@ -1,9 +1,9 @@
 /**
- * The contracts of the stores and the event publisher (test/contract/) against the AWS adapters on
- * the embedded stack: dynalite, s3rver, and the SNS stand-in fanning out into local SQS. One stack
- * for the file; every test keeps to its own names (test/contract/unique-name.ts).
+ * The contracts of the stores, the event publisher and the event intake (test/contract/) against
+ * the AWS adapters on the embedded stack: dynalite, s3rver, and the SNS stand-in fanning out into
+ * local SQS. One stack for the file; every test keeps to its own names (test/contract/unique-name.ts).
  */
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoredAccountStore } from '../../../adapters/acme/stored-account-store.ts';
@@ -15,16 +15,18 @@ import { DynamoRolloutStore } from '../../../adapters/aws/dynamo-rollout-store.t
 import { DynamoStateStore } from '../../../adapters/aws/dynamo-state-store.ts';
 import { S3KeystoreStore } from '../../../adapters/aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../../../adapters/aws/sns-event-publisher.ts';
+import { SqsEventIntake } from '../../../adapters/aws/sqs-event-intake.ts';
 import { ManualClock } from '../../../adapters/time/manual-clock.ts';
 import type { CertificateEvent } from '../../../core/ports/event-publisher.ts';
 import { revisionKey } from '../../../core/table-keys.ts';
-import { createNodeQueue } from '../../../local/resources.ts';
+import { createNodeQueue, createTopic } from '../../../local/resources.ts';
 import { describeAcmeAccountStoreContract } from '../../contract/acme-account-store.contract.ts';
 import {
   aRevision,
   describeCertificateStateStoreContract,
 } from '../../contract/certificate-state-store.contract.ts';
 import { describeChallengeStoreContract } from '../../contract/challenge-store.contract.ts';
+import { describeEventIntakeContract } from '../../contract/event-intake.contract.ts';
 import { describeEventPublisherContract } from '../../contract/event-publisher.contract.ts';
 import { describeKeystoreStoreContract } from '../../contract/keystore-store.contract.ts';
 import { describeLockContract } from '../../contract/lock.contract.ts';
@@ -130,3 +132,32 @@ describeEventPublisherContract('SnsEventPublisher, read from a subscribed SQS qu
     },
   };
 });
+
+describeEventIntakeContract(
+  'SqsEventIntake, fed through the SNS stand-in',
+  async (options) => {
+    const { names } = stack();
+    const id = uniqueName('intake');
+    // A topic of its own: the cases run side by side, and each queue must see its own events only.
+    const topicArn = await createTopic(clients.sns, `${names.topic}-${id}`);
+    const queue = await createNodeQueue(clients, names, topicArn, { id });
+    if (options?.visibilityTimeoutSeconds !== undefined) {
+      await clients.sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: queue.url,
+          Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) },
+        }),
+      );
+    }
+    const publisher = new SnsEventPublisher(clients.sns, topicArn);
+    return {
+      intake: new SqsEventIntake(clients.sqs, queue.url),
+      deliver: (event) => publisher.publish(event),
+      maxReceiveCount: names.queue(id).maxReceiveCount,
+    };
+  },
+  {
+    releaseCountedAsReceive:
+      'local-aws-sqs 2.0.2 adds one to ApproximateReceiveCount on ChangeMessageVisibility; SQS does not',
+  },
+);
