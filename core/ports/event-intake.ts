@@ -14,6 +14,8 @@ export interface IntakeMessage {
  * The node's event queue (SQS long poll in AWS), fed by the fleet topic.
  *
  * - Errors: `receive` throws on transport errors (the caller backs off); an aborted receive returns [].
+ *   The queue may still hand a message to an aborted poll (local-aws-sqs keeps polling to the end of
+ *   the wait): that message returns after its visibility timeout, and the reconcile at start covers it.
  * - Idempotency: delivery is at least once; `acknowledge` of a message already gone is not an error.
  * - Concurrency: messages are invisible to other receivers until acknowledged or released; one
  *   not acknowledged returns after its visibility timeout, and after the queue's maximum receive
