@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { closeHttp, listenOn } from '../adapters/http/http-server.ts';
 import { certificateFingerprint } from '../core/dmz/fingerprint.ts';
 import type { PushReceiver } from '../core/dmz/receive-push.ts';
 import type { Logger } from '../core/ports/logger.ts';
@@ -167,24 +168,13 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     send(res, httpStatus, answer);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const port = await listenOn(server, options.port, options.host);
   let stopping: Promise<void> | undefined;
   return {
     port,
     url: `https://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`,
     stop: () => {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      stopping ??= closeHttp(server);
       return stopping;
     },
   };

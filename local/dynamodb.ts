@@ -3,8 +3,9 @@
  * It lacks UpdateTimeToLive and TransactWriteItems; see docs/design/2026-11-28-storage-layout.md.
  */
 import dynalite from 'dynalite';
+import { closeHttp } from '../adapters/http/http-server.ts';
 import { LocalStackError } from './local-stack-error.ts';
-import { closeHttp, LOOPBACK, listenHttp } from './net.ts';
+import { LOOPBACK, listenHttp } from './net.ts';
 
 export interface LocalDynamoDbOptions {
   /** LevelDB directory that survives restarts; in memory when absent. */

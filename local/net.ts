@@ -9,6 +9,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer } from 'node:net';
+import { listenOn } from '../adapters/http/http-server.ts';
 import { LocalStackError } from './local-stack-error.ts';
 
 /** The only address the embedded stack listens on. */
@@ -32,29 +33,9 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
-/** Listens on 127.0.0.1 (port 0 = a free one) and resolves with the bound port. */
+/** Listens on 127.0.0.1 (port 0 = a free one) and resolves with the bound port. @throws ListenError */
 export function listenHttp(server: Server, port = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, LOOPBACK, () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
-/**
- * Stops listening and drops every open connection, idle or not: SDK clients keep sockets alive and
- * SQS long polls hold requests open for up to 20 s, which would otherwise delay the close.
- */
-export function closeHttp(server: Server): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
+  return listenOn(server, port, LOOPBACK);
 }
 
 /**

@@ -32,8 +32,9 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeHttp } from '../adapters/http/http-server.ts';
 import { LocalStackError } from './local-stack-error.ts';
-import { closeHttp, LOOPBACK, serveStandIn } from './net.ts';
+import { LOOPBACK, serveStandIn } from './net.ts';
 import { readRequestBody } from './read-body.ts';
 import {
   canonicalName,

@@ -27,7 +27,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { closeHttp, LOOPBACK, serveStandIn } from './net.ts';
+import { closeHttp } from '../adapters/http/http-server.ts';
+import { LOOPBACK, serveStandIn } from './net.ts';
 import { readRequestBody } from './read-body.ts';
 import {
   type FilterPolicy,

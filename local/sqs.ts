@@ -6,8 +6,9 @@
  */
 import type { Server } from 'node:http';
 import { createSqsServer } from 'local-aws-sqs';
+import { closeHttp } from '../adapters/http/http-server.ts';
 import { LocalStackError } from './local-stack-error.ts';
-import { closeHttp, LOOPBACK } from './net.ts';
+import { LOOPBACK } from './net.ts';
 
 export interface LocalSqsOptions {
   /** @default 'us-east-1' */

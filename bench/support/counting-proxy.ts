@@ -5,7 +5,8 @@
  * Long polls are held open as long as the upstream holds them.
  */
 import { createServer, request } from 'node:http';
-import { closeHttp, LOOPBACK, listenHttp } from '../../local/net.ts';
+import { closeHttp } from '../../adapters/http/http-server.ts';
+import { LOOPBACK, listenHttp } from '../../local/net.ts';
 
 export interface CountingProxy {
   readonly endpoint: string;

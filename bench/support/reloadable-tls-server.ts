@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
-import { closeHttp, LOOPBACK, listenHttp } from '../../local/net.ts';
+import { closeHttp } from '../../adapters/http/http-server.ts';
+import { LOOPBACK, listenHttp } from '../../local/net.ts';
 
 export interface ReloadableTlsServer {
   readonly tlsPort: number;

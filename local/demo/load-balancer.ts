@@ -4,7 +4,8 @@
  * must be answerable by every node.
  */
 import { createServer, request } from 'node:http';
-import { closeHttp, LOOPBACK, listenHttp } from '../net.ts';
+import { closeHttp } from '../../adapters/http/http-server.ts';
+import { LOOPBACK, listenHttp } from '../net.ts';
 
 export interface Backend {
   readonly name: string;

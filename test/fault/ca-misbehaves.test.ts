@@ -14,9 +14,10 @@
 import { createServer } from 'node:http';
 import { Agent, get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeHttp } from '../../adapters/http/http-server.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
-import { closeHttp, listenHttp } from '../../local/net.ts';
+import { listenHttp } from '../../local/net.ts';
 import { faultPlane } from '../support/fault-control-plane.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 

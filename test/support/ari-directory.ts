@@ -5,7 +5,8 @@
  */
 import { createServer } from 'node:http';
 import { Agent, get } from 'node:https';
-import { closeHttp, listenHttp } from '../../local/net.ts';
+import { closeHttp } from '../../adapters/http/http-server.ts';
+import { listenHttp } from '../../local/net.ts';
 
 export interface AriDirectory {
   readonly url: string;

@@ -4,11 +4,12 @@
  * (a CloudFront origin-request event) and the plain HTTP lookup — all reading the same store.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closeHttp } from '../../adapters/http/http-server.ts';
 import { respondToChallenge } from '../../core/challenge/respond.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
 import { createAlbResponder } from '../../functions/respond-alb.ts';
 import { type CloudFrontResponse, createEdgeResponder } from '../../functions/respond-edge.ts';
-import { closeHttp, listenHttp } from '../../local/net.ts';
+import { listenHttp } from '../../local/net.ts';
 
 export type ResponderVariant = 'alb' | 'edge' | 'http';
 

@@ -7,8 +7,9 @@ import { createServer } from 'node:http';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeHttp } from '../../../adapters/http/http-server.ts';
 import { SourceSecretResolver } from '../../../adapters/secrets/source-secret-resolver.ts';
-import { closeHttp, listenHttp } from '../../../local/net.ts';
+import { listenHttp } from '../../../local/net.ts';
 
 const secrets: Record<string, string> = { 'acme-ha/jks': 's3cret-from-sm' };
 const parameters: Record<string, string> = { '/acme-ha/eab': 'hmac-from-ssm' };
