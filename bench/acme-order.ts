@@ -4,37 +4,30 @@
  * certbot (Debian packages) doing the same order. Issue 4 wants acme-ha within 1.2× lego's time.
  *
  * Pebble sends every HTTP-01 request to one port; each tool must answer on it with its own listener,
- * so the runs take turns: our responder (respondToChallenge over the stack's DynamoDB) listens there
+ * so the runs take turns: our responder (adapters/http/challenge-responder.ts over the stack's DynamoDB) listens there
  * only during acme-ha's runs and is closed while lego or certbot bind the port.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AcmeClientIssuer } from '../adapters/acme/acme-client-issuer.ts';
 import { createAwsClients } from '../adapters/aws/aws-clients.ts';
 import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
+import { startChallengeResponder } from '../adapters/http/challenge-responder.ts';
 import { InMemoryAccountStore } from '../adapters/memory/in-memory-account-store.ts';
-import { respondToChallenge } from '../core/challenge/respond.ts';
 import { systemClock } from '../core/ports/clock.ts';
 import { silentLogger } from '../core/ports/logger.ts';
-import { closeHttp, freeTcpPort, listenHttp } from '../local/net.ts';
-import { ensureTools, type Tool } from '../local/prerequisites.ts';
+import { freeTcpPort } from '../local/net.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
-import { CommandFailedError, fmt, type Stats, stats, timeCommand } from './measure.ts';
+import { fmt, type Stats, stats, timeCommand } from './measure.ts';
 import type { BenchSuite } from './suite.ts';
-
-const run = promisify(execFile);
+import { CERTBOT, failureText, LEGO, packageVersion, tryEnsure } from './support/tools.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'acme-ha.js');
-const LEGO: Tool = { command: 'lego', debianPackage: 'lego' };
-const CERTBOT: Tool = { command: 'certbot', debianPackage: 'certbot' };
 const EMAIL = 'bench@example.com';
 const NAME_COUNTS = [1, 5] as const;
-/** What the renewer polls with unless ACME_HA_POLL_MS says otherwise (adapters/runtime/control-plane.ts). */
+/** What the renewer polls with unless ACME_HA_POLL_MS says otherwise (functions/commons/compose-control-plane.ts). */
 const RENEWER_POLL_MS = 1000;
 /** One order against a local CA takes seconds; anything beyond this is a hang. */
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -74,54 +67,6 @@ function cell(text: string): string {
   return text.replace(/\s+/g, ' ').replaceAll('|', '\\|').trim().slice(0, 240);
 }
 
-function failureText(error: unknown): string {
-  if (error instanceof CommandFailedError) {
-    const tail = `${error.stderr}\n${error.stdout}`
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .slice(-2)
-      .join(' / ');
-    return `${error.message}${tail ? `: ${tail}` : ''}`;
-  }
-  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0] ?? ''}` : String(error);
-}
-
-async function packageVersion(name: string): Promise<string> {
-  try {
-    // "name<TAB>version"
-    return (await run('dpkg-query', ['-W', name])).stdout.trim().split('\t')[1] ?? 'unknown';
-  } catch {
-    return 'not installed';
-  }
-}
-
-/** Our HTTP-01 responder on Pebble's port: respondToChallenge over the stack's DynamoDB table. */
-function responderServer(store: DynamoChallengeStore): Server {
-  return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    respondToChallenge(req.method ?? 'GET', path, store).then(
-      (answer) => {
-        res.writeHead(answer.status, answer.headers);
-        res.end(answer.body);
-      },
-      () => {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('challenge store unavailable\n');
-      },
-    );
-  });
-}
-
-async function tryEnsure(tool: Tool): Promise<string | undefined> {
-  try {
-    await ensureTools([tool], (line) => console.log(`bench: ${line}`));
-    return undefined;
-  } catch (error) {
-    return failureText(error);
-  }
-}
-
 export const acmeOrder: BenchSuite = {
   id: 'acme-order',
   title: 'ACME order against the same local Pebble (account exists, HTTP-01)',
@@ -147,7 +92,6 @@ export const acmeOrder: BenchSuite = {
     }
     const clients = createAwsClients(stack.clientConfigs);
     const store = new DynamoChallengeStore(clients.documents, stack.resources.tableName, systemClock);
-    const server = responderServer(store);
     try {
       const cases = await makeCases(stack, dir, store, { legoMissing, certbotMissing });
       const outcomes = new Map<string, Outcome>();
@@ -156,12 +100,11 @@ export const acmeOrder: BenchSuite = {
 
       const once = async (c: Case, names: readonly string[], i: number) => {
         // Never two listeners at once: Pebble must reach exactly this tool's.
-        if (c.ourResponder) await listenHttp(server, httpPort);
-        else await closeHttp(server);
+        const responder = c.ourResponder ? await startChallengeResponder({ store, port: httpPort }) : null;
         try {
           return await c.order(names, i);
         } finally {
-          await closeHttp(server);
+          await responder?.stop();
         }
       };
 
@@ -273,7 +216,6 @@ export const acmeOrder: BenchSuite = {
         },
       };
     } finally {
-      await closeHttp(server).catch(() => {});
       clients.destroy();
       await stack.stop();
       await rm(dir, { recursive: true, force: true });
