@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The published entry point: runs the TypeScript sources through tsx so that `npx acme-ha` works
-// right after `npm ci`, with no build step. Nodes without npm use the bundled agent archive instead.
-import { register } from 'tsx/esm/api';
+// The installed entry point: the CLI as `npm run build` made it (dist/cli/, built by `npm ci` in a
+// clone through `prepare`, shipped built in the package). Stack traces name the .ts lines.
+import { existsSync } from 'node:fs';
 
-// The AWS SDK warns on every start that its 2027 releases will need Node 22; we pin a version that
-// supports the Node 20 we run on, so the warning is noise for operators.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
-const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const cli = new URL('../dist/cli/acme-ha.mjs', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write('acme-ha: dist/cli/acme-ha.mjs is missing: run `npm run build` (npm ci does)\n');
+  process.exit(1);
+}
+process.setSourceMapsEnabled(true);
+await import(cli.href);

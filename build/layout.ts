@@ -104,8 +104,8 @@ export const PARTS: readonly Part[] = [
     name: 'cdk',
     mayImport: ['core', 'adapters'],
     never: [],
-    // esbuild: the edge responder is still bundled at synth time (cdk/responder.ts).
-    packages: [NO_ACME],
+    // The Lambda code ships prebuilt (dist/functions/): no bundler at synth.
+    packages: [NO_ACME, NO_DEV_TOOLS],
     message: 'cdk/ imports adapters/ and core/ only.',
   },
   {

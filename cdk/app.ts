@@ -1,10 +1,12 @@
 /**
  * `cdk synth` / `cdk deploy` entry (cdk.json runs it with tsx). Problems in the configuration or
- * the context are printed as one list and exit non-zero, never as a stack trace.
+ * the context are printed as one list, and missing prebuilt Lambda code (no `npm run build` yet)
+ * as one line; both exit non-zero, never with a stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../core/errors.ts';
 import { buildApp } from './build-app.ts';
+import { PrebuiltCodeMissingError } from './function-code.ts';
 import { PropsError } from './props-error.ts';
 
 const account = process.env.CDK_DEFAULT_ACCOUNT;
@@ -18,7 +20,11 @@ try {
     ...(account && region ? { env: { account, region } } : {}),
   });
 } catch (error) {
-  if (error instanceof InvalidInputError || error instanceof PropsError) {
+  if (
+    error instanceof InvalidInputError ||
+    error instanceof PropsError ||
+    error instanceof PrebuiltCodeMissingError
+  ) {
     console.error(`acme-ha: ${error.message}`);
     process.exit(1);
   }

@@ -54,7 +54,7 @@ export interface BuildAppOptions {
   readonly readFile: (path: string) => string;
   /** @default - environment-agnostic */
   readonly env?: Environment;
-  /** Passed to the App (outdir, extra context such as `aws:cdk:bundling-stacks`). */
+  /** Passed to the App (outdir, extra context). */
   readonly appProps?: AppProps;
 }
 

@@ -96,6 +96,35 @@ export function certificatesOfNode(config: AcmeHaConfig, nodeId: string): Certif
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/;
 
+/** Every problem with the Roles Anywhere settings. */
+export function rolesAnywhereProblems(ra: RolesAnywhereProps | undefined): string[] {
+  const problems: string[] = [];
+  if (ra && !PEM_CERTIFICATE.test(ra.caCertificatePem))
+    problems.push('rolesAnywhere.caCertificatePem is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  const sessionSeconds = ra?.sessionDuration?.toSeconds() ?? 3600;
+  if (sessionSeconds < 900 || sessionSeconds > 43_200)
+    problems.push(`rolesAnywhere.sessionDuration must be 15 minutes to 12 hours, got ${sessionSeconds} s`);
+  return problems;
+}
+
+/**
+ * Every problem with the props that decide the fleet's shape, for one error (AcmeHa checks them
+ * up front too).
+ */
+export function fleetProblems(props: Pick<FleetProps, 'names' | 'config' | 'rolesAnywhere'>): string[] {
+  const problems = rolesAnywhereProblems(props.rolesAnywhere);
+  for (const node of props.config.nodes) {
+    try {
+      props.names.queue(node.id);
+    } catch (error) {
+      problems.push(`node ${node.id} cannot name a queue: ${(error as Error).message}`);
+    }
+  }
+  if (props.config.nodes.length === 0)
+    problems.push('the configuration declares no nodes: there would be no queue and no agent role');
+  return problems;
+}
+
 export class Fleet extends Construct {
   readonly topic: sns.Topic;
   readonly nodes: readonly FleetNode[];
@@ -104,23 +133,9 @@ export class Fleet extends Construct {
 
   constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
-    const problems: string[] = [];
+    assertNoProblems('Fleet', fleetProblems(props));
     const ra = props.rolesAnywhere;
-    if (ra && !PEM_CERTIFICATE.test(ra.caCertificatePem))
-      problems.push('rolesAnywhere.caCertificatePem is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
     const sessionSeconds = ra?.sessionDuration?.toSeconds() ?? 3600;
-    if (sessionSeconds < 900 || sessionSeconds > 43_200)
-      problems.push(`rolesAnywhere.sessionDuration must be 15 minutes to 12 hours, got ${sessionSeconds} s`);
-    for (const node of props.config.nodes) {
-      try {
-        props.names.queue(node.id);
-      } catch (error) {
-        problems.push(`node ${node.id} cannot name a queue: ${(error as Error).message}`);
-      }
-    }
-    if (props.config.nodes.length === 0)
-      problems.push('the configuration declares no nodes: there would be no queue and no agent role');
-    assertNoProblems('Fleet', problems);
 
     const { names, key, bucket, table } = props;
     const stack = Stack.of(this);

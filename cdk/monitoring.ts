@@ -72,6 +72,35 @@ export interface MonitoringProps {
   readonly lagGracePeriod?: Duration;
 }
 
+const DEFAULT_LAG_GRACE = Duration.hours(2);
+
+/**
+ * Every problem with the props, for one error (AcmeHa checks them up front too, and names
+ * `expiryDays` after its own prop through `labels`).
+ */
+export function monitoringProblems(
+  props: Pick<MonitoringProps, 'expiryDays' | 'lagGracePeriod' | 'alarmEmail'> & {
+    /** @default - not checked (AcmeHa: the configuration schema asks for at least one) */
+    readonly certificates?: MonitoringProps['certificates'];
+  },
+  labels: { readonly expiryDays?: string } = {},
+): string[] {
+  const lagGrace = props.lagGracePeriod ?? DEFAULT_LAG_GRACE;
+  const problems: string[] = [];
+  if (props.expiryDays !== undefined && (!(props.expiryDays > 0) || props.expiryDays > 365))
+    problems.push(
+      `${labels.expiryDays ?? 'expiryDays'} must be more than 0 and at most 365, got ${props.expiryDays}`,
+    );
+  if (lagGrace.toMinutes({ integral: false }) < 5 || lagGrace.toHours({ integral: false }) > 24)
+    problems.push(
+      `lagGracePeriod must be 5 minutes to 24 hours, got ${lagGrace.toMinutes({ integral: false })} min`,
+    );
+  if (props.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail))
+    problems.push(`alarmEmail ${JSON.stringify(props.alarmEmail)} is not an e-mail address`);
+  if (props.certificates?.length === 0) problems.push('no certificates to watch');
+  return problems;
+}
+
 export class Monitoring extends Construct {
   readonly alarmTopic: sns.Topic;
   readonly alarms: readonly cloudwatch.Alarm[];
@@ -79,18 +108,8 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const lagGrace = props.lagGracePeriod ?? Duration.hours(2);
-    const problems: string[] = [];
-    if (props.expiryDays !== undefined && (!(props.expiryDays > 0) || props.expiryDays > 365))
-      problems.push(`expiryDays must be more than 0 and at most 365, got ${props.expiryDays}`);
-    if (lagGrace.toMinutes({ integral: false }) < 5 || lagGrace.toHours({ integral: false }) > 24)
-      problems.push(
-        `lagGracePeriod must be 5 minutes to 24 hours, got ${lagGrace.toMinutes({ integral: false })} min`,
-      );
-    if (props.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail))
-      problems.push(`alarmEmail ${JSON.stringify(props.alarmEmail)} is not an e-mail address`);
-    if (props.certificates.length === 0) problems.push('no certificates to watch');
-    assertNoProblems('Monitoring', problems);
+    const lagGrace = props.lagGracePeriod ?? DEFAULT_LAG_GRACE;
+    assertNoProblems('Monitoring', monitoringProblems(props));
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: `acme-ha (${props.prefix}) alarms`,

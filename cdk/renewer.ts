@@ -9,7 +9,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -22,13 +22,13 @@ import { assertNoProblems } from './props-error.ts';
 /** Twice a day at an odd minute, away from the top-of-hour rush the CA asks clients to avoid. */
 export const DEFAULT_RENEWAL_SCHEDULE = events.Schedule.cron({ minute: '17', hour: '5,17' });
 
-/** The configuration file in the renewer's bundle (see functions/commons/runtime.ts). */
+/** The configuration file beside the renewer's code (see functions/commons/runtime.ts). */
 export const RENEWER_CONFIG_FILE = 'acme-ha-config.json';
 
 export interface RenewerProps {
   readonly names: ResourceNames;
   /**
-   * The validated configuration; shipped as a JSON file inside the function's bundle (no 4 KB
+   * The validated configuration; shipped as a JSON file beside the function's code (no 4 KB
    * environment limit), named by ACME_HA_CONFIG_FILE.
    */
   readonly config: AcmeHaConfig;
@@ -60,7 +60,7 @@ export interface RenewerProps {
 }
 
 export class Renewer extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: RenewerProps) {
@@ -96,7 +96,7 @@ export class Renewer extends Construct {
         ACME_HA_KMS_KEY_ID: key.keyArn,
         ACME_HA_CONFIG_FILE: RENEWER_CONFIG_FILE,
       },
-      bundledFiles: { [RENEWER_CONFIG_FILE]: configJson },
+      codeFiles: { [RENEWER_CONFIG_FILE]: configJson },
     });
     this.function = fn;
     // A failed run is persisted (backoff) and alarmed; Lambda's own retries would only repeat the

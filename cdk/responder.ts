@@ -9,8 +9,7 @@
  * Every mode reads the token from the table with one GetItem; nothing else.
  */
 
-import { dirname } from 'node:path';
-import { AssetHashType, CfnOutput, DockerImage, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -20,15 +19,27 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
 import { CHALLENGE_PREFIX } from '../core/challenge/respond.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
 import { challengeKey } from '../core/table-keys.ts';
-import { acmeHaFunction, ESBUILD_SHARED, FUNCTION_RUNTIME, functionEntry } from './node-function.ts';
+import { functionCode } from './function-code.ts';
+import { acmeHaFunction, FUNCTION_HANDLER, FUNCTION_RUNTIME } from './node-function.ts';
 import { assertNoProblems } from './props-error.ts';
 
 /** The path every responder mode claims. */
 export const CHALLENGE_PATH_PATTERN = `${CHALLENGE_PREFIX}*`;
+
+/**
+ * The file beside the edge function's code that names its table and the table's region:
+ * Lambda@Edge has no environment variables. functions/respond-edge.ts reads it by this name.
+ */
+export const EDGE_SETTINGS_FILE = 'acme-ha-edge.json';
+
+/** The contents of EDGE_SETTINGS_FILE. */
+export interface EdgeSettings {
+  readonly table: string;
+  readonly region: string;
+}
 
 export interface AlbResponderMode {
   readonly mode: 'alb';
@@ -98,6 +109,8 @@ export class Responder extends Construct {
   readonly url?: lambda.FunctionUrl;
   /** The distribution carrying the challenge behavior, in `cloudfront` mode when there is one. */
   readonly distribution?: cloudfront.Distribution;
+  /** The published version of the edge function, to associate with a behavior, in `cloudfront` mode. */
+  readonly edgeVersion?: lambda.IVersion;
 
   constructor(scope: Construct, id: string, props: ResponderProps) {
     super(scope, id);
@@ -112,6 +125,7 @@ export class Responder extends Construct {
       case 'cloudfront': {
         const { edge, distribution } = this.edgeResponder(mode, props);
         this.function = edge;
+        this.edgeVersion = edge.currentVersion;
         if (distribution) this.distribution = distribution;
         break;
       }
@@ -180,10 +194,12 @@ export class Responder extends Construct {
       runtime: FUNCTION_RUNTIME,
       // Lambda@Edge runs x86_64 only.
       architecture: lambda.Architecture.X86_64,
-      handler: 'index.handler',
+      handler: FUNCTION_HANDLER,
       memorySize: 128,
       timeout: Duration.seconds(5),
-      code: edgeCode({ table: tableName, region }),
+      code: functionCode(this, 'EdgeFunction', 'respond-edge', {
+        [EDGE_SETTINGS_FILE]: JSON.stringify({ table: tableName, region } satisfies EdgeSettings),
+      }),
     });
     // Cross-region references do not exist, so the edge role names the table by its known ARN
     // and the key by its alias (the key id is only known once the home stack is deployed).
@@ -284,8 +300,8 @@ export class Responder extends Construct {
   }
 }
 
-/** All problems with a mode's settings, for one error. */
-function responderProblems(mode: ResponderMode, stack: Stack): string[] {
+/** All problems with a mode's settings, for one error (also checked up front by AcmeHa). */
+export function responderProblems(mode: ResponderMode, stack: Stack): string[] {
   const problems: string[] = [];
   if (mode.mode === 'alb') {
     if (!Token.isUnresolved(mode.listenerArn) && !LISTENER_ARN.test(mode.listenerArn))
@@ -306,7 +322,7 @@ function responderProblems(mode: ResponderMode, stack: Stack): string[] {
     if (mode.origin && !mode.distribution) problems.push('origin is only used together with distribution');
     if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account))
       problems.push(
-        'cloudfront mode needs the stack env (account and region) set: the edge function has the table region compiled in',
+        'cloudfront mode needs the stack env (account and region) set: the edge function is deployed with the table region written beside its code',
       );
   }
   return problems;
@@ -336,45 +352,4 @@ function grantTokenRead(role: iam.IRole, tableArn: string, keyArn: string, regio
       conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
     }),
   );
-}
-
-/** esbuild `define` for functions/respond-edge.ts: its two compile-time constants as string literals. */
-export function edgeDefine(values: {
-  readonly table: string;
-  readonly region: string;
-}): Record<string, string> {
-  return {
-    ACME_HA_EDGE_TABLE: JSON.stringify(values.table),
-    ACME_HA_EDGE_REGION: JSON.stringify(values.region),
-  };
-}
-
-/**
- * The edge bundle, built by the local esbuild: Lambda@Edge has no environment variables, so the
- * table name and its region are compiled in as string literals (`define`).
- */
-function edgeCode(define: { readonly table: string; readonly region: string }): lambda.Code {
-  const entry = functionEntry('respond-edge');
-  return lambda.Code.fromAsset(dirname(entry), {
-    assetHashType: AssetHashType.OUTPUT,
-    bundling: {
-      // Never pulled: local bundling always succeeds or throws.
-      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
-      local: {
-        tryBundle(outputDir: string): boolean {
-          buildSync({
-            ...ESBUILD_SHARED,
-            mainFields: [...ESBUILD_SHARED.mainFields],
-            banner: { js: ESBUILD_SHARED.banner },
-            entryPoints: [entry],
-            outfile: `${outputDir}/index.mjs`,
-            bundle: true,
-            logLevel: 'warning',
-            define: edgeDefine(define),
-          });
-          return true;
-        },
-      },
-    },
-  });
 }

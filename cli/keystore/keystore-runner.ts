@@ -4,14 +4,8 @@ import { requireDirectory, writeFileAtomic } from '../../adapters/fs/atomic-file
 import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { KeystoreFormat } from '../../core/keystore/formats.ts';
-import {
-  buildKeystore,
-  describeKeystore,
-  type KeystoreReport,
-  openKeystore,
-} from '../../core/keystore/keystore.ts';
-import { checkMaterial } from '../../core/keystore/material.ts';
-import { readCertificates, readPrivateKey } from '../../core/keystore/pem.ts';
+import { inspectKeystore, type KeystoreReport } from '../../core/keystore/keystore.ts';
+import { keystoreFromPem } from '../../core/keystore/keystore-from-pem.ts';
 import { type CliIo, passwordFromEnv } from '../io.ts';
 
 export interface BuildFlags {
@@ -33,24 +27,16 @@ export interface InspectFlags {
 
 export async function build(flags: BuildFlags, io: CliIo): Promise<void> {
   const password = passwordFromEnv(io, flags.passwordEnv);
-  if (!flags.alias.trim() || /[\p{Cc}]/u.test(flags.alias)) {
-    throw new InvalidInputError('--alias must be a non-empty name without control characters');
-  }
-  const keyText = (await readInputFile(flags.key, 'key')).toString('utf8');
-  const certText = (await readInputFile(flags.cert, 'certificate')).toString('utf8');
-  const chainText = flags.chain ? (await readInputFile(flags.chain, 'chain')).toString('utf8') : undefined;
-  const [leaf, ...rest] = [
-    ...readCertificates(certText, flags.cert),
-    ...(chainText === undefined ? [] : readCertificates(chainText, flags.chain ?? '')),
-  ];
-  if (!leaf) throw new InvalidInputError(`${flags.cert}: no certificate`);
-  const material = { privateKey: readPrivateKey(keyText, flags.key), chain: [leaf, ...rest] as const };
-  const warnings = checkMaterial(material, { now: io.now(), allowExpired: flags.allowExpired ?? false });
-  const output = buildKeystore(material, {
+  const { output, report, warnings } = keystoreFromPem({
+    keyPem: (await readInputFile(flags.key, 'key')).toString('utf8'),
+    certificatePem: (await readInputFile(flags.cert, 'certificate')).toString('utf8'),
+    chainPem: flags.chain ? (await readInputFile(flags.chain, 'chain')).toString('utf8') : undefined,
     format: flags.format,
     alias: flags.alias,
     password,
-    created: io.now(),
+    allowExpired: flags.allowExpired,
+    now: io.now(),
+    sources: { key: flags.key, certificate: flags.cert, ...(flags.chain ? { chain: flags.chain } : {}) },
   });
 
   if (output.kind === 'file') {
@@ -67,19 +53,13 @@ export async function build(flags: BuildFlags, io: CliIo): Promise<void> {
   }
 
   for (const warning of warnings) io.err(`acme-ha: warning: ${warning}\n`);
-  const report = describeKeystore({
-    format: flags.format,
-    alias: flags.format === 'jks' ? flags.alias.toLowerCase() : flags.format === 'pem' ? null : flags.alias,
-    chain: material.chain,
-    privateKey: material.privateKey,
-  });
   if (flags.json) io.out(`${JSON.stringify({ path: flags.out, ...report, warnings })}\n`);
   else io.out(`wrote ${flags.format} keystore ${flags.out}\n${human(report)}`);
 }
 
 export async function inspect(file: string, flags: InspectFlags, io: CliIo): Promise<void> {
   const password = passwordFromEnv(io, flags.passwordEnv);
-  const report = describeKeystore(openKeystore(await readInputFile(file, 'keystore'), password, file));
+  const report = inspectKeystore(await readInputFile(file, 'keystore'), password, file);
   io.out(flags.json ? `${JSON.stringify(report)}\n` : human(report));
 }
 

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NODE_ID, RESOURCE_PREFIX } from '../../core/resource-layout.ts';
-import type { CliIo } from '../io.ts';
+import { EXIT } from '../exit-codes.ts';
+import { CliExit, type CliIo } from '../io.ts';
 import type { DemoFlags } from './demo-runner.ts';
 import type { UpFlags } from './up-runner.ts';
 
@@ -22,7 +23,10 @@ export function localCommand(io: CliIo): Command {
     .option('--no-pebble', 'leave out Pebble, its DNS stub and the HTTP-01 responder')
     .option('--http-port <port>', 'send HTTP-01 validation here instead of the built-in responder', parsePort)
     .option('--json', 'print the endpoints and environment as one JSON object')
-    .action(async (flags: UpFlags) => (await import('./up-runner.ts')).up(flags, io));
+    .action(async (flags: UpFlags) => {
+      requireEmbeddedStack();
+      await (await import('./up-runner.ts')).up(flags, io);
+    });
   local
     .command('demo')
     .description('the main job end to end: issue, distribute, renew with a rolling reload, a failure handled')
@@ -31,8 +35,37 @@ export function localCommand(io: CliIo): Command {
     .option('--keep', 'leave everything running after the summary, until Ctrl-C')
     .option('--json', 'progress on stderr; stdout gets one JSON summary line')
     .option('--verbose', "the agents' structured log on stderr")
-    .action(async (flags: DemoFlags) => (await import('./demo-runner.ts')).demo(flags, io));
+    .action(async (flags: DemoFlags) => {
+      requireEmbeddedStack();
+      await (await import('./demo-runner.ts')).demo(flags, io);
+    });
   return local;
+}
+
+/** The embedded stack's emulators: optional dependencies of the package, needed by `local` only. */
+export const EMBEDDED_STACK_PACKAGES = [
+  'dns2',
+  'dynalite',
+  'fast-xml-parser',
+  'local-aws-sqs',
+  's3rver',
+] as const;
+
+/** One clear line, not a module-loading stack trace, when an install left them out (`--omit=optional`). */
+function requireEmbeddedStack(): void {
+  const missing = EMBEDDED_STACK_PACKAGES.filter((name) => {
+    try {
+      import.meta.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0)
+    throw new CliExit(
+      EXIT.FAILURE,
+      `acme-ha local needs the embedded stack's emulators, optional dependencies that are not installed (${missing.join(', ')}): npm install ${EMBEDDED_STACK_PACKAGES.join(' ')}`,
+    );
 }
 
 function collectNode(value: string, previous: string[]): string[] {

@@ -147,3 +147,11 @@ export function describeKeystore(opened: OpenedKeystore): KeystoreReport {
     keyMatchesCertificate: opened.privateKey ? keyMatchesCertificate(opened.privateKey, leaf) : null,
   };
 }
+
+/**
+ * What a keystore holds, from its bytes: `keystore inspect` as a function.
+ * @throws KeystoreFormatError, KeystorePasswordError
+ */
+export function inspectKeystore(bytes: Buffer, password: string | undefined, source: string): KeystoreReport {
+  return describeKeystore(openKeystore(bytes, password, source));
+}

@@ -139,7 +139,7 @@ describe('all problems in one error', () => {
           functionName: 'has spaces',
         }),
     ).toThrow(/Renewer: 3 problems:[\s\S]*functionName[\s\S]*memorySize[\s\S]*timeout/);
-    // The configuration travels in the bundle, not in the 4 KB environment: its size is no problem.
+    // The configuration travels beside the code, not in the 4 KB environment: its size is no problem.
     expect(() => new Renewer(stack, 'Large', { ...props, functionName: 'large' })).not.toThrow();
   });
 

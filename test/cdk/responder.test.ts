@@ -1,22 +1,27 @@
 /**
  * The two responder modes the default deployment does not build: an ALB listener rule with a
- * Lambda target group, and Lambda@Edge on a CloudFront behavior (bundled here, to prove the table
- * and region are compiled into the edge code). Plus the mode's up-front validation.
+ * Lambda target group, and Lambda@Edge on a CloudFront behavior (its deployed code inspected here,
+ * to prove the table and region travel beside the prebuilt edge code). Plus the mode's up-front
+ * validation.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Responder } from '../../cdk/responder.ts';
+import { FUNCTION_FILE, type FunctionEntryName, functionAssetDir } from '../../cdk/function-bundle.ts';
+import { EDGE_SETTINGS_FILE, Responder } from '../../cdk/responder.ts';
 import { Store } from '../../cdk/store.ts';
 import { resourceNames } from '../../core/resource-layout.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { identityStatements, wildcardViolations } from './support/iam.ts';
 import { nagFindings } from './support/nag.ts';
 import { bareApp, type Synthesized, synth, TEST_ENV } from './support/synth.ts';
+
+const prebuilt = (entry: FunctionEntryName): Buffer =>
+  readFileSync(join(functionAssetDir(entry), FUNCTION_FILE));
 
 const LISTENER_ARN =
   'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2';
@@ -68,6 +73,13 @@ describe('alb mode', () => {
     alb.template.resourceCountIs('AWS::Lambda::Url', 0);
   });
 
+  it('keeps the logical IDs the stack had before it wrapped AcmeHa', () => {
+    const resources = alb.template.toJSON().Resources as Record<string, { Type: string }>;
+    expect(resources.ResponderFunctionF0C76E50?.Type).toBe('AWS::Lambda::Function');
+    expect(resources.ResponderTargetsD6DED52F?.Type).toBe('AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(resources.ResponderChallengeRule52408FF9?.Type).toBe('AWS::ElasticLoadBalancingV2::ListenerRule');
+  });
+
   it('lets the responder read tokens only, and passes cdk-nag', () => {
     const responder = identityStatements({ main: alb.template }).filter((s) =>
       s.resource.startsWith('ResponderFunctionRole'),
@@ -90,8 +102,6 @@ describe('cloudfront mode', () => {
       outdir,
       env: TEST_ENV,
       context: { responder: 'cloudfront', cloudfrontOriginDomainName: 'origin.example.com' },
-      // Only the us-east-1 stack is bundled: the edge code is what this test inspects.
-      bundle: ['edge-lambda-stack-*'],
     });
     const edgeStack = edge.app.node.children.find((c) => c instanceof Stack && c.region === 'us-east-1');
     if (!(edgeStack instanceof Stack)) throw new Error('no us-east-1 stack');
@@ -114,18 +124,31 @@ describe('cloudfront mode', () => {
     });
   });
 
-  it('compiles the table name and its home region into the edge bundle', () => {
+  it('deploys the prebuilt edge code with the table name and its home region in a file beside it', () => {
     const fn = Object.values(edgeTemplate.findResources('AWS::Lambda::Function'))[0] as {
       Metadata?: Record<string, string>;
     };
     const assetPath = fn.Metadata?.['aws:asset:path'];
     expect(assetPath).toBeTruthy();
-    const bundle = join(outdir, String(assetPath), 'index.mjs');
-    expect(existsSync(bundle)).toBe(true);
-    const code = readFileSync(bundle, 'utf8');
-    expect(code).toContain('"acme-ha"');
-    expect(code).toContain('"eu-west-1"');
-    expect(code).not.toMatch(/ACME_HA_EDGE_(TABLE|REGION)/);
+    const code = join(outdir, String(assetPath));
+    expect(readFileSync(join(code, FUNCTION_FILE)).equals(prebuilt('respond-edge'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(code, EDGE_SETTINGS_FILE), 'utf8'))).toEqual({
+      table: 'acme-ha',
+      region: 'eu-west-1',
+    });
+  });
+
+  it('keeps the logical IDs (and the edge stack name) the stacks had before AcmeHa', () => {
+    expect(edgeTemplate.toJSON().Resources.EdgeFunction71EFB7B6?.Type).toBe('AWS::Lambda::Function');
+    expect(edge.template.toJSON().Resources.ResponderDistribution230B79DB?.Type).toBe(
+      'AWS::CloudFront::Distribution',
+    );
+    expect(edge.template.toJSON().Resources.ResponderEdgeFunctionArnReaderA4F78EE7?.Type).toBe(
+      'Custom::CrossRegionStringParameterReader',
+    );
+    expect(
+      edge.app.node.tryFindChild('edge-lambda-stack-c8c2e99150f548254763ad0a10259c0053c5e87ba3'),
+    ).toBeDefined();
   });
 
   it('lets the edge role read tokens from the home-region table, with the key named by alias', () => {

@@ -356,3 +356,60 @@ describe('least privilege and cdk-nag', () => {
     for (const ack of acks) expect(ack.reason.length, `${ack.path} ${ack.id}`).toBeGreaterThan(40);
   });
 });
+
+describe('logical IDs', () => {
+  // Recorded from the stack as it was before AcmeHa existed (AcmeHaStack built the parts itself).
+  // AcmeHaStack now holds them in `new AcmeHa(this, 'Default', …)`; CDK leaves `Default` out of
+  // logical IDs, so a deployed stack updates in place instead of replacing its table and key.
+  const RECORDED: Record<string, string> = {
+    StoreKey7A3C02BD: 'AWS::KMS::Key',
+    StoreKeyAliasC65BA47F: 'AWS::KMS::Alias',
+    StoreAccessLogs087BBF22: 'AWS::S3::Bucket',
+    StoreKeystores868EC62D: 'AWS::S3::Bucket',
+    StoreKeystoresPolicyF49AFE77: 'AWS::S3::BucketPolicy',
+    StoreTable0CCFA19B: 'AWS::DynamoDB::Table',
+    FleetEvents6F4B4E35: 'AWS::SNS::Topic',
+    Fleetmft1dlq8EFD6A69: 'AWS::SQS::Queue',
+    Fleetmft1queueD9325A43: 'AWS::SQS::Queue',
+    Fleetmft1queueAcmeHaFleetEvents46BA54D7702105ED: 'AWS::SNS::Subscription',
+    Fleetmft1roleDC8525EB: 'AWS::IAM::Role',
+    Fleetweb1roleDefaultPolicy782FF5F2: 'AWS::IAM::Policy',
+    RenewerFunctionLogs23FF27CD: 'AWS::Logs::LogGroup',
+    RenewerFunctionRole9635A6BC: 'AWS::IAM::Role',
+    RenewerFunctionRoleDefaultPolicy7B06535B: 'AWS::IAM::Policy',
+    RenewerFunctionEA3DC63B: 'AWS::Lambda::Function',
+    RenewerFunctionEventInvokeConfigD6279BE5: 'AWS::Lambda::EventInvokeConfig',
+    RenewerScheduleD120EE0A: 'AWS::Events::Rule',
+    RenewerScheduleAllowEventRuleAcmeHaRenewerFunction1A3584E5B8CFD068: 'AWS::Lambda::Permission',
+    ResponderFunctionRoleBF7EA729: 'AWS::IAM::Role',
+    ResponderFunctionF0C76E50: 'AWS::Lambda::Function',
+    ResponderFunctionFunctionUrl15BAA1AA: 'AWS::Lambda::Url',
+    MonitoringAlarmTopicAF62D4F1: 'AWS::SNS::Topic',
+    MonitoringRenewalFailed992987D3: 'AWS::CloudWatch::Alarm',
+    Monitoringweb1dlqnotemptyCCCBEF38: 'AWS::CloudWatch::Alarm',
+    MonitoringDashboard0C3675C6: 'AWS::CloudWatch::Dashboard',
+  };
+  const RECORDED_OUTPUTS = [
+    'TableName',
+    'BucketName',
+    'KeyArn',
+    'TopicArn',
+    'Fleetmft1queueurl9A95EEFE',
+    'Fleetweb1rolearnEBA1A9D1',
+    'RenewerRenewerFunctionName6E214EBB',
+    'ResponderResponderUrl83F85233',
+    'MonitoringAlarmTopicArn78A8E021',
+  ];
+
+  it('are those the stack had before it wrapped AcmeHa', () => {
+    const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+    const found = Object.fromEntries(
+      Object.keys(RECORDED).map((id) => [id, resources[id]?.Type ?? 'missing']),
+    );
+    expect(found).toEqual(RECORDED);
+    // 58 resources then; none appeared or vanished with the move.
+    expect(Object.keys(resources)).toHaveLength(58);
+    expect(Object.keys(template.toJSON().Outputs)).toEqual(expect.arrayContaining(RECORDED_OUTPUTS));
+    expect(synthesized.stack.acmeHa.node.id).toBe('Default');
+  });
+});

@@ -24,6 +24,7 @@ describe('package:agent', () => {
     expect((await readdir(dir)).sort()).toEqual([
       'README.txt',
       'acme-ha-agent.mjs',
+      'acme-ha-agent.mjs.map',
       'agent.yaml.example',
       'install.sh',
     ]);

@@ -46,6 +46,7 @@ const FORBIDDEN: readonly [string, string, RegExp][] = [
   ['functions/probe.ts', '../agent/compose-agent.ts', /functions\/ \(the Lambda entry points\)/],
   ['functions/commons/probe.ts', '../../local/stack.ts', /functions\/ \(the Lambda entry points\)/],
   ['cdk/probe.ts', '../functions/renew.ts', /cdk\/ imports adapters\/ and core\/ only/],
+  ['cdk/probe.ts', 'esbuild', /development dependencies/],
   ['cli/probe.ts', '../local/stack.ts', /only the local command \(cli\/local\/\) loads the embedded stack/],
   ['cli/status/probe.ts', '../../local/stack.ts', /only the local command/],
   ['local/probe.ts', '../cli/io.ts', /local\/ \(the embedded stack\) may import every part but cli\//],

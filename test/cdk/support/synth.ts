@@ -1,6 +1,7 @@
 /**
  * Synthesizes acme-ha the way `cdk synth` does (cdk.json's context, buildApp, cdk-nag registered),
- * into a temporary directory. Bundling is skipped unless asked: bundles have their own test.
+ * into a temporary directory. The functions' code is the prebuilt dist/functions (the test setup
+ * builds it); nothing is bundled at synth.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +25,6 @@ export interface SynthOptions {
   /** Files the context names, by path, instead of the disk (e.g. a test configuration). */
   readonly files?: Record<string, string>;
   readonly env?: Environment;
-  /** Stack name patterns to bundle (`aws:cdk:bundling-stacks`). @default [] */
-  readonly bundle?: readonly string[];
   /** CDK's built-in CloudFormation validation (slow: seconds). @default false */
   readonly cfnValidation?: boolean;
   readonly outdir: string;
@@ -47,7 +46,6 @@ export function synth(options: SynthOptions): Synthesized {
       builtinCloudFormationValidation: options.cfnValidation ?? false,
       context: {
         ...CDK_JSON_CONTEXT,
-        'aws:cdk:bundling-stacks': [...(options.bundle ?? [])],
         'aws:cdk:enable-asset-metadata': true,
       },
     },
@@ -89,7 +87,7 @@ certificates:
 ${yamlNodesAndMore}`;
 }
 
-/** An app for constructs used on their own: no bundling, no slow CloudFormation validation. */
+/** An app for constructs used on their own: no slow CloudFormation validation. */
 export function bareApp(): App {
-  return new AppClass({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  return new AppClass({ builtinCloudFormationValidation: false });
 }

@@ -1,0 +1,236 @@
+/**
+ * `npm run build` (and `prepare`, so `npm ci` leaves a working `npx acme-ha`): everything that
+ * ships, built once into dist/ with esbuild, declarations with tsc.
+ *
+ *   dist/cli/acme-ha.mjs        the full CLI; npm dependencies stay external (the package's own
+ *                               dependencies), commands in chunks loaded when they run
+ *   dist/agent/acme-ha-agent.mjs  the node agent (`agent`, `status`), one file, everything inside
+ *   dist/dmz/acme-ha-dmz.mjs    the DMZ receiver (`dmz`), one file, everything inside
+ *   dist/functions/<name>/      each Lambda handler, one file with the AWS SDK inside
+ *   dist/index.mjs, dist/cdk.mjs  the public API (`acme-ha`, `acme-ha/cdk`), dependencies external
+ *   dist/types/                 declarations of the public API
+ *
+ * Source maps everywhere, so stack traces name `.ts` lines (the CLI and the bundles turn them on).
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, rm } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import { ESBUILD_SHARED, FUNCTION_ENTRIES } from '../cdk/function-bundle.ts';
+
+const run = promisify(execFile);
+export const ROOT = join(import.meta.dirname, '..');
+export const DIST = join(ROOT, 'dist');
+
+/**
+ * The first line of the agent and DMZ bundles, how they start when run as programs (the systemd
+ * unit runs the file itself). Measured on the idle agent (docs/design/2026-11-28-agent.md, "Memory
+ * of the idle agent"); neither slows a sync measurably.
+ * - `--max-semi-space-size=1`: V8's young generation grows to 8 MiB per semi-space while the agent
+ *   starts and stays there until the memory reducer shrinks it; 1 MiB caps it (start-up RSS −2.5 MiB).
+ * - `MALLOC_TRIM_THRESHOLD_=131072`: glibc's default value, set explicitly, which turns off its
+ *   dynamic thresholds: after the bundle is read and parsed (one large buffer freed), glibc would
+ *   otherwise keep several MiB of freed parser memory. Other C libraries ignore it.
+ * `env -S` is GNU coreutils 8.30 or later, as on every distribution that runs Node.js 20.
+ */
+export const LAUNCHER = '#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1';
+
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * Node built-ins as `require()`, not `import`: an ES import of a built-in loads it when the bundle
+ * starts, whether or not the code that uses it ever runs, and gives it an ES module facade that
+ * reads every export once (node:tls' `rootCertificates` turns Node's whole CA list into strings).
+ * Through require, a built-in loads with the first module that needs it.
+ */
+const builtinsOnDemand: Plugin = {
+  name: 'builtins-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (args.kind === 'require-call' || args.namespace === 'builtin' || !BUILTINS.has(name))
+        return undefined;
+      return { path: name, namespace: 'builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * zod with its English messages only (the ones it uses unless told otherwise): its other 40-odd
+ * locales, about 300 KB of source that V8 would keep in memory, are never used here. `z.locales`
+ * (and `z.core.locales`) then hold `en` alone.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/** CommonJS dependencies call require(): give an ES module bundle one. */
+const REQUIRE_BANNER =
+  "import { createRequire as __acmeHaRequire } from 'node:module'; const require = __acmeHaRequire(import.meta.url);";
+
+/** One thing dist/ holds, as esbuild builds it. */
+export interface Target {
+  readonly name: string;
+  readonly options: BuildOptions;
+}
+
+const NODE = { bundle: true, platform: 'node', format: 'esm', target: 'node20' } as const;
+
+/**
+ * A single-file process bundle (agent, DMZ receiver) for hosts without npm, built for a small idle
+ * footprint (see "Memory of the idle agent" in docs/design/2026-11-28-agent.md): the ES module
+ * builds of the SDK (esbuild leaves out what is never used), whitespace-minified ASCII (V8 keeps
+ * the source in the heap, one byte a character only when every character is ASCII), identifiers
+ * kept (minifying them makes V8 compile more eagerly), built-ins and zod locales on demand.
+ */
+function processBundle(name: string, entry: string, outfile: string): Target {
+  return {
+    name,
+    options: {
+      ...NODE,
+      entryPoints: [join(ROOT, entry)],
+      outfile: join(DIST, outfile),
+      mainFields: ['module', 'main'],
+      minifyWhitespace: true,
+      charset: 'ascii',
+      legalComments: 'none',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      plugins: [builtinsOnDemand, zodEnglishOnly],
+      banner: { js: `${LAUNCHER}\n${REQUIRE_BANNER}` },
+    },
+  };
+}
+
+/** Everything dist/ holds, by name (`npm run build -- cli functions` builds just those). */
+export const TARGETS: readonly Target[] = [
+  {
+    name: 'cli',
+    options: {
+      ...NODE,
+      entryPoints: { 'acme-ha': join(ROOT, 'cli', 'acme-ha.ts') },
+      outdir: join(DIST, 'cli'),
+      // Each command's runner, and the embedded stack, in a chunk of its own, loaded when it runs.
+      splitting: true,
+      chunkNames: '[name]-[hash]',
+      // The package's own dependencies, installed beside it by npm.
+      packages: 'external',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      outExtension: { '.js': '.mjs' },
+    },
+  },
+  processBundle('agent', 'cli/agent-entry.ts', 'agent/acme-ha-agent.mjs'),
+  processBundle('dmz', 'cli/dmz-entry.ts', 'dmz/acme-ha-dmz.mjs'),
+  ...FUNCTION_ENTRIES.map(
+    (entry): Target => ({
+      name: `function:${entry}`,
+      options: {
+        ...ESBUILD_SHARED,
+        mainFields: [...ESBUILD_SHARED.mainFields],
+        banner: { js: ESBUILD_SHARED.banner },
+        bundle: true,
+        entryPoints: [join(ROOT, 'functions', `${entry}.ts`)],
+        outfile: join(DIST, 'functions', entry, 'index.mjs'),
+        // Stack traces need file and line only; embedding the sources would quadruple the map.
+        sourcemap: 'linked',
+        sourcesContent: false,
+      },
+    }),
+  ),
+  {
+    name: 'api',
+    options: {
+      ...NODE,
+      entryPoints: { index: join(ROOT, 'index.ts'), cdk: join(ROOT, 'cdk', 'index.ts') },
+      outdir: DIST,
+      // Shared code in one chunk, so `acme-ha` and `acme-ha/cdk` share classes (instanceof holds).
+      // Beside the entries, not in a folder: cdk/function-bundle.ts finds dist/functions/ relative
+      // to the module it ends up in.
+      splitting: true,
+      chunkNames: 'shared-[hash]',
+      packages: 'external',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      outExtension: { '.js': '.mjs' },
+    },
+  },
+];
+
+/** Builds one target; with `write: false` nothing is written and the metafile says what is inside. */
+export async function buildTarget(target: Target, write = true): Promise<Metafile> {
+  const result = await build({ ...target.options, write, metafile: true, logLevel: 'warning' });
+  return result.metafile;
+}
+
+/** Files the built code reads beside itself at run time. */
+async function copyResources(): Promise<void> {
+  // local/java-tls-server.ts compiles this next to itself: in the bundle, next to the CLI's chunks.
+  await mkdir(join(DIST, 'cli', 'java'), { recursive: true });
+  await cp(join(ROOT, 'local', 'java'), join(DIST, 'cli', 'java'), { recursive: true });
+}
+
+/** The public API's declarations (tsc; the `.ts` specifiers it keeps resolve to the `.d.ts` files). */
+async function declarations(): Promise<void> {
+  await run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], {
+    cwd: ROOT,
+  });
+}
+
+export interface BuildRequest {
+  /** Targets by name prefix (`function` for every Lambda). @default every target */
+  readonly targets?: readonly string[];
+  /** The public API's declarations (tsc, about 8 s of the build). @default true */
+  readonly declarations?: boolean;
+  /**
+   * Empty dist/ first (whole builds only). Without, files are overwritten in place and chunks of
+   * older builds stay unreferenced: what the test setup does, so that a second test run at the same
+   * time never finds dist/ missing. @default true
+   */
+  readonly clean?: boolean;
+}
+
+/** Builds into dist/; the whole of it (emptied first) unless targets are named. */
+export async function buildAll(request: BuildRequest = {}): Promise<void> {
+  const names = request.targets ?? [];
+  const chosen = names.length ? TARGETS.filter((t) => names.some((n) => t.name.startsWith(n))) : TARGETS;
+  if (request.clean !== false) {
+    const dirs = names.length
+      ? chosen.flatMap((t) => (t.options.outdir && t.options.outdir !== DIST ? [t.options.outdir] : []))
+      : [DIST];
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+  await Promise.all([
+    ...chosen.map((target) => buildTarget(target)),
+    ...(chosen.some((t) => t.name === 'cli') ? [copyResources()] : []),
+    ...(request.declarations !== false && chosen.some((t) => t.name === 'api') ? [declarations()] : []),
+  ]);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = performance.now();
+  const args = process.argv.slice(2);
+  const targets = args.filter((a) => !a.startsWith('--'));
+  await buildAll({ targets, declarations: !args.includes('--no-declarations') });
+  process.stdout.write(
+    `built ${targets.length ? targets.join(', ') : 'dist/'} in ${Math.round(performance.now() - started)} ms\n`,
+  );
+}
