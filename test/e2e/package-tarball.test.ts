@@ -148,6 +148,24 @@ describe('the npm package', () => {
       sans: ['files.example.com'],
       keyMatchesCertificate: true,
     });
+
+    // The same through the public API, in the consumer's own process.
+    const api = await inProject('node', [
+      '--input-type=module',
+      '-e',
+      [
+        "import { readFileSync } from 'node:fs';",
+        "import { inspectKeystore, keystoreFromPem } from 'acme-ha';",
+        "const built = keystoreFromPem({ keyPem: readFileSync('key.pem', 'utf8'), certificatePem: readFileSync('fullchain.pem', 'utf8'), format: 'jks', password: 'changeit' });",
+        "console.log(JSON.stringify(inspectKeystore(built.output.bytes, 'changeit', 'in memory')));",
+      ].join('\n'),
+    ]);
+    expect(api.code, api.stderr).toBe(0);
+    expect(JSON.parse(api.stdout)).toMatchObject({
+      format: 'jks',
+      alias: 'acme-ha',
+      keyMatchesCertificate: true,
+    });
   });
 
   it('a ten-line CDK app adds AcmeHa to its own stack and synthesizes offline', async () => {
