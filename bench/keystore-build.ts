@@ -123,7 +123,7 @@ export const keystoreBuild: BenchSuite = {
         verdict:
           `JKS encoding takes ${jksLib.median.toFixed(2)} ms in process (target: milliseconds — met); ` +
           `keytool needs ${keytool.time.median.toFixed(0)} ms, ${(keytool.time.median / jksLib.median).toFixed(0)}× more. ` +
-          `A whole CLI run (${jksCli.time.median.toFixed(0)} ms) is dominated by Node and tsx start-up, not by the encoding.`,
+          `A whole CLI run (${jksCli.time.median.toFixed(0)} ms) is dominated by Node's start-up and module loading, not by the encoding.`,
         method: `${inProcessRuns} library calls after one warm-up; ${processRuns} runs of each command, timed with /usr/bin/time (peak RSS).`,
         raw: { jksLib, p12Lib, jksCli, p12Cli, openssl, keytool },
       };

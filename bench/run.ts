@@ -15,11 +15,13 @@ import { keystoreBuild } from './keystore-build.ts';
 import { responder } from './responder.ts';
 import { scale } from './scale.ts';
 import { stackStart } from './stack-start.ts';
+import { startUp } from './start-up.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
 import { lineChart } from './svg-chart.ts';
 
 // costModel reads what agentFootprint counted: keep it after agentFootprint.
 const SUITES: readonly BenchSuite[] = [
+  startUp,
   keystoreBuild,
   stackStart,
   acmeOrder,
@@ -44,29 +46,71 @@ function version(command: string, args: string[]): string {
   }
 }
 
-/** `npm run bench -- --render-only`: docs/benchmarks.md again from the saved results, no measuring. */
-function renderSaved(): void {
-  const saved = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as {
-    date: string;
-    quick: boolean;
-    machine: Record<string, unknown>;
-    results: Record<string, SuiteResult>;
-  };
-  writeFileSync(
-    join(ROOT, 'docs', 'benchmarks.md'),
-    render(saved.date, saved.quick, saved.machine, saved.results),
-  );
-  console.log('bench: rendered docs/benchmarks.md from bench/results/latest.json');
+/** What bench/results/latest.json holds. */
+interface Saved {
+  /** When the last whole run started. */
+  readonly date: string;
+  readonly quick: boolean;
+  readonly machine: Record<string, unknown>;
+  readonly results: Record<string, SuiteResult>;
+  /** Suites measured after the whole run (`--only`), and when. */
+  readonly measured?: Record<string, string>;
 }
 
+const SAVED = join(ROOT, 'bench', 'results', 'latest.json');
+
+function write(saved: Saved): void {
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(SAVED, `${JSON.stringify(saved, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), render(saved));
+}
+
+/** The suites named by `--only a,b`, or every suite. @throws naming an unknown suite */
+function chosenSuites(): readonly BenchSuite[] {
+  const index = process.argv.indexOf('--only');
+  if (index < 0) return SUITES;
+  const ids = (process.argv[index + 1] ?? '').split(',').filter(Boolean);
+  const unknown = ids.filter((id) => !SUITES.some((s) => s.id === id));
+  if (ids.length === 0 || unknown.length > 0)
+    throw new Error(`--only takes suite ids: ${SUITES.map((s) => s.id).join(', ')}`);
+  return SUITES.filter((s) => ids.includes(s.id));
+}
+
+async function runSuite(suite: BenchSuite, quick: boolean): Promise<SuiteResult> {
+  console.log(`bench: ${suite.title} …`);
+  const started = performance.now();
+  try {
+    return await suite.run({ quick });
+  } catch (error) {
+    // One broken suite must not cost the figures of the others: it says so in its own section.
+    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    console.error(`bench: ${suite.id} failed: ${message}`);
+    return {
+      columns: ['case', 'result'],
+      rows: [['whole suite', `failed: ${message.replaceAll('|', '\\|')}`]],
+      verdict: `not measured: the suite failed (${message}).`,
+      method: 'see the bench output',
+      raw: { error: String(error) },
+    };
+  } finally {
+    console.log(`bench: ${suite.id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+/**
+ * `npm run bench [-- --quick] [-- --only a,b]`: the whole run, or (`--only`) some suites measured
+ * again into the saved results, each dated; `--render-only` writes the page from the saved results.
+ */
 async function main(): Promise<void> {
   if (process.argv.includes('--render-only')) {
-    renderSaved();
+    write(JSON.parse(readFileSync(SAVED, 'utf8')) as Saved);
+    console.log('bench: rendered docs/benchmarks.md from bench/results/latest.json');
     return;
   }
   const quick = process.argv.includes('--quick');
+  const suites = chosenSuites();
   await ensureTools([TOOLS.java, TOOLS.keytool, TOOLS.openssl, TOOLS.time], (line) => console.log(line));
-  const date = new Date().toISOString();
+  const now = new Date().toISOString();
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -77,40 +121,18 @@ async function main(): Promise<void> {
     java: execFileSync('sh', ['-c', 'java -version 2>&1']).toString().split('\n')[0]?.trim() ?? '?',
   };
   const results: Record<string, SuiteResult> = {};
-  for (const suite of SUITES) {
-    console.log(`bench: ${suite.title} …`);
-    const started = performance.now();
-    try {
-      results[suite.id] = await suite.run({ quick });
-    } catch (error) {
-      // One broken suite must not cost the figures of the others: it says so in its own section.
-      const message = (error as Error).message.split('\n')[0] ?? String(error);
-      console.error(`bench: ${suite.id} failed: ${message}`);
-      results[suite.id] = {
-        columns: ['case', 'result'],
-        rows: [['whole suite', `failed: ${message.replaceAll('|', '\\|')}`]],
-        verdict: `not measured: the suite failed (${message}).`,
-        method: 'see the bench output',
-        raw: { error: String(error) },
-      };
-    }
-    console.log(`bench: ${suite.id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  for (const suite of suites) results[suite.id] = await runSuite(suite, quick);
+  if (suites === SUITES) {
+    write({ date: now, quick, machine, results });
+  } else {
+    const saved = JSON.parse(readFileSync(SAVED, 'utf8')) as Saved;
+    const measured = { ...saved.measured, ...Object.fromEntries(suites.map((s) => [s.id, now])) };
+    write({ ...saved, machine, results: { ...saved.results, ...results }, measured });
   }
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(
-    join(ROOT, 'bench', 'results', 'latest.json'),
-    `${JSON.stringify({ date, quick, machine, results }, null, 2)}\n`,
-  );
-  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), render(date, quick, machine, results));
   console.log('bench: wrote docs/benchmarks.md and bench/results/latest.json');
 }
 
-function render(
-  date: string,
-  quick: boolean,
-  machine: Record<string, unknown>,
-  results: Record<string, SuiteResult>,
-): string {
+function render({ date, quick, machine, results, measured }: Saved): string {
   const lines = [
     '# Benchmarks',
     '',
@@ -125,6 +147,9 @@ function render(
     const result = results[suite.id];
     if (!result) continue;
     lines.push(`## ${suite.title}`, '', `Target: ${suite.target}.`, '');
+    const when = measured?.[suite.id];
+    if (when)
+      lines.push(`Measured ${when}, after the whole run (\`npm run bench -- --only ${suite.id}\`).`, '');
     lines.push(`| ${result.columns.join(' | ')} |`, `|${result.columns.map(() => ' --- ').join('|')}|`);
     for (const row of result.rows) lines.push(`| ${row.join(' | ')} |`);
     lines.push('', `**Verdict:** ${result.verdict}`, '', `Method: ${result.method}`, '');
