@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,21 @@ describe('the npm package', () => {
     // The embedded stack's emulators come as optional dependencies (`local up|demo` only).
     expect(Object.keys(pkg.optionalDependencies).sort()).toEqual([...EMBEDDED_STACK_PACKAGES].sort());
     for (const emulator of EMBEDDED_STACK_PACKAGES) expect(installedAlone, emulator).toContain(emulator);
+  });
+
+  it('local up|demo name the optional emulators when an install left them out', async () => {
+    // As after `npm install --omit=optional`: one of them moved away for this test, then back.
+    const dynalite = join(project, 'node_modules', 'dynalite');
+    await rename(dynalite, `${dynalite}.away`);
+    try {
+      const demo = await inProject('npx', ['acme-ha', 'local', 'demo']);
+      expect(demo.code).toBe(1);
+      expect(demo.stderr).toBe(
+        `acme-ha: acme-ha local needs the embedded stack's emulators, optional dependencies that are not installed (dynalite): npm install ${EMBEDDED_STACK_PACKAGES.join(' ')}\n`,
+      );
+    } finally {
+      await rename(`${dynalite}.away`, dynalite);
+    }
   });
 
   it('npx acme-ha --version and keystore build work from the installed package', async () => {
