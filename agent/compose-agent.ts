@@ -47,9 +47,9 @@ export interface CreateAgentOptions {
 
 /**
  * Wires the agent's ports to DynamoDB, S3, SQS, the local disk, reload actions and TLS probes. What
- * an idle agent does not use is loaded when first needed (dynamic imports, which esbuild keeps in the
- * one-file bundle but evaluates only then): the S3 client with the first download, the DMZ pusher
- * only when DMZ receivers are configured.
+ * an idle agent does not use is loaded when first needed (dynamic imports, which esbuild puts in
+ * chunks of their own, loaded only then): the S3 client with the first download, the DMZ pusher only
+ * when DMZ receivers are configured.
  */
 export async function createAgent(config: AgentConfig, options: CreateAgentOptions): Promise<AgentRuntime> {
   const plans = await planCertificates(

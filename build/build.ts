@@ -4,8 +4,9 @@
  *
  *   dist/cli/acme-ha.mjs        the full CLI; the package's dependencies stay external, commands in
  *                               chunks loaded when they run
- *   dist/agent/acme-ha-agent.mjs  the node agent (`agent`, `status`), one file, everything inside
- *   dist/dmz/acme-ha-dmz.mjs    the DMZ receiver (`dmz`), one file, everything inside
+ *   dist/agent/acme-ha-agent.mjs  the node agent (`agent`, `status`), everything inside: the entry,
+ *                               and in lib/ the chunks it loads when it needs them
+ *   dist/dmz/acme-ha-dmz.mjs    the DMZ receiver (`dmz`), the same way
  *   dist/functions/<name>/      each Lambda handler, one file with the AWS SDK inside
  *   dist/index.mjs, dist/cdk.mjs  the public API (`acme-ha`, `acme-ha/cdk`), dependencies external
  *   dist/types/                 declarations of the public API
@@ -14,7 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, rm } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,9 +35,16 @@ export const DIST = join(ROOT, 'dist');
  * - `MALLOC_TRIM_THRESHOLD_=131072`: glibc's default value, set explicitly, which turns off its
  *   dynamic thresholds: after the bundle is read and parsed (one large buffer freed), glibc would
  *   otherwise keep several MiB of freed parser memory. Other C libraries ignore it.
+ * - `--jitless`: V8 interprets and never compiles to machine code, so the compilers' code in the
+ *   node binary is never paged in and no compiled code is kept (idle RSS −4 MiB). The agent waits on
+ *   the network; what it computes (ASN.1 of one keystore, hashes in OpenSSL) takes milliseconds in
+ *   the interpreter. No WebAssembly either: nothing in the bundles may use `fetch` (undici parses
+ *   HTTP in WebAssembly); the HTTP reload uses node:http. `--no-expose-wasm` says so explicitly,
+ *   which keeps V8's warning about the flags' conflict off stderr.
  * `env -S` is GNU coreutils 8.30 or later, as on every distribution that runs Node.js 20.
  */
-export const LAUNCHER = '#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1';
+export const LAUNCHER =
+  '#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1 --jitless --no-expose-wasm';
 
 const BUILTINS = new Set(builtinModules);
 
@@ -91,6 +99,8 @@ const REQUIRE_BANNER =
 export interface Target {
   readonly name: string;
   readonly options: BuildOptions;
+  /** The output (in `outdir`) that runs as a program through its first line: made executable. */
+  readonly program?: string;
 }
 
 const NODE = { bundle: true, platform: 'node', format: 'esm', target: 'node20' } as const;
@@ -113,19 +123,25 @@ const RUNTIME_PACKAGES = Object.keys({
 }).flatMap((name) => [name, `${name}/*`]);
 
 /**
- * A single-file process bundle (agent, DMZ receiver) for hosts without npm, built for a small idle
- * footprint (see "Memory of the idle agent" in docs/design/2026-11-28-agent.md): the ES module
- * builds of the SDK (esbuild leaves out what is never used), whitespace-minified ASCII (V8 keeps
- * the source in the heap, one byte a character only when every character is ASCII), identifiers
- * kept (minifying them makes V8 compile more eagerly), built-ins and zod locales on demand.
+ * A process bundle (agent, DMZ receiver) for hosts without npm, built for a small idle footprint (see
+ * "Memory of the idle agent" in docs/design/2026-11-28-agent.md): the entry `<name>.mjs` and, in
+ * `lib/`, chunks that load when first imported (an idle agent reads about half the code: V8 keeps
+ * every loaded script's source in its heap); the ES module builds of the SDK (esbuild leaves out what
+ * is never used), whitespace-minified ASCII (one byte a character in V8's heap only when every
+ * character is ASCII), identifiers kept (minifying them makes V8 compile more eagerly), built-ins and
+ * zod locales on demand. Every file needs the whole directory.
  */
-function processBundle(name: string, entry: string, outfile: string): Target {
+function processBundle(name: string, entry: string, file: string): Target {
   return {
     name,
+    program: `${file}.mjs`,
     options: {
       ...NODE,
-      entryPoints: [join(ROOT, entry)],
-      outfile: join(DIST, outfile),
+      entryPoints: { [file]: join(ROOT, entry) },
+      outdir: join(DIST, name),
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      chunkNames: 'lib/[name]-[hash]',
       mainFields: ['module', 'main'],
       minifyWhitespace: true,
       charset: 'ascii',
@@ -157,8 +173,8 @@ export const TARGETS: readonly Target[] = [
       outExtension: { '.js': '.mjs' },
     },
   },
-  processBundle('agent', 'cli/agent-entry.ts', 'agent/acme-ha-agent.mjs'),
-  processBundle('dmz', 'cli/dmz-entry.ts', 'dmz/acme-ha-dmz.mjs'),
+  processBundle('agent', 'cli/agent-entry.ts', 'acme-ha-agent'),
+  processBundle('dmz', 'cli/dmz-entry.ts', 'acme-ha-dmz'),
   ...FUNCTION_ENTRIES.map(
     (entry): Target => ({
       name: `function:${entry}`,
@@ -199,6 +215,8 @@ export const TARGETS: readonly Target[] = [
 /** Builds one target; with `write: false` nothing is written and the metafile says what is inside. */
 export async function buildTarget(target: Target, write = true): Promise<Metafile> {
   const result = await build({ ...target.options, write, metafile: true, logLevel: 'warning' });
+  if (write && target.program && target.options.outdir)
+    await chmod(join(target.options.outdir, target.program), 0o755);
   return result.metafile;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Entry point of the single-file agent bundle for nodes without npm (build/package-agent.ts, see
+ * Entry point of the self-contained agent bundle (dist/agent/) for nodes without npm (build/package-agent.ts, see
  * the design note docs/design/2026-11-28-agent.md): only `agent` and `status`, so the bundle
  * carries no ACME client, no embedded stack and no tsx.
  */

@@ -1,7 +1,7 @@
 /**
- * Entry point of a single-file DMZ receiver bundle (esbuild): only `acme-ha dmz`, so the bundle —
+ * Entry point of the self-contained DMZ receiver bundle (esbuild, dist/dmz/): only `acme-ha dmz`, so the bundle —
  * and the receiver's module graph — carries no AWS SDK and no ACME client.
- * test/integration/dmz/module-graph.test.ts bundles this file and checks exactly that.
+ * test/integration/module-graphs.test.ts bundles this file and checks exactly that.
  */
 import { dmzCommand } from './dmz/dmz-command.ts';
 import { processIo } from './io.ts';

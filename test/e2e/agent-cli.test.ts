@@ -4,15 +4,18 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
+import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
+import { LAUNCHER } from '../../build/build.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { freeTcpPort } from '../../local/net.ts';
 import { ensureTools, TOOLS } from '../../local/prerequisites.ts';
 import { aServerPki, pemFilesOf } from '../support/agent-keystores.ts';
-import { publishRevision, stackStores } from '../support/agent-revisions.ts';
+import { KEYSTORE_PASSWORD_ENV, publishRevision, stackStores } from '../support/agent-revisions.ts';
 import { execute, runCli } from '../support/cli.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -161,6 +164,52 @@ describe('acme-ha agent and status', () => {
       unit,
     ]);
     expect(security.code, security.stderr).toBe(0);
+  });
+});
+
+describe('the shipped agent bundle, started by its own first line as the installed service starts it', () => {
+  it('installs a JKS revision and reloads over HTTP (no fetch under --jitless), saying nothing on stderr', async () => {
+    const bundle = join(import.meta.dirname, '..', '..', 'dist', 'agent', 'acme-ha-agent.mjs');
+    expect((await readFile(bundle, 'utf8')).split('\n')[0]).toBe(LAUNCHER);
+    const reloads: string[] = [];
+    const admin = createServer((req, res) => {
+      reloads.push(`${req.method} ${req.url}`);
+      res.writeHead(204).end();
+    });
+    const adminPort = await listenOn(admin, 0, '127.0.0.1');
+    try {
+      const pki = await aServerPki();
+      await publishRevision(stackStores(stack(), clients), 'bundled', pki);
+      const keystore = join(dir, 'bundled.jks');
+      const bundleConfig = join(dir, 'agent-bundle.yaml');
+      await writeFile(
+        bundleConfig,
+        (await readFile(configFile, 'utf8')).replace(
+          /targets:[\s\S]*$/,
+          [
+            'targets:',
+            '  - certificateId: bundled',
+            '    format: jks',
+            `    path: ${keystore}`,
+            '    alias: server',
+            `    password: { env: ${KEYSTORE_PASSWORD_ENV} }`,
+            `    reload: { http: { url: "http://127.0.0.1:${adminPort}/reload?token=t" } }`,
+            '',
+          ].join('\n'),
+        ),
+      );
+      const result = await execute(bundle, ['agent', 'sync', '--config', bundleConfig, '--json'], {
+        ...stack().env,
+        [KEYSTORE_PASSWORD_ENV]: 'changeit',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ outcomes: [{ result: 'applied', revision: 1 }] });
+      expect(reloads).toEqual(['POST /reload?token=t']);
+      expect((await readFile(keystore)).subarray(0, 4).toString('hex')).toBe('feedfeed');
+    } finally {
+      await closeHttp(admin);
+    }
   });
 });
 

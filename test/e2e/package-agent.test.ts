@@ -1,6 +1,6 @@
 /**
- * `npm run package:agent`: the archive a node without npm installs from. Unpacked, its single-file
- * agent runs on plain Node, and `agent install --dry-run` prints the unit it would install.
+ * `npm run package:agent`: the archive a node without npm installs from. Unpacked, its agent (the
+ * entry file and its chunks in lib/) runs on plain Node, and `agent install --dry-run` prints the unit it would install.
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -27,17 +27,24 @@ describe('package:agent', () => {
       'acme-ha-agent.mjs.map',
       'agent.yaml.example',
       'install.sh',
+      'lib',
     ]);
 
     const bundle = join(dir, 'acme-ha-agent.mjs');
-    const source = await readFile(bundle, 'utf8');
+    const chunks = (await readdir(join(dir, 'lib'))).filter((f) => f.endsWith('.mjs'));
+    expect(chunks.length).toBeGreaterThan(10);
+    const source = (
+      await Promise.all([bundle, ...chunks.map((f) => join(dir, 'lib', f))].map((f) => readFile(f, 'utf8')))
+    ).join('\n');
     // Only the agent: no ACME client, no embedded stack, no TypeScript loader.
     for (const absent of ['acme-client', 'dynalite', 's3rver', 'tsx/esm'])
       expect(source).not.toContain(absent);
 
     const env = { ...process.env, NODE_OPTIONS: '' };
-    const help = await run(process.execPath, [bundle, '--help'], { env });
+    // Run as the service runs it: the file itself, through its first line.
+    const help = await run(bundle, ['--help'], { env });
     expect(help.stdout).toMatch(/agent\s+the node agent/);
+    expect(help.stderr).toBe('');
     const install = await run(
       process.execPath,
       [

@@ -4,8 +4,10 @@
  * serves, and openssl confirms it independently.
  */
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { closeHttp, listenOn } from '../../../adapters/http/http-server.ts';
 import { TlsProber } from '../../../adapters/probe/tls-prober.ts';
 import { CommandReloader } from '../../../adapters/reload/command-reloader.ts';
 import { HaproxyRuntimeReloader } from '../../../adapters/reload/haproxy-runtime-reloader.ts';
@@ -122,5 +124,33 @@ describe('reload targets', () => {
     const t0 = performance.now();
     await expect(new CommandReloader('sleep 5', 200).reload()).rejects.toThrow(/timed out after 200 ms/);
     expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('an HTTP endpoint that refuses, errs or hangs is a ReloadFailedError; the token stays out of it', async () => {
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/hang')) return; // never answers
+      if (req.url?.startsWith('/busy')) return void res.writeHead(503).end(`busy ${'x'.repeat(1000)}`);
+      res.writeHead(204).end();
+    });
+    const port = await listenOn(server, 0, '127.0.0.1');
+    stops.push(() => closeHttp(server));
+    const base = `http://127.0.0.1:${port}`;
+    await new HttpReloader(`${base}/reload?token=secret`, 'POST', 5_000).reload();
+
+    const busy = new HttpReloader(`${base}/busy?token=secret`, 'PUT', 5_000);
+    expect(busy.description).toBe(`http PUT ${base}/busy`);
+    const error = await busy.reload().catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ReloadFailedError);
+    expect((error as Error).message).toMatch(new RegExp(`^http PUT ${base}/busy: HTTP 503: busy x{295}$`));
+
+    const t0 = performance.now();
+    await expect(new HttpReloader(`${base}/hang`, 'POST', 200).reload()).rejects.toThrow(
+      /timed out after 200 ms/,
+    );
+    expect(performance.now() - t0).toBeLessThan(2_000);
+
+    await expect(new HttpReloader('http://127.0.0.1:1/reload', 'POST', 5_000).reload()).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
   });
 });
