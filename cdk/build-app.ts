@@ -7,44 +7,51 @@
 import { App, type AppProps, Duration, type Environment, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { z } from 'zod';
 import { formatPath, parseConfig } from '../core/config/parse-config.ts';
+import * as z from '../core/config/zod.ts';
 import { AcmeHaStack, type AcmeHaStackProps } from './acme-ha-stack.ts';
 import { PropsError } from './props-error.ts';
 import type { ResponderMode } from './responder.ts';
 
 /** `-c` values arrive as strings, cdk.json values as JSON: accept both. */
-const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-const count = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
-const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').filter(Boolean))]);
+const flag = z.union([
+  z.boolean(),
+  z.pipe(
+    z.enum(['true', 'false']),
+    z.transform((v: 'true' | 'false') => v === 'true'),
+  ),
+]);
+const count = z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))]);
+const list = z.union([
+  z.array(z.string()),
+  z.pipe(
+    z.string(),
+    z.transform((v: string) => v.split(',').filter(Boolean)),
+  ),
+]);
+const text = z.optional(z.string());
 
-export const contextSchema = z
-  .object({
-    /** The certificate configuration file. */
-    config: z.string().min(1).default('examples/acme-ha.yaml'),
-    stackName: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
-      .default('AcmeHa'),
-    prefix: z.string().optional(),
-    responder: z.enum(['url', 'alb', 'cloudfront']).default('url'),
-    albListenerArn: z.string().optional(),
-    albPriority: count.optional(),
-    albHostHeaders: list.optional(),
-    cloudfrontOriginDomainName: z.string().optional(),
-    /** Path of the PEM file of the CA that issues node certificates (IAM Roles Anywhere). */
-    rolesAnywhereCaPem: z.string().optional(),
-    ec2InstanceProfiles: flag.optional(),
-    alarmEmail: z.string().optional(),
-    /** An EventBridge expression: `cron(17 5,17 * * ? *)` or `rate(12 hours)`. */
-    renewalSchedule: z
-      .string()
-      .regex(/^(cron|rate)\(.+\)$/, 'an EventBridge expression like cron(17 5,17 * * ? *)')
-      .optional(),
-    expiryAlarmDays: count.optional(),
-    lagGraceMinutes: count.optional(),
-  })
-  .strict();
+export const contextSchema = z.strictObject({
+  /** The certificate configuration file. */
+  config: z._default(z.string().check(z.minLength(1)), 'examples/acme-ha.yaml'),
+  stackName: z._default(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)), 'AcmeHa'),
+  prefix: text,
+  responder: z._default(z.enum(['url', 'alb', 'cloudfront']), 'url'),
+  albListenerArn: text,
+  albPriority: z.optional(count),
+  albHostHeaders: z.optional(list),
+  cloudfrontOriginDomainName: text,
+  /** Path of the PEM file of the CA that issues node certificates (IAM Roles Anywhere). */
+  rolesAnywhereCaPem: text,
+  ec2InstanceProfiles: z.optional(flag),
+  alarmEmail: text,
+  /** An EventBridge expression: `cron(17 5,17 * * ? *)` or `rate(12 hours)`. */
+  renewalSchedule: z.optional(
+    z.string().check(z.regex(/^(cron|rate)\(.+\)$/, 'an EventBridge expression like cron(17 5,17 * * ? *)')),
+  ),
+  expiryAlarmDays: z.optional(count),
+  lagGraceMinutes: z.optional(count),
+});
 export type AppContext = z.infer<typeof contextSchema>;
 
 export interface BuildAppOptions {

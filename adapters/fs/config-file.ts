@@ -1,5 +1,5 @@
-import type { z } from 'zod';
 import { parseYamlConfig } from '../../core/config/parse-yaml-config.ts';
+import type * as z from '../../core/config/zod.ts';
 import { readInputFile } from './input-file.ts';
 
 /**
@@ -7,7 +7,7 @@ import { readInputFile } from './input-file.ts';
  * an agent's, a DMZ receiver's. `what` names the file in errors.
  * @throws ConfigError (every problem, with its line), InvalidInputError (unreadable)
  */
-export async function readConfigFile<S extends z.ZodType>(
+export async function readConfigFile<S extends z.ZodMiniType>(
   path: string,
   what: string,
   schema: S,

@@ -6,7 +6,7 @@
  */
 import { request } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
-import { z } from 'zod';
+import * as z from '../../core/config/zod.ts';
 import { DmzUnreachableError } from '../../core/dmz/dmz-errors.ts';
 import { certificateFingerprint } from '../../core/dmz/fingerprint.ts';
 import type { RevisionPush } from '../../core/dmz/revision-push.ts';
@@ -25,8 +25,8 @@ export interface HttpsDmzReceiverOptions {
 
 const installedSchema = z.object({
   certificateId: z.string(),
-  revision: z.int().nullable(),
-  serial: z.string().nullable(),
+  revision: z.nullable(z.int()),
+  serial: z.nullable(z.string()),
 });
 
 const answerSchema = z.object({
@@ -44,11 +44,11 @@ const answerSchema = z.object({
     'interrupted',
     'refused',
   ]),
-  revision: z.int().nullable(),
-  installedRevision: z.int().nullable(),
-  servedSerial: z.string().nullable(),
-  errorCode: z.string().nullable(),
-  message: z.string().nullable(),
+  revision: z.nullable(z.int()),
+  installedRevision: z.nullable(z.int()),
+  servedSerial: z.nullable(z.string()),
+  errorCode: z.nullable(z.string()),
+  message: z.nullable(z.string()),
 });
 
 export class HttpsDmzReceiverClient implements DmzReceiverClient {

@@ -1,17 +1,17 @@
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import type { CertificateEvent } from '../ports/event-publisher.ts';
 
 const revisionPublished = z.object({
   type: z.literal('certificate.revision_published'),
-  certificateId: z.string().min(1),
-  revision: z.int().min(1),
-  groups: z.array(z.string()).default([]),
-  dmz: z.array(z.string()).default([]),
+  certificateId: z.string().check(z.minLength(1)),
+  revision: z.int().check(z.minimum(1)),
+  groups: z._default(z.array(z.string()), []),
+  dmz: z._default(z.array(z.string()), []),
 });
 
 const renewalFailed = z.object({
   type: z.literal('certificate.renewal_failed'),
-  certificateId: z.string().min(1),
+  certificateId: z.string().check(z.minLength(1)),
   attempts: z.int(),
   errorCode: z.string(),
   message: z.string(),

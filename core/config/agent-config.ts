@@ -3,7 +3,7 @@
  * its state, and what to install where, how to reload it and how to check it is served. Parsed with
  * `parseYamlConfig`, so every problem is listed with its path and line.
  */
-import { z } from 'zod';
+
 import { KEYSTORE_FORMATS } from '../keystore/formats.ts';
 import { PEM_FILES } from '../keystore/pem-files.ts';
 import { DEFAULT_PREFIX, resourceNames } from '../resource-layout.ts';
@@ -25,59 +25,64 @@ import {
   uniqueIds,
   uniqueTargetPaths,
 } from './rules.ts';
+import * as z from './zod.ts';
 
 const DEFAULTS = resourceNames(DEFAULT_PREFIX);
 
 const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
+const nonEmpty = z.string().check(z.minLength(1));
+
 export const reloadSchema = z
   .strictObject({
     /** argv (no shell) or one string run by /bin/sh -c. */
-    command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    signal: z.enum(SIGNALS).optional(),
-    pidFile: absolutePath.optional(),
-    http: z
-      .strictObject({
+    command: z.optional(z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))])),
+    signal: z.optional(z.enum(SIGNALS)),
+    pidFile: z.optional(absolutePath),
+    http: z.optional(
+      z.strictObject({
         url: httpUrl,
-        method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
-      })
-      .optional(),
-    haproxy: z
-      .strictObject({
+        method: z._default(z.enum(['GET', 'POST', 'PUT']), 'POST'),
+      }),
+    ),
+    haproxy: z.optional(
+      z.strictObject({
         /** The stats socket with `level admin`. */
         socket: absolutePath,
         /** The certificate's name in HAProxy: the path written in its `crt` line. */
-        certificate: z.string().min(1),
-      })
-      .optional(),
-    timeoutSeconds: seconds(600).default(30),
+        certificate: nonEmpty,
+      }),
+    ),
+    timeoutSeconds: z._default(seconds(600), 30),
   })
-  .superRefine((r, ctx) => {
-    const kinds = [r.command, r.signal, r.http, r.haproxy].filter((k) => k !== undefined).length;
-    if (kinds !== 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: 'set exactly one of command, signal (with pidFile), http, haproxy',
-      });
-    if (r.signal && !r.pidFile)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pidFile'],
-        message: 'a signal needs the pidFile of the server',
-      });
-    if (r.pidFile && !r.signal)
-      ctx.addIssue({ code: 'custom', path: ['signal'], message: 'pidFile is only used with signal' });
-  });
+  .check(
+    z.superRefine((r, ctx) => {
+      const kinds = [r.command, r.signal, r.http, r.haproxy].filter((k) => k !== undefined).length;
+      if (kinds !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'set exactly one of command, signal (with pidFile), http, haproxy',
+        });
+      if (r.signal && !r.pidFile)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pidFile'],
+          message: 'a signal needs the pidFile of the server',
+        });
+      if (r.pidFile && !r.signal)
+        ctx.addIssue({ code: 'custom', path: ['signal'], message: 'pidFile is only used with signal' });
+    }),
+  );
 
 export const probeSchema = z.strictObject({
-  host: host.default('127.0.0.1'),
+  host: z._default(host, '127.0.0.1'),
   port,
   /**
    * The name to ask for: any DNS name the server routes on, fully qualified or not. The target's first
    * name (or the revision's first SAN) when absent.
    */
-  sni: dnsName.optional(),
+  sni: z.optional(dnsName),
 });
 
 const PEM_NAMES = Object.values(PEM_FILES) as [string, ...string[]];
@@ -89,55 +94,59 @@ export const targetSchema = z
     /** The keystore file (jks, pkcs12) or the directory of the PEM files (pem). */
     path: absolutePath,
     /** PEM files to install (default all five). */
-    files: z.array(z.enum(PEM_NAMES)).min(1).optional(),
+    files: z.optional(z.array(z.enum(PEM_NAMES)).check(z.minLength(1))),
     /** Entry the server loads; checked against the keystore (Java stores aliases lower-case). */
-    alias: z.string().min(1).max(200).optional(),
-    password: envSecret.optional(),
+    alias: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    password: z.optional(envSecret),
     /**
      * Names the certificate must cover, so names a certificate can be issued for; the revision's own
      * names are always required too.
      */
-    names: z.array(issuableName).default([]),
-    owner: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
-    mode: mode.default(0o600),
-    reload: reloadSchema.optional(),
-    probe: z.array(probeSchema).default([]),
+    names: z._default(z.array(issuableName), []),
+    owner: z.optional(nonEmpty),
+    group: z.optional(nonEmpty),
+    mode: z._default(mode, 0o600),
+    reload: z.optional(reloadSchema),
+    probe: z._default(z.array(probeSchema), []),
   })
-  .superRefine((t, ctx) => {
-    if (t.format !== 'pem' && !t.password)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['password'],
-        message: `a ${t.format} keystore needs a password source`,
-      });
-    if (t.format === 'pem' && t.password)
-      ctx.addIssue({ code: 'custom', path: ['password'], message: 'PEM files have no password' });
-    if (t.format !== 'pem' && t.files)
-      ctx.addIssue({ code: 'custom', path: ['files'], message: 'files is for pem targets only' });
-    if (t.probe.length > 0 && !t.reload)
-      ctx.addIssue({ code: 'custom', path: ['reload'], message: 'a probed target needs a reload action' });
-    if (t.reload?.haproxy && (t.format !== 'pem' || (t.files && !t.files.includes(PEM_FILES.combined))))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reload', 'haproxy'],
-        message: `the HAProxy runtime API takes a pem target that installs ${PEM_FILES.combined}`,
-      });
-  });
+  .check(
+    z.superRefine((t, ctx) => {
+      if (t.format !== 'pem' && !t.password)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['password'],
+          message: `a ${t.format} keystore needs a password source`,
+        });
+      if (t.format === 'pem' && t.password)
+        ctx.addIssue({ code: 'custom', path: ['password'], message: 'PEM files have no password' });
+      if (t.format !== 'pem' && t.files)
+        ctx.addIssue({ code: 'custom', path: ['files'], message: 'files is for pem targets only' });
+      if (t.probe.length > 0 && !t.reload)
+        ctx.addIssue({ code: 'custom', path: ['reload'], message: 'a probed target needs a reload action' });
+      if (t.reload?.haproxy && (t.format !== 'pem' || (t.files && !t.files.includes(PEM_FILES.combined))))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reload', 'haproxy'],
+          message: `the HAProxy runtime API takes a pem target that installs ${PEM_FILES.combined}`,
+        });
+    }),
+  );
 
 const responder = z
   .strictObject({
     /** `lookup` answers from the challenge table; `redirect` sends a 302 to `redirectUrl`. */
     mode: z.enum(['lookup', 'redirect']),
-    host: host.default('0.0.0.0'),
-    port: listenPort.default(80),
+    host: z._default(host, '0.0.0.0'),
+    port: z._default(listenPort, 80),
     /** Base URL; the request path is appended (Let's Encrypt follows redirects to ports 80/443). */
-    redirectUrl: httpUrl.optional(),
+    redirectUrl: z.optional(httpUrl),
   })
-  .superRefine((r, ctx) => {
-    if (r.mode === 'redirect' && !r.redirectUrl)
-      ctx.addIssue({ code: 'custom', path: ['redirectUrl'], message: 'redirect mode needs redirectUrl' });
-  });
+  .check(
+    z.superRefine((r, ctx) => {
+      if (r.mode === 'redirect' && !r.redirectUrl)
+        ctx.addIssue({ code: 'custom', path: ['redirectUrl'], message: 'redirect mode needs redirectUrl' });
+    }),
+  );
 
 /** A DMZ receiver this node pushes revisions to (mutual TLS, both sides pinned). */
 const dmzPeer = z.strictObject({
@@ -150,14 +159,14 @@ const dmzPeer = z.strictObject({
   clientCertificate: absolutePath,
   clientKey: absolutePath,
   /** Certificates to push: those of the certificate configuration that list this DMZ instance. */
-  certificates: z.array(id).min(1),
+  certificates: z.array(id).check(z.minLength(1)),
   /** A standby pusher waits this long, then asks the receiver again before pushing. @default 0 */
-  standbySeconds: seconds(3600, 0).default(0),
+  standbySeconds: z._default(seconds(3600, 0), 0),
   /** One push may take a reload and a probe at the receiver. @default 60 */
-  timeoutSeconds: seconds(600).default(60),
+  timeoutSeconds: z._default(seconds(600), 60),
   /** Retry of a receiver that is down: min·2^(n-1), capped, jittered. */
-  retryMinSeconds: seconds(3600).default(2),
-  retryMaxSeconds: seconds(86_400).default(300),
+  retryMinSeconds: z._default(seconds(3600), 2),
+  retryMaxSeconds: z._default(seconds(86_400), 300),
 });
 
 export const agentConfigSchema = z
@@ -165,67 +174,71 @@ export const agentConfigSchema = z
     version: z.literal(1),
     node: z.strictObject({
       id: nodeId,
-      groups: z.array(id).default([]),
+      groups: z._default(z.array(id), []),
     }),
     aws: z.strictObject({
-      region: z.string().min(1),
+      region: nonEmpty,
       /** Endpoint overrides (the embedded stack); the SDK's defaults and AWS_ENDPOINT_URL_* otherwise. */
-      endpoints: z
-        .strictObject({
-          dynamodb: z.url().optional(),
-          s3: z.url().optional(),
-          sqs: z.url().optional(),
-        })
-        .default({}),
-      table: z.string().min(1).default(DEFAULTS.table.name),
-      bucket: z.string().min(1).default(DEFAULTS.bucket),
+      endpoints: z._default(
+        z.strictObject({
+          dynamodb: z.optional(z.url()),
+          s3: z.optional(z.url()),
+          sqs: z.optional(z.url()),
+        }),
+        {},
+      ),
+      table: z._default(nonEmpty, DEFAULTS.table.name),
+      bucket: z._default(nonEmpty, DEFAULTS.bucket),
       /** The node's queue; needed unless the node only answers HTTP-01 challenges. */
-      queueUrl: httpUrl.optional(),
+      queueUrl: z.optional(httpUrl),
     }),
     /** Where the agent remembers installed revisions. */
-    stateDirectory: absolutePath.default('/var/lib/acme-ha'),
+    stateDirectory: z._default(absolutePath, '/var/lib/acme-ha'),
     /** Reconcile (desired vs installed revision) this often, besides at start. */
-    reconcileIntervalSeconds: seconds(86_400, 1).default(900),
-    rollout: z
-      .strictObject({
+    reconcileIntervalSeconds: z._default(seconds(86_400, 1), 900),
+    rollout: z._default(
+      z.strictObject({
         /** Used when this node starts a rollout; the first node's value is what every node obeys. */
-        maxParallel: z.int().min(1).default(1),
-        slotTtlSeconds: seconds(3600).default(300),
-        canaryTimeoutSeconds: seconds(86_400).default(600),
-        probeTimeoutSeconds: seconds(600).default(15),
-      })
-      .default({ maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 }),
+        maxParallel: z._default(z.int().check(z.minimum(1)), 1),
+        slotTtlSeconds: z._default(seconds(3600), 300),
+        canaryTimeoutSeconds: z._default(seconds(86_400), 600),
+        probeTimeoutSeconds: z._default(seconds(600), 15),
+      }),
+      { maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 },
+    ),
     /** What the node installs; none for a node that only answers HTTP-01 challenges (a responder). */
-    targets: uniqueTargetPaths(z.array(targetSchema)).default([]),
-    responder: responder.optional(),
-    metrics: z.strictObject({ host: host.default('127.0.0.1'), port: listenPort }).optional(),
+    targets: z._default(uniqueTargetPaths(z.array(targetSchema)), []),
+    responder: z.optional(responder),
+    metrics: z.optional(z.strictObject({ host: z._default(host, '127.0.0.1'), port: listenPort })),
     /** DMZ receivers this node pushes to (see docs/dmz.md). */
-    dmz: uniqueIds(z.array(dmzPeer)).default([]),
+    dmz: z._default(uniqueIds(z.array(dmzPeer)), []),
   })
-  .superRefine((config, ctx) => {
-    if (config.targets.length === 0 && !config.responder)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['targets'],
-        message:
-          'declare at least one target, or a responder (for a node that only answers HTTP-01 challenges)',
-      });
-    if ((config.targets.length > 0 || config.dmz.length > 0) && !config.aws.queueUrl)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['aws', 'queueUrl'],
-        message:
-          "the node's queue is needed to install certificates (a stack output in AWS; `acme-ha local up --node ID` prints it locally)",
-      });
-    config.dmz.forEach((peer, i) => {
-      if (peer.retryMaxSeconds < peer.retryMinSeconds)
+  .check(
+    z.superRefine((config, ctx) => {
+      if (config.targets.length === 0 && !config.responder)
         ctx.addIssue({
           code: 'custom',
-          path: ['dmz', i, 'retryMaxSeconds'],
-          message: 'must not be below retryMinSeconds',
+          path: ['targets'],
+          message:
+            'declare at least one target, or a responder (for a node that only answers HTTP-01 challenges)',
         });
-    });
-  });
+      if ((config.targets.length > 0 || config.dmz.length > 0) && !config.aws.queueUrl)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aws', 'queueUrl'],
+          message:
+            "the node's queue is needed to install certificates (a stack output in AWS; `acme-ha local up --node ID` prints it locally)",
+        });
+      config.dmz.forEach((peer, i) => {
+        if (peer.retryMaxSeconds < peer.retryMinSeconds)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dmz', i, 'retryMaxSeconds'],
+            message: 'must not be below retryMinSeconds',
+          });
+      });
+    }),
+  );
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type TargetConfig = AgentConfig['targets'][number];

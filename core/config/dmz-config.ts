@@ -4,7 +4,7 @@
  * installs where (the agent's own target schema: path, format, reload, probe), the optional port-80
  * responder in redirect mode, and its limits. No AWS, no ACME: there is nothing to configure for them.
  */
-import { z } from 'zod';
+
 import { targetSchema } from './agent-config.ts';
 import {
   absolutePath,
@@ -16,6 +16,7 @@ import {
   sha256Fingerprint,
   uniqueTargetPaths,
 } from './rules.ts';
+import * as z from './zod.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -30,46 +31,47 @@ export const dmzConfigSchema = z.strictObject({
   version: z.literal(1),
   /** This DMZ instance's id (the one in the certificate configuration); used in logs. */
   id,
-  listen: z
-    .strictObject({
-      host: host.default('0.0.0.0'),
-      port: listenPort.default(8443),
-    })
-    .default({ host: '0.0.0.0', port: 8443 }),
+  listen: z._default(
+    z.strictObject({
+      host: z._default(host, '0.0.0.0'),
+      port: z._default(listenPort, 8443),
+    }),
+    { host: '0.0.0.0', port: 8443 },
+  ),
   tls: z.strictObject({
     /** The receiver's certificate and key (PEM), made by `acme-ha dmz pair`. */
     certificate: absolutePath,
     key: absolutePath,
     /** Trust anchors for client certificates: the pairing client certificates themselves. */
-    clientCertificates: z.array(absolutePath).min(1, 'at least one client certificate'),
+    clientCertificates: z.array(absolutePath).check(z.minLength(1, 'at least one client certificate')),
     /** SHA-256 fingerprints of the client certificates accepted; anything else gets nothing written. */
-    pinnedClients: z.array(sha256Fingerprint).min(1, 'pin at least one client certificate'),
+    pinnedClients: z.array(sha256Fingerprint).check(z.minLength(1, 'pin at least one client certificate')),
   }),
   /** Where the receiver remembers installed revisions (monotonic across restarts). */
-  stateDirectory: absolutePath.default('/var/lib/acme-ha-dmz'),
-  probeTimeoutSeconds: seconds(600).default(15),
-  targets: uniqueTargetPaths(z.array(targetSchema).min(1, 'declare at least one target')),
+  stateDirectory: z._default(absolutePath, '/var/lib/acme-ha-dmz'),
+  probeTimeoutSeconds: z._default(seconds(600), 15),
+  targets: uniqueTargetPaths(z.array(targetSchema).check(z.minLength(1, 'declare at least one target'))),
   /** The port-80 HTTP-01 responder, redirect mode only (the DMZ has no challenge store). */
-  responder: z
-    .strictObject({
-      host: host.default('0.0.0.0'),
-      port: listenPort.default(80),
+  responder: z.optional(
+    z.strictObject({
+      host: z._default(host, '0.0.0.0'),
+      port: z._default(listenPort, 80),
       redirectUrl: httpUrl,
-    })
-    .optional(),
-  limits: z
-    .strictObject({
-      maxBodyBytes: z
-        .int()
-        .min(1024)
-        .max(64 * 1024 * 1024)
-        .default(limitsDefaults.maxBodyBytes),
-      headersTimeoutSeconds: seconds(300).default(limitsDefaults.headersTimeoutSeconds),
+    }),
+  ),
+  limits: z._default(
+    z.strictObject({
+      maxBodyBytes: z._default(
+        z.int().check(z.minimum(1024), z.maximum(64 * 1024 * 1024)),
+        limitsDefaults.maxBodyBytes,
+      ),
+      headersTimeoutSeconds: z._default(seconds(300), limitsDefaults.headersTimeoutSeconds),
       /** From the first byte of the request to its last (a slow sender is cut off). */
-      bodyTimeoutSeconds: seconds(600).default(limitsDefaults.bodyTimeoutSeconds),
-      idleTimeoutSeconds: seconds(3600).default(limitsDefaults.idleTimeoutSeconds),
-    })
-    .default(limitsDefaults),
+      bodyTimeoutSeconds: z._default(seconds(600), limitsDefaults.bodyTimeoutSeconds),
+      idleTimeoutSeconds: z._default(seconds(3600), limitsDefaults.idleTimeoutSeconds),
+    }),
+    limitsDefaults,
+  ),
 });
 
 export type DmzConfig = z.infer<typeof dmzConfigSchema>;

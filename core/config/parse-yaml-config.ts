@@ -1,6 +1,6 @@
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { InvalidInputError } from '../errors.ts';
+import type * as z from './zod.ts';
 
 /*
  * YAML parsing and schema validation with located problems, apart from the control plane's schema
@@ -45,7 +45,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * so the agent's own file gets the same treatment.
  * @throws ConfigError listing every problem with its path and line
  */
-export function parseYamlConfig<S extends z.ZodType>(text: string, source: string, schema: S): z.infer<S> {
+export function parseYamlConfig<S extends z.ZodMiniType>(
+  text: string,
+  source: string,
+  schema: S,
+): z.infer<S> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

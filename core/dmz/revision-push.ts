@@ -5,7 +5,7 @@
  * receiver verifies the bytes against, exactly as an agent verifies an S3 download.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import type { Revision } from '../renewal/types.ts';
 
 export const PUSH_VERSION = 1;
@@ -49,32 +49,32 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const isoDate = z.string().min(1).max(40);
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+const hex64 = z.string().check(z.regex(/^[0-9a-f]{64}$/));
+const isoDate = text(1, 40);
 
 const revisionSchema = z.strictObject({
-  certificateId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-  revision: z.int().min(1).max(9_999_999_999),
-  serial: z.string().regex(/^[0-9a-f]{1,64}$/),
-  sans: z.array(z.string().min(1).max(253)).min(1).max(100),
+  certificateId: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/)),
+  revision: z.int().check(z.minimum(1), z.maximum(9_999_999_999)),
+  serial: z.string().check(z.regex(/^[0-9a-f]{1,64}$/)),
+  sans: z.array(text(1, 253)).check(z.minLength(1), z.maxLength(100)),
   notBefore: isoDate,
   notAfter: isoDate,
-  issuer: z.string().max(2000),
-  directory: z.string().max(2000),
-  ariCertId: z.string().max(500).nullable(),
-  configHash: z.string().max(200),
+  issuer: text(0, 2000),
+  directory: text(0, 2000),
+  ariCertId: z.nullable(text(0, 500)),
+  configHash: text(0, 200),
   objects: z
     .array(
       z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/, 'not a plain file name'),
+        name: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/, 'not a plain file name')),
         format: z.enum(['jks', 'pkcs12', 'pem']),
-        key: z.string().min(1).max(1024),
+        key: text(1, 1024),
         sha256: hex64,
-        size: z.int().min(0),
+        size: z.int().check(z.minimum(0)),
       }),
     )
-    .min(1)
-    .max(20),
+    .check(z.minLength(1), z.maxLength(20)),
   createdAt: isoDate,
 });
 
@@ -83,9 +83,8 @@ export const revisionPushSchema = z.strictObject({
   version: z.literal(PUSH_VERSION),
   revision: revisionSchema,
   objects: z
-    .array(z.strictObject({ key: z.string().min(1).max(1024), data: z.base64() }))
-    .min(1)
-    .max(20),
+    .array(z.strictObject({ key: text(1, 1024), data: z.base64() }))
+    .check(z.minLength(1), z.maxLength(20)),
   sha256: hex64,
 });
 

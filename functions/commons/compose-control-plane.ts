@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.ts';
 import { StoredAccountStore } from '../../adapters/acme/stored-account-store.ts';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
@@ -11,6 +10,7 @@ import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../../adapters/aws/sns-event-publisher.ts';
 import { SourceSecretResolver } from '../../adapters/secrets/source-secret-resolver.ts';
 import { formatPath } from '../../core/config/parse-config.ts';
+import * as z from '../../core/config/zod.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
 import type { Clock } from '../../core/ports/clock.ts';
@@ -18,15 +18,17 @@ import type { Logger } from '../../core/ports/logger.ts';
 import type { RenewerDeps } from '../../core/renewal/renew-certificate.ts';
 
 /** Where the control plane keeps its state: the resources of the stack (cloud or embedded). */
+const nonEmpty = z.string().check(z.minLength(1));
+
 export const controlPlaneSettings = z.object({
-  ACME_HA_TABLE: z.string().min(1),
-  ACME_HA_BUCKET: z.string().min(1),
-  ACME_HA_TOPIC_ARN: z.string().startsWith('arn:'),
-  ACME_HA_KMS_KEY_ID: z.string().min(1).optional(),
+  ACME_HA_TABLE: nonEmpty,
+  ACME_HA_BUCKET: nonEmpty,
+  ACME_HA_TOPIC_ARN: z.string().check(z.startsWith('arn:')),
+  ACME_HA_KMS_KEY_ID: z.optional(nonEmpty),
   /** PEM bundle of extra CAs to trust for the ACME server's HTTPS (Pebble's, locally). */
-  ACME_HA_CA_BUNDLE: z.string().min(1).optional(),
+  ACME_HA_CA_BUNDLE: z.optional(nonEmpty),
   /** acme-client's polling interval; Pebble answers in milliseconds. */
-  ACME_HA_POLL_MS: z.coerce.number().int().min(10).max(60_000).optional(),
+  ACME_HA_POLL_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(10), z.maximum(60_000))),
 });
 export type ControlPlaneSettings = z.infer<typeof controlPlaneSettings>;
 

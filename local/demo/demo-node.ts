@@ -4,7 +4,6 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z } from 'zod';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
 import { type ChallengeResponder, startChallengeResponder } from '../../adapters/http/challenge-responder.ts';
@@ -12,6 +11,7 @@ import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { type AgentRuntime, createAgent } from '../../agent/compose-agent.ts';
 import { type AgentObserver, runAgent } from '../../core/agent/agent-loop.ts';
 import { type AgentConfig, agentConfigSchema, type DmzPeerConfig } from '../../core/config/agent-config.ts';
+import type * as z from '../../core/config/zod.ts';
 import { buildKeystore, PEM_FILES } from '../../core/keystore/keystore.ts';
 import { readCertificates, readPrivateKey } from '../../core/keystore/pem.ts';
 import { systemClock } from '../../core/ports/clock.ts';

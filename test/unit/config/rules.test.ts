@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { agentConfigSchema } from '../../../core/config/agent-config.ts';
 import { configSchema } from '../../../core/config/certificate-config.ts';
 import { dmzConfigSchema } from '../../../core/config/dmz-config.ts';
@@ -26,6 +25,7 @@ import {
   uniqueIds,
   uniqueTargetPaths,
 } from '../../../core/config/rules.ts';
+import * as z from '../../../core/config/zod.ts';
 
 const FINGERPRINT = 'ab'.repeat(32);
 const NOT_A_DNS_NAME = 'not a valid DNS name';
@@ -33,13 +33,13 @@ const NOT_FULLY_QUALIFIED =
   'must be a fully qualified name (two labels or more): no CA issues a certificate for a single label';
 
 /** `path: message` of each problem, or [] when the value is accepted. */
-function problems(schema: z.ZodType, value: unknown): string[] {
+function problems(schema: z.ZodMiniType, value: unknown): string[] {
   const result = schema.safeParse(value);
   return result.success ? [] : result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
 }
 
 /** The value a rule makes of its input; fails the test when the input is refused. */
-function parsed<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+function parsed<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new Error(`refused ${JSON.stringify(value)}: ${result.error.message}`);
   return result.data;
@@ -224,7 +224,7 @@ const aCertificateConfig = (domains: readonly string[]) => ({
 });
 
 /** The problems of a configuration file, as a user reads them, minus the line numbers. */
-function problemsOf(schema: z.ZodType, config: object): string[] {
+function problemsOf(schema: z.ZodMiniType, config: object): string[] {
   try {
     parseYamlConfig(JSON.stringify(config), 'config.yaml', schema);
   } catch (error) {

@@ -1,0 +1,12 @@
+/**
+ * zod as every schema of ours uses it (`import * as z from './zod.ts'`): `zod/mini`, with English
+ * messages. The classic API gives every schema object its own copy of each method (a closure apiece)
+ * and cannot be tree-shaken; mini's schemas are plain objects with checks as functions, and a bundle
+ * holds only the functions it calls (docs/design/2026-11-28-agent.md, "Memory of the idle agent").
+ * Mini ships no messages until told which: English, set here, before any schema parses.
+ */
+import { config, locales } from 'zod/mini';
+
+config(locales.en());
+
+export * from 'zod/mini';
