@@ -154,23 +154,32 @@ function processBundle(name: string, entry: string, file: string): Target {
   };
 }
 
+/**
+ * Code that runs from the installed package (the CLI, the public API): ES modules in chunks loaded
+ * when first imported, the package's own dependencies left to npm.
+ */
+const PACKAGE_MODULES = {
+  ...NODE,
+  splitting: true,
+  external: RUNTIME_PACKAGES,
+  mainFields: ['module', 'main'],
+  banner: { js: REQUIRE_BANNER },
+  sourcemap: 'linked',
+  sourcesContent: false,
+  outExtension: { '.js': '.mjs' },
+} as const satisfies BuildOptions;
+
 /** Everything dist/ holds, by name (`npm run build -- cli functions` builds just those). */
 export const TARGETS: readonly Target[] = [
   {
     name: 'cli',
     options: {
-      ...NODE,
+      ...PACKAGE_MODULES,
+      mainFields: [...PACKAGE_MODULES.mainFields],
       entryPoints: { 'acme-ha': join(ROOT, 'cli', 'acme-ha.ts') },
       outdir: join(DIST, 'cli'),
       // Each command's runner, and the embedded stack, in a chunk of its own, loaded when it runs.
-      splitting: true,
       chunkNames: '[name]-[hash]',
-      external: RUNTIME_PACKAGES,
-      mainFields: ['module', 'main'],
-      banner: { js: REQUIRE_BANNER },
-      sourcemap: 'linked',
-      sourcesContent: false,
-      outExtension: { '.js': '.mjs' },
     },
   },
   processBundle('agent', 'cli/agent-entry.ts', 'acme-ha-agent'),
@@ -194,20 +203,14 @@ export const TARGETS: readonly Target[] = [
   {
     name: 'api',
     options: {
-      ...NODE,
+      ...PACKAGE_MODULES,
+      mainFields: [...PACKAGE_MODULES.mainFields],
       entryPoints: { index: join(ROOT, 'index.ts'), cdk: join(ROOT, 'cdk', 'index.ts') },
       outdir: DIST,
       // Shared code in one chunk, so `acme-ha` and `acme-ha/cdk` share classes (instanceof holds).
       // Beside the entries, not in a folder: cdk/function-bundle.ts finds dist/functions/ relative
       // to the module it ends up in.
-      splitting: true,
       chunkNames: 'shared-[hash]',
-      external: RUNTIME_PACKAGES,
-      mainFields: ['module', 'main'],
-      banner: { js: REQUIRE_BANNER },
-      sourcemap: 'linked',
-      sourcesContent: false,
-      outExtension: { '.js': '.mjs' },
     },
   },
 ];
