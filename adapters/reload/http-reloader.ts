@@ -18,6 +18,8 @@ export class HttpReloader implements Reloader {
     private readonly url: string,
     private readonly method: string,
     private readonly timeoutMs: number,
+    /** Sent with the call; values may be secrets, so they appear in no message. */
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {
     // The query string may carry a token: keep it out of logs and status.
     const shown = new URL(url);
@@ -31,7 +33,8 @@ export class HttpReloader implements Reloader {
     return new Promise((resolve, reject) => {
       const fail = (reason: string, cause?: unknown) =>
         reject(new ReloadFailedError(`${this.description}: ${reason}`, cause ? { cause } : undefined));
-      const req = request(url, { method: this.method, timeout: this.timeoutMs }, (response) => {
+      const options = { method: this.method, timeout: this.timeoutMs, headers: { ...this.headers } };
+      const req = request(url, options, (response) => {
         const status = response.statusCode ?? 0;
         let body = '';
         response.setEncoding('utf8');

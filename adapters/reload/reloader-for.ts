@@ -8,11 +8,15 @@ import { HttpReloader } from './http-reloader.ts';
 import { SignalReloader } from './signal-reloader.ts';
 
 /** The reload action of a target: a command, a signal to a pid, an HTTP call, or HAProxy's runtime API. */
-export function reloaderFor(reload: ReloadConfig, target: TargetConfig): Reloader {
+export function reloaderFor(
+  reload: ReloadConfig,
+  target: TargetConfig,
+  headers: Readonly<Record<string, string>> = {},
+): Reloader {
   const timeoutMs = reload.timeoutSeconds * 1000;
   if (reload.command) return new CommandReloader(reload.command, timeoutMs);
   if (reload.signal && reload.pidFile) return new SignalReloader(reload.signal, reload.pidFile);
-  if (reload.http) return new HttpReloader(reload.http.url, reload.http.method, timeoutMs);
+  if (reload.http) return new HttpReloader(reload.http.url, reload.http.method, timeoutMs, headers);
   if (reload.haproxy)
     return new HaproxyRuntimeReloader(
       reload.haproxy.socket,

@@ -1,5 +1,7 @@
 import { dirname } from 'node:path';
 import type { AgentConfig } from '../../core/config/agent-config.ts';
+import { awsConfigPath } from './aws-config.ts';
+import { reloadGrants } from './reload-grants.ts';
 
 export const SERVICE_USER = 'acme-ha';
 export const UNIT_NAME = 'acme-ha-agent.service';
@@ -17,9 +19,12 @@ export interface UnitInput {
  * The hardened systemd unit of the agent. It runs as the dedicated user; the file system is
  * read-only except the state directory and the directories the targets write to (temp files and
  * backups live beside each keystore). Capabilities: CAP_CHOWN/CAP_FOWNER only when a target sets
- * an owner or group, CAP_KILL only for signal reloads (servers usually run as another user), and
- * CAP_NET_BIND_SERVICE only for a responder on a port below 1024. No MemoryDenyWriteExecute: V8's
- * JIT needs writable-executable pages.
+ * an owner or group, CAP_KILL only for reloads that signal a server (a `signal` reload, `nginx -s`;
+ * servers usually run as another user; see reload-grants.ts, which also grants `systemctl` reloads
+ * through polkit), and CAP_NET_BIND_SERVICE only for a responder on a port below 1024. With
+ * `aws.rolesAnywhere`, `AWS_CONFIG_FILE` points at the config `agent install` writes (aws-config.ts).
+ * No MemoryDenyWriteExecute: V8's JIT needs writable-executable pages (the npm package's CLI runs
+ * with it).
  */
 export function systemdUnit(input: UnitInput): string {
   const { config } = input;
@@ -32,7 +37,7 @@ export function systemdUnit(input: UnitInput): string {
     capabilities.add('CAP_CHOWN');
     capabilities.add('CAP_FOWNER');
   }
-  if (config.targets.some((t) => t.reload?.signal)) capabilities.add('CAP_KILL');
+  for (const capability of reloadGrants(config).capabilities) capabilities.add(capability);
   if (config.responder && config.responder.port < 1024) capabilities.add('CAP_NET_BIND_SERVICE');
   const caps = [...capabilities].join(' ');
   return `${[
@@ -46,6 +51,7 @@ export function systemdUnit(input: UnitInput): string {
     'Type=simple',
     `ExecStart=${[...input.exec, 'agent', 'run', '--config', input.configPath].map(quote).join(' ')}`,
     `EnvironmentFile=-${input.environmentFile}`,
+    ...(config.aws.rolesAnywhere ? [`Environment=${quote(`AWS_CONFIG_FILE=${awsConfigPath(config)}`)}`] : []),
     `User=${SERVICE_USER}`,
     `Group=${SERVICE_USER}`,
     'Restart=on-failure',

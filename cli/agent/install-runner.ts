@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 import { resolveAccountId } from '../../adapters/fs/account-ids.ts';
 import { writeFileAtomic } from '../../adapters/fs/atomic-file.ts';
 import { readConfigFile } from '../../adapters/fs/config-file.ts';
+import { awsConfigFile, awsConfigPath } from '../../agent/install/aws-config.ts';
+import { polkitRule, reloadGrants } from '../../agent/install/reload-grants.ts';
 import { SERVICE_USER, systemdUnit, UNIT_NAME } from '../../agent/install/systemd-unit.ts';
 import { type AgentConfig, agentConfigSchema } from '../../core/config/agent-config.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -23,11 +25,22 @@ interface Step {
   readonly apply: () => Promise<void>;
 }
 
+/** A file the install writes whole, shown in full by `--dry-run`. */
+interface WrittenFile {
+  readonly path: string;
+  readonly text: string;
+  readonly mode: number;
+  /** Group-readable by the agent's user (root owns it). */
+  readonly agentReads?: boolean;
+}
+
 /**
  * `acme-ha agent install`: validates the config, then (as root) creates the system user, makes the
  * config readable by root and that user only (0640 root:acme-ha: it names password variables and
- * queue URLs), prepares the state and target directories, writes the hardened unit and enables it.
- * `--dry-run` prints the steps and the unit without changing anything. Every step is idempotent.
+ * queue URLs), prepares the state and target directories, writes what the configured reloads need
+ * (a polkit rule for `systemctl` reloads, see agent/install/reload-grants.ts) and, with
+ * `aws.rolesAnywhere`, the AWS config for the signing helper, then the hardened unit, and enables
+ * it. `--dry-run` prints the steps and every file without changing anything. Every step is idempotent.
  */
 export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
   const configPath = resolve(flags.config);
@@ -36,6 +49,22 @@ export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
   const unitDir = io.env.ACME_HA_SYSTEMD_DIR ?? '/etc/systemd/system';
   const environmentFile = '/etc/acme-ha/agent.env';
   const unit = systemdUnit({ config, configPath, exec, environmentFile });
+  const polkitDir = io.env.ACME_HA_POLKIT_DIR ?? '/etc/polkit-1/rules.d';
+  const grants = reloadGrants(config);
+  const awsConfig = awsConfigFile(config);
+  const files: WrittenFile[] = [
+    ...(grants.units.size > 0
+      ? [
+          {
+            path: join(polkitDir, '50-acme-ha-agent.rules'),
+            text: polkitRule(grants, SERVICE_USER),
+            mode: 0o644,
+          },
+        ]
+      : []),
+    ...(awsConfig ? [{ path: awsConfigPath(config), text: awsConfig, mode: 0o640, agentReads: true }] : []),
+    { path: join(unitDir, UNIT_NAME), text: unit, mode: 0o644 },
+  ];
   const targetDirs = [...new Set(config.targets.map((t) => (t.format === 'pem' ? t.path : dirname(t.path))))];
   const steps: Step[] = [
     {
@@ -95,10 +124,16 @@ export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
           );
       },
     },
-    {
-      what: `unit ${join(unitDir, UNIT_NAME)}`,
-      apply: () => writeFileAtomic(join(unitDir, UNIT_NAME), Buffer.from(unit), { mode: 0o644 }),
-    },
+    ...files.map(
+      (file): Step => ({
+        what: `${file.path} (${file.mode.toString(8).padStart(4, '0')}${file.agentReads ? ` root:${SERVICE_USER}` : ''})`,
+        apply: async () => {
+          await mkdir(dirname(file.path), { recursive: true, mode: 0o755 });
+          await writeFileAtomic(file.path, Buffer.from(file.text), { mode: file.mode });
+          if (file.agentReads) await chown(file.path, 0, await resolveAccountId('group', SERVICE_USER));
+        },
+      }),
+    ),
     {
       what: `systemctl daemon-reload && systemctl enable --now ${UNIT_NAME}`,
       apply: async () => {
@@ -111,7 +146,7 @@ export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
     io.out(
       `would do, on node ${config.node.id}:\n${steps.map((s, i) => `  ${i + 1}. ${s.what}`).join('\n')}\n\n`,
     );
-    io.out(`--- ${join(unitDir, UNIT_NAME)} ---\n${unit}`);
+    for (const file of files) io.out(`--- ${file.path} ---\n${file.text}`);
     return;
   }
   if (process.getuid?.() !== 0)

@@ -4,14 +4,21 @@ import type { Reloader } from '../ports/reloader.ts';
 import type { SecretResolver } from '../ports/secret-resolver.ts';
 import type { CertificatePlan, PlannedTarget } from './sync/plan.ts';
 
-/** Makes the reload action a target's configuration describes (adapters/reload/reloader-for.ts). */
-export type ReloaderFactory = (reload: ReloadConfig, target: TargetConfig) => Reloader;
+/**
+ * Makes the reload action a target's configuration describes (adapters/reload/reloader-for.ts), with
+ * the HTTP headers of an `http` reload resolved (secrets included).
+ */
+export type ReloaderFactory = (
+  reload: ReloadConfig,
+  target: TargetConfig,
+  headers: Readonly<Record<string, string>>,
+) => Reloader;
 
 /**
  * Turns configured targets (of an agent or a DMZ receiver) into sync plans: targets grouped by
  * certificate (one rollout slot covers all of a certificate's targets on this node), passwords
  * resolved up front so that a missing variable stops the process at start rather than at the first
- * renewal.
+ * renewal. The same for secret HTTP reload headers.
  * @throws SecretUnavailableError naming the variable
  */
 export async function planCertificates(
@@ -45,11 +52,28 @@ async function planTarget(
     mode: target.mode,
     owner: target.owner,
     group: target.group,
-    reloader: target.reload ? reloaderFor(target.reload, target) : null,
+    reloader: target.reload
+      ? reloaderFor(target.reload, target, await resolveHeaders(target.reload, secrets))
+      : null,
     probes: target.probe.map((p) => ({
       host: p.host,
       port: p.port,
       servername: p.sni ?? target.names[0] ?? p.host,
     })),
   };
+}
+
+async function resolveHeaders(
+  reload: ReloadConfig,
+  secrets: SecretResolver,
+): Promise<Record<string, string>> {
+  const entries = Object.entries(reload.http?.headers ?? {});
+  return Object.fromEntries(
+    await Promise.all(
+      entries.map(async ([name, value]) => [
+        name,
+        typeof value === 'string' ? value : await secrets.resolve(value),
+      ]),
+    ),
+  );
 }

@@ -33,6 +33,24 @@ const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
 const nonEmpty = z.string().check(z.minLength(1));
 
+/** An absolute path without spaces: it is written into a `credential_process` command line. */
+const plainPath = absolutePath.check(z.regex(/^\S+$/, 'must not contain spaces'));
+
+/** An ARN of `service` whose resource starts with `resource` (`arn:aws:iam::123456789012:role/x`). */
+function arn(service: string, resource: string) {
+  return z
+    .string()
+    .check(
+      z.regex(
+        new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]*:\\d{12}:${resource}\\S+$`),
+        `must be an ARN arn:aws:${service}:…:${resource}…`,
+      ),
+    );
+}
+
+/** An HTTP header name: an RFC 9110 token. */
+const headerName = z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not an HTTP header name'));
+
 export const reloadSchema = z
   .strictObject({
     /** argv (no shell) or one string run by /bin/sh -c. */
@@ -43,6 +61,11 @@ export const reloadSchema = z
       z.strictObject({
         url: httpUrl,
         method: z._default(z.enum(['GET', 'POST', 'PUT']), 'POST'),
+        /**
+         * Request headers; a value is text or `{ env: VAR }` for a secret (e.g. `Authorization` for
+         * an admin API such as Tomcat's manager: `Basic <base64 of user:password>` in the variable).
+         */
+        headers: z.optional(z.record(headerName, z.union([z.string(), envSecret]))),
       }),
     ),
     haproxy: z.optional(
@@ -191,6 +214,20 @@ export const agentConfigSchema = z
       bucket: z._default(nonEmpty, DEFAULTS.bucket),
       /** The node's queue; needed unless the node only answers HTTP-01 challenges. */
       queueUrl: z.optional(httpUrl),
+      /**
+       * Credentials through IAM Roles Anywhere (on-premise nodes): `agent install` writes an AWS
+       * config whose `credential_process` runs AWS's signing helper with this node's certificate.
+       */
+      rolesAnywhere: z.optional(
+        z.strictObject({
+          certificate: plainPath,
+          privateKey: plainPath,
+          trustAnchorArn: arn('rolesanywhere', 'trust-anchor/'),
+          profileArn: arn('rolesanywhere', 'profile/'),
+          roleArn: arn('iam', 'role/'),
+          signingHelper: z._default(plainPath, '/usr/local/bin/aws_signing_helper'),
+        }),
+      ),
     }),
     /** Where the agent remembers installed revisions. */
     stateDirectory: z._default(absolutePath, '/var/lib/acme-ha'),

@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import { DynamoChallengeStore } from '../../adapters/aws/dynamo-challenge-store.ts';
 import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
+import { awsConfigFile } from '../../agent/install/aws-config.ts';
 import { LAUNCHER } from '../../build/build.ts';
+import { agentConfigSchema } from '../../core/config/agent-config.ts';
+import { parseYamlConfig } from '../../core/config/parse-yaml-config.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { freeTcpPort } from '../../local/net.ts';
 import { ensureTools, TOOLS } from '../../local/prerequisites.ts';
@@ -167,13 +170,116 @@ describe('acme-ha agent and status', () => {
   });
 });
 
+describe('agent install for the hardened unit: what the reloads and Roles Anywhere need', () => {
+  const ARNS = {
+    trustAnchorArn: 'arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0f0e',
+    profileArn: 'arn:aws:rolesanywhere:us-east-1:123456789012:profile/0a0b',
+    roleArn: 'arn:aws:iam::123456789012:role/acme-ha-web-1',
+  };
+
+  /** The test config with a JKS-less target whose reloads are `reload`, and Roles Anywhere. */
+  async function configWith(name: string, reload: string, helper = '/usr/local/bin/aws_signing_helper') {
+    const file = join(dir, name);
+    const text = (await readFile(configFile, 'utf8'))
+      .replace(
+        `  queueUrl:`,
+        [
+          '  rolesAnywhere:',
+          `    certificate: ${join(dir, 'node.crt')}`,
+          `    privateKey: ${join(dir, 'node.key')}`,
+          `    trustAnchorArn: ${ARNS.trustAnchorArn}`,
+          `    profileArn: ${ARNS.profileArn}`,
+          `    roleArn: ${ARNS.roleArn}`,
+          `    signingHelper: ${helper}`,
+          '  queueUrl:',
+        ].join('\n'),
+      )
+      .replace('    mode: "0640"', `    mode: "0640"\n    reload: ${reload}`);
+    await writeFile(file, text);
+    return file;
+  }
+
+  it('--dry-run prints the polkit rule for systemctl reloads, the AWS config, and CAP_KILL for nginx -s', async () => {
+    const systemctl = await configWith(
+      'agent-systemctl.yaml',
+      '{ command: [systemctl, restart, mft-server] }',
+    );
+    const result = await runCli(['agent', 'install', '--config', systemctl, '--dry-run'], {
+      ACME_HA_SYSTEMD_DIR: join(dir, 'systemd'),
+      ACME_HA_POLKIT_DIR: join(dir, 'polkit'),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`--- ${join(dir, 'polkit', '50-acme-ha-agent.rules')} ---`);
+    expect(result.stdout).toContain('var allowed = {"mft-server.service":["restart"]};');
+    expect(result.stdout).toContain(`--- ${join(dir, 'state', 'aws-config')} ---`);
+    expect(result.stdout).toContain(
+      `credential_process = /usr/local/bin/aws_signing_helper credential-process --certificate ${join(dir, 'node.crt')} --private-key ${join(dir, 'node.key')} --trust-anchor-arn ${ARNS.trustAnchorArn} --profile-arn ${ARNS.profileArn} --role-arn ${ARNS.roleArn}`,
+    );
+    expect(result.stdout).toContain(`Environment=AWS_CONFIG_FILE=${join(dir, 'state', 'aws-config')}`);
+    expect(result.stdout).toMatch(/^CapabilityBoundingSet=$/m);
+
+    const nginx = await configWith('agent-nginx.yaml', '{ command: "nginx -s reload" }');
+    const signal = await runCli(['agent', 'install', '--config', nginx, '--dry-run'], {
+      ACME_HA_SYSTEMD_DIR: join(dir, 'systemd'),
+    });
+    expect(signal.stdout).toMatch(/^CapabilityBoundingSet=CAP_KILL$/m);
+    expect(signal.stdout).not.toContain('50-acme-ha-agent.rules');
+    const unit = join(dir, 'acme-ha-agent-nginx.service');
+    await writeFile(unit, signal.stdout.slice(signal.stdout.indexOf('[Unit]')));
+    await ensureTools([TOOLS.systemdAnalyze]);
+    expect(await execute(TOOLS.systemdAnalyze.command, ['verify', unit])).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+  });
+
+  it('the AWS config it writes gives the agent its credentials through the signing helper', async () => {
+    // A stand-in for AWS's aws_signing_helper (no Roles Anywhere endpoint runs here): it records its
+    // arguments and answers as the credential_process protocol asks, with the embedded stack's keys.
+    const helper = join(dir, 'signing-helper.sh');
+    await writeFile(
+      helper,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > ${join(dir, 'helper-args')}\nprintf '{"Version":1,"AccessKeyId":"S3RVER","SecretAccessKey":"S3RVER"}'\n`,
+      { mode: 0o755 },
+    );
+    const file = await configWith('agent-ra.yaml', '{ command: [/bin/true] }', helper);
+    const config = parseYamlConfig(await readFile(file, 'utf8'), file, agentConfigSchema);
+    const awsConfig = join(dir, 'aws-config');
+    await writeFile(awsConfig, awsConfigFile(config) ?? '');
+    const result = await runCli(['agent', 'sync', '--config', file], {
+      ...stack().env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: awsConfig,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect((await readFile(join(dir, 'helper-args'), 'utf8')).split('\n')).toEqual([
+      'credential-process',
+      '--certificate',
+      join(dir, 'node.crt'),
+      '--private-key',
+      join(dir, 'node.key'),
+      '--trust-anchor-arn',
+      ARNS.trustAnchorArn,
+      '--profile-arn',
+      ARNS.profileArn,
+      '--role-arn',
+      ARNS.roleArn,
+      '',
+    ]);
+  });
+});
+
 describe('the shipped agent bundle, started by its own first line as the installed service starts it', () => {
-  it('installs a JKS revision and reloads over HTTP (no fetch under --jitless), saying nothing on stderr', async () => {
+  it('installs a JKS revision and reloads over HTTP with a secret header (no fetch under --jitless), saying nothing on stderr', async () => {
     const bundle = join(import.meta.dirname, '..', '..', 'dist', 'agent', 'acme-ha-agent.mjs');
     expect((await readFile(bundle, 'utf8')).split('\n')[0]).toBe(LAUNCHER);
     const reloads: string[] = [];
     const admin = createServer((req, res) => {
-      reloads.push(`${req.method} ${req.url}`);
+      reloads.push(`${req.method} ${req.url} ${req.headers.authorization ?? 'no authorization'}`);
       res.writeHead(204).end();
     });
     const adminPort = await listenOn(admin, 0, '127.0.0.1');
@@ -193,7 +299,10 @@ describe('the shipped agent bundle, started by its own first line as the install
             `    path: ${keystore}`,
             '    alias: server',
             `    password: { env: ${KEYSTORE_PASSWORD_ENV} }`,
-            `    reload: { http: { url: "http://127.0.0.1:${adminPort}/reload?token=t" } }`,
+            '    reload:',
+            '      http:',
+            `        url: "http://127.0.0.1:${adminPort}/reload?token=t"`,
+            '        headers: { Authorization: { env: ADMIN_AUTH } }',
             '',
           ].join('\n'),
         ),
@@ -201,11 +310,13 @@ describe('the shipped agent bundle, started by its own first line as the install
       const result = await execute(bundle, ['agent', 'sync', '--config', bundleConfig, '--json'], {
         ...stack().env,
         [KEYSTORE_PASSWORD_ENV]: 'changeit',
+        ADMIN_AUTH: 'Basic YWRtaW46czNjcmV0',
       });
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ outcomes: [{ result: 'applied', revision: 1 }] });
-      expect(reloads).toEqual(['POST /reload?token=t']);
+      expect(reloads).toEqual(['POST /reload?token=t Basic YWRtaW46czNjcmV0']);
+      expect(result.stdout).not.toContain('YWRtaW46czNjcmV0');
       expect((await readFile(keystore)).subarray(0, 4).toString('hex')).toBe('feedfeed');
     } finally {
       await closeHttp(admin);

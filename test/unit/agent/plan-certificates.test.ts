@@ -1,0 +1,57 @@
+/**
+ * Turning configured targets into sync plans: passwords and secret HTTP reload headers are resolved
+ * at start, so a missing variable stops the agent before any renewal, naming the variable only.
+ */
+import { describe, expect, it } from 'vitest';
+import { reloaderFor } from '../../../adapters/reload/reloader-for.ts';
+import { EnvSecretResolver } from '../../../adapters/secrets/env-secret-resolver.ts';
+import { planCertificates } from '../../../core/agent/plan-certificates.ts';
+import { agentConfigSchema } from '../../../core/config/agent-config.ts';
+import { SecretUnavailableError } from '../../../core/errors.ts';
+
+function targets(headers: Record<string, unknown>) {
+  return agentConfigSchema.parse({
+    version: 1,
+    node: { id: 'web-1' },
+    aws: { region: 'us-east-1', queueUrl: 'https://sqs.example.test/1/q' },
+    targets: [
+      {
+        certificateId: 'web',
+        format: 'pem',
+        path: '/etc/app/tls',
+        reload: { http: { url: 'https://admin.example.test/reload?token=abc', headers } },
+      },
+    ],
+  }).targets;
+}
+
+describe('planCertificates', () => {
+  it('resolves secret HTTP reload headers from the environment; messages never show them', async () => {
+    const headers = { Authorization: { env: 'ADMIN_AUTH' }, 'X-Team': 'certs' };
+    const seen: Record<string, string>[] = [];
+    const [plan] = await planCertificates(
+      targets(headers),
+      new EnvSecretResolver({ ADMIN_AUTH: 'Bearer s3cret' }),
+      (reload, target, resolved) => {
+        seen.push({ ...resolved });
+        return reloaderFor(reload, target, resolved);
+      },
+    );
+    expect(seen).toEqual([{ Authorization: 'Bearer s3cret', 'X-Team': 'certs' }]);
+    expect(plan?.targets[0]?.reloader?.description).toBe('http POST https://admin.example.test/reload');
+  });
+
+  it('stops at start when a header variable is unset, naming it', async () => {
+    const plan = planCertificates(
+      targets({ Authorization: { env: 'ADMIN_AUTH' } }),
+      new EnvSecretResolver({}),
+      reloaderFor,
+    );
+    await expect(plan).rejects.toBeInstanceOf(SecretUnavailableError);
+    await expect(plan).rejects.toThrow('environment variable ADMIN_AUTH is not set or empty');
+  });
+
+  it('refuses a header name that is no HTTP token', () => {
+    expect(() => targets({ 'Bad Header': 'x' })).toThrow(/not an HTTP header name/);
+  });
+});
