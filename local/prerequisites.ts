@@ -31,6 +31,11 @@ export const TOOLS = {
   time: { command: '/usr/bin/time', debianPackage: 'time' },
   /** Checks the agent's systemd unit offline (`verify`, `security --offline`); no systemd needed. */
   systemdAnalyze: { command: 'systemd-analyze', debianPackage: 'systemd' },
+  /**
+   * Checks and unit-tests the Prometheus rules in examples/monitoring (`check rules`, `test rules`).
+   * Debian has no package of promtool alone; the tests never run the server it comes with.
+   */
+  promtool: { command: 'promtool', debianPackage: 'prometheus' },
 } as const satisfies Record<string, Tool>;
 
 export class MissingToolError extends AcmeHaError {
