@@ -43,6 +43,7 @@ export {
   buildKeystore,
   describeKeystore,
   inspectKeystore,
+  type KeystoreContent,
   type KeystoreOptions,
   type KeystoreOutput,
   type KeystoreReport,

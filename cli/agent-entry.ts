@@ -4,11 +4,12 @@
  * carries no ACME client, no embedded stack and no tsx.
  */
 import { agentCommand } from './agent/agent-command.ts';
-import { processIo } from './io.ts';
+import { endOutputQuietly, processIo } from './io.ts';
 import { program, runCli } from './shell.ts';
 import { statusCommand } from './status/status-command.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+endOutputQuietly();
 process.exitCode = await runCli(
   program('acme-ha node agent', [agentCommand, statusCommand], processIo),
   process.argv.slice(2),

@@ -4,9 +4,10 @@
  * test/integration/module-graphs.test.ts bundles this file and checks exactly that.
  */
 import { dmzCommand } from './dmz/dmz-command.ts';
-import { processIo } from './io.ts';
+import { endOutputQuietly, processIo } from './io.ts';
 import { program, runCli } from './shell.ts';
 
+endOutputQuietly();
 process.exitCode = await runCli(
   program('acme-ha DMZ receiver', [dmzCommand], processIo),
   process.argv.slice(2),

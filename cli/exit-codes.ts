@@ -4,7 +4,11 @@ export const EXIT = {
   OK: 0,
   /** An unexpected failure (a bug, or the environment); the message says what. */
   FAILURE: 1,
-  /** The command line itself is wrong: unknown command or option, missing argument. */
+  /**
+   * The command line itself is wrong: unknown command or option, missing argument, or an
+   * environment variable it relies on unset or malformed (a `--password-env` or `{ env: VAR }`
+   * secret, the stack's `ACME_HA_*` variables).
+   */
   USAGE: 2,
   /** The input was rejected (a file, a password, a configuration); nothing was changed. */
   INVALID_INPUT: 3,

@@ -4,6 +4,7 @@
  * into one line on stderr and an exit code. Commands never exit the process themselves.
  */
 import { Command, CommanderError } from 'commander';
+import { UnsetSecretVariableError } from '../adapters/secrets/env-secret-resolver.ts';
 import { AcmeHaError, InvalidInputError } from '../core/errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { CliExit, CliInputError, type CliIo } from './io.ts';
@@ -53,7 +54,8 @@ export function reportError(error: unknown, io: CliIo): ExitCode {
     io.err(`acme-ha: ${error.message}\n`);
     return error.exitCode as ExitCode;
   }
-  if (error instanceof CliInputError) {
+  // An unset variable is a command-line problem wherever it is read (README, exit codes).
+  if (error instanceof CliInputError || error instanceof UnsetSecretVariableError) {
     io.err(`acme-ha: ${error.message}\n`);
     return EXIT.USAGE;
   }

@@ -16,7 +16,18 @@ export class EnvSecretResolver implements SecretResolver {
         'keystore passwords are read from environment variables only here (no Secrets Manager or SSM client)',
       );
     const value = this.env[source.env];
-    if (!value) throw new SecretUnavailableError(`environment variable ${source.env} is not set or empty`);
+    if (!value) throw new UnsetSecretVariableError(source.env);
     return value;
+  }
+}
+
+/**
+ * The environment variable that should hold a secret is unset or empty: a mistake in how the
+ * process was started, not in the input (the CLI exits 2 on it, as on an unset `--password-env`).
+ */
+export class UnsetSecretVariableError extends SecretUnavailableError {
+  override readonly name: string = 'UnsetSecretVariableError';
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set or empty`);
   }
 }

@@ -7,7 +7,7 @@ import { runAgent, syncOnce } from '../../core/agent/agent-loop.ts';
 import { FAILED_RESULTS, type SyncOutcome } from '../../core/agent/sync/outcome.ts';
 import { agentConfigSchema } from '../../core/config/agent-config.ts';
 import { EXIT } from '../exit-codes.ts';
-import { CliExit, type CliIo } from '../io.ts';
+import { CliExit, type CliIo, whereTheDetailIs } from '../io.ts';
 
 export interface DaemonFlags {
   config: string;
@@ -71,10 +71,11 @@ export async function syncCommand(flags: SyncFlags, io: CliIo): Promise<void> {
     else if (config.targets.length === 0)
       io.err('acme-ha: no targets: this node only answers HTTP-01 challenges\n');
     else for (const outcome of result.outcomes) io.out(`${line(outcome)}\n`);
-    if (result.failed) throw new CliExit(EXIT.WORK_FAILED, 'a revision was not installed (see above)');
+    const details = whereTheDetailIs(flags.json);
+    if (result.failed) throw new CliExit(EXIT.WORK_FAILED, `a revision was not installed (${details})`);
     const converged = new Set(['applied', 'unchanged', 'up-to-date', 'obsolete', 'no-revision']);
     if (result.outcomes.some((o) => !converged.has(o.result)))
-      throw new CliExit(EXIT.NOT_CONVERGED, 'not on the desired revision yet (see above)');
+      throw new CliExit(EXIT.NOT_CONVERGED, `not on the desired revision yet (${details})`);
   } finally {
     runtime.close();
   }

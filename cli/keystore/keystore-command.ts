@@ -24,7 +24,7 @@ export function keystoreCommand(io: CliIo): Command {
   keystore
     .command('inspect')
     .description('read a keystore back: certificate, chain, and whether the key matches')
-    .argument('<file>', 'JKS, PKCS#12 or PEM file')
+    .argument('<path>', 'JKS, PKCS#12 or PEM file, or a PEM directory (fullchain.pem, privkey.pem, …)')
     .option('--password-env <var>', 'environment variable holding the keystore password')
     .option('--json', 'print the result as one JSON object')
     .action(async (file: string, flags: InspectFlags) =>

@@ -4,8 +4,9 @@ import { requireDirectory, writeFileAtomic } from '../../adapters/fs/atomic-file
 import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { KeystoreFormat } from '../../core/keystore/formats.ts';
-import { inspectKeystore, type KeystoreReport } from '../../core/keystore/keystore.ts';
+import { inspectKeystore, type KeystoreContent, type KeystoreReport } from '../../core/keystore/keystore.ts';
 import { keystoreFromPem } from '../../core/keystore/keystore-from-pem.ts';
+import { PEM_FILES } from '../../core/keystore/pem-files.ts';
 import { type CliIo, passwordFromEnv } from '../io.ts';
 
 export interface BuildFlags {
@@ -59,8 +60,20 @@ export async function build(flags: BuildFlags, io: CliIo): Promise<void> {
 
 export async function inspect(file: string, flags: InspectFlags, io: CliIo): Promise<void> {
   const password = passwordFromEnv(io, flags.passwordEnv);
-  const report = inspectKeystore(await readInputFile(file, 'keystore'), password, file);
+  const report = inspectKeystore(await readKeystore(file), password, file);
   io.out(flags.json ? `${JSON.stringify(report)}\n` : human(report));
+}
+
+/** A keystore file's bytes, or the PEM files of a directory (as `build --format pem` and the agent write them). */
+async function readKeystore(path: string): Promise<KeystoreContent> {
+  if (!(await stat(path).catch(() => null))?.isDirectory()) return readInputFile(path, 'keystore');
+  const files = new Map<string, Buffer>();
+  for (const name of Object.values(PEM_FILES)) {
+    const file = join(path, name);
+    if ((await stat(file).catch(() => null))?.isFile())
+      files.set(name, await readInputFile(file, 'PEM file'));
+  }
+  return files;
 }
 
 function human(report: KeystoreReport): string {

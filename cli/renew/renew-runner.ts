@@ -2,13 +2,18 @@ import { createAwsClients } from '../../adapters/aws/aws-clients.ts';
 import { readConfigFile } from '../../adapters/fs/config-file.ts';
 import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
-import { configSchema } from '../../core/config/certificate-config.ts';
+import { type CertificateConfig, configSchema } from '../../core/config/certificate-config.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { RenewalOutcome } from '../../core/renewal/renew-certificate.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
-import { createControlPlane, settingsFromEnv } from '../../functions/commons/compose-control-plane.ts';
+import {
+  ControlPlaneEnvironmentError,
+  type ControlPlaneSettings,
+  createControlPlane,
+  settingsFromEnv,
+} from '../../functions/commons/compose-control-plane.ts';
 import { EXIT } from '../exit-codes.ts';
-import { CliExit, type CliIo } from '../io.ts';
+import { CliExit, CliInputError, type CliIo, whereTheDetailIs } from '../io.ts';
 
 export interface RenewFlags {
   config: string;
@@ -27,7 +32,12 @@ export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
   if (flags.certificate && !config.certificates.some((c) => c.id === flags.certificate)) {
     throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${flags.certificate} in ${flags.config}`);
   }
-  const settings = settingsFromEnv(io.env);
+  const settings = controlPlaneFromEnv(io.env);
+  requireEnvSecrets(
+    config.certificates.filter((c) => !flags.certificate || c.id === flags.certificate),
+    io.env,
+    flags.config,
+  );
   const bundle = settings.ACME_HA_CA_BUNDLE;
   const caPem =
     bundle && !bundle.startsWith('-----BEGIN')
@@ -58,11 +68,44 @@ export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
     if (failed.length)
       throw new CliExit(
         EXIT.WORK_FAILED,
-        `${failed.length} of ${result.outcomes.length} certificate(s) failed`,
+        `${failed.length} of ${result.outcomes.length} certificate(s) failed (${whereTheDetailIs(flags.json)})`,
       );
   } finally {
     clients.destroy();
   }
+}
+
+/** The stack's variables are part of how the command is called: one missing is a command-line problem (exit 2). */
+function controlPlaneFromEnv(env: NodeJS.ProcessEnv): ControlPlaneSettings {
+  try {
+    return settingsFromEnv(env);
+  } catch (error) {
+    if (error instanceof ControlPlaneEnvironmentError)
+      throw new CliInputError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The `{ env: VAR }` secrets of the certificates this run may renew, checked before anything is
+ * ordered: the renewer reads a keystore password only after the CA issued, so an unset one would
+ * cost an order (and a recorded failure with its backoff) to find out.
+ */
+function requireEnvSecrets(
+  certificates: readonly CertificateConfig[],
+  env: NodeJS.ProcessEnv,
+  configFile: string,
+): void {
+  const sources = certificates.flatMap((c) => [
+    ...c.keystores.map((k) => k.password),
+    c.eab?.hmacKey,
+    ...c.fallbacks.map((f) => f.eab?.hmacKey),
+  ]);
+  const unset = [...new Set(sources.flatMap((s) => (s && 'env' in s && !env[s.env] ? [s.env] : [])))];
+  if (unset.length > 0)
+    throw new CliInputError(
+      `environment variable${unset.length > 1 ? 's' : ''} ${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set or empty (named as secrets in ${configFile})`,
+    );
 }
 
 function line(outcome: RenewalOutcome): string {

@@ -1,7 +1,7 @@
 import type { DmzPusher, DmzPushReport } from '../dmz/push-to-dmz.ts';
 import type { EventIntake, IntakeMessage } from '../ports/event-intake.ts';
 import type { AgentDeps } from './sync/agent-deps.ts';
-import { FAILED_RESULTS, SETTLED_RESULTS, type SyncOutcome } from './sync/outcome.ts';
+import { FAILED_RESULTS, SETTLED_RESULTS, type SyncOutcome, withOutcome } from './sync/outcome.ts';
 import type { CertificatePlan } from './sync/plan.ts';
 import { syncCertificate } from './sync/sync-certificate.ts';
 
@@ -163,14 +163,17 @@ export interface SyncOnceResult {
 
 /**
  * `agent sync`: one reconcile, then the queue drained of what is waiting (events the reconcile just
- * made obsolete are deleted), without long polling.
+ * made obsolete are deleted), without long polling. The result has one outcome per certificate and
+ * revision: an event of the revision the reconcile just installed is deleted from the queue, and its
+ * sync (`up-to-date`) is not reported as a second outcome (see {@link withOutcome}).
  */
 export async function syncOnce(
   deps: AgentLoopDeps,
   options: AgentLoopOptions,
   signal?: AbortSignal,
 ): Promise<SyncOnceResult> {
-  const outcomes = [...(await reconcileAll(deps, options, signal))];
+  // One outcome per certificate already (one sync per plan); the queue's events merge into them.
+  let outcomes: SyncOutcome[] = [...(await reconcileAll(deps, options, signal))];
   const counts = { acknowledged: 0, released: 0 };
   const seen = new Set<string>();
   for (let round = 0; round < 10 && !signal?.aborted; round++) {
@@ -187,7 +190,7 @@ export async function syncOnce(
           observer: {
             ...options.observer,
             onSync: (o, t) => {
-              outcomes.push(o);
+              outcomes = withOutcome(outcomes, o);
               options.observer?.onSync?.(o, t);
             },
           },

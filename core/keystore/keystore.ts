@@ -5,6 +5,7 @@ import type { KeystoreFormat } from './formats.ts';
 import { decodeJks, encodeJks, type JksEntry } from './jks.ts';
 import type { KeyMaterial } from './material.ts';
 import { hasPrivateKey, readCertificates, readPrivateKey, toPem } from './pem.ts';
+import { openPemDirectory } from './pem-directory.ts';
 import { PEM_FILES } from './pem-files.ts';
 import { decodePkcs12, encodePkcs12 } from './pkcs12.ts';
 
@@ -94,10 +95,23 @@ export function detectFormat(bytes: Buffer): KeystoreFormat {
 }
 
 /**
- * Parses a keystore of any supported format and decrypts its key.
+ * A keystore as read from disk: one file's bytes (JKS, PKCS#12, a PEM file), or a PEM directory's
+ * files by name, as {@link buildKeystore} makes them (`KeystoreOutput`'s `files`).
+ */
+export type KeystoreContent = Buffer | ReadonlyMap<string, Buffer>;
+
+/**
+ * Parses a keystore of any supported format — a JKS, PKCS#12 or PEM file, or a PEM directory — and
+ * decrypts its key.
  * @throws KeystorePasswordError (missing or wrong password), KeystoreFormatError, InvalidPemError
  */
-export function openKeystore(bytes: Buffer, password: string | undefined, source: string): OpenedKeystore {
+export function openKeystore(
+  content: KeystoreContent,
+  password: string | undefined,
+  source: string,
+): OpenedKeystore {
+  if (!Buffer.isBuffer(content)) return { format: 'pem', alias: null, ...openPemDirectory(content, source) };
+  const bytes = content;
   const format = detectFormat(bytes);
   if (format === 'pem') {
     const text = bytes.toString('utf8');
@@ -149,9 +163,14 @@ export function describeKeystore(opened: OpenedKeystore): KeystoreReport {
 }
 
 /**
- * What a keystore holds, from its bytes: `keystore inspect` as a function.
- * @throws KeystoreFormatError, KeystorePasswordError
+ * What a keystore holds, from a file's bytes or a PEM directory's files: `keystore inspect` as a
+ * function.
+ * @throws KeystoreFormatError, KeystorePasswordError, InvalidPemError
  */
-export function inspectKeystore(bytes: Buffer, password: string | undefined, source: string): KeystoreReport {
-  return describeKeystore(openKeystore(bytes, password, source));
+export function inspectKeystore(
+  content: KeystoreContent,
+  password: string | undefined,
+  source: string,
+): KeystoreReport {
+  return describeKeystore(openKeystore(content, password, source));
 }

@@ -9,7 +9,6 @@ import { Route53TxtRecords } from '../../adapters/aws/route53-txt-records.ts';
 import { S3KeystoreStore } from '../../adapters/aws/s3-keystore-store.ts';
 import { SnsEventPublisher } from '../../adapters/aws/sns-event-publisher.ts';
 import { SourceSecretResolver } from '../../adapters/secrets/source-secret-resolver.ts';
-import { formatPath } from '../../core/config/parse-config.ts';
 import * as z from '../../core/config/zod.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
@@ -31,14 +30,51 @@ export const controlPlaneSettings = z.object({
   ACME_HA_POLL_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(10), z.maximum(60_000))),
 });
 export type ControlPlaneSettings = z.infer<typeof controlPlaneSettings>;
+type SettingName = keyof ControlPlaneSettings;
 
-/** @throws InvalidInputError naming every missing or malformed variable */
+/** What each variable must hold, in the words of our messages (not the schema library's). */
+const EXPECTED: Readonly<Record<SettingName, string>> = {
+  ACME_HA_TABLE: 'a DynamoDB table name',
+  ACME_HA_BUCKET: 'an S3 bucket name',
+  ACME_HA_TOPIC_ARN: 'an SNS topic ARN (arn:…)',
+  ACME_HA_KMS_KEY_ID: 'a KMS key id or ARN',
+  ACME_HA_CA_BUNDLE: 'a PEM bundle or the path of one',
+  ACME_HA_POLL_MS: 'a whole number of milliseconds from 10 to 60000',
+};
+
+/** One variable of the control plane environment that is unset, empty or malformed. */
+export interface SettingProblem {
+  readonly variable: SettingName;
+  /** `is not set`, `is empty`, or `is not <what the value should be>`. */
+  readonly problem: string;
+}
+
+/**
+ * The control plane environment is incomplete or malformed: `problems` names every variable (never
+ * a value). The Lambda fails its invocation on it; the CLI reports it as a command-line problem.
+ */
+export class ControlPlaneEnvironmentError extends InvalidInputError {
+  override readonly name: string = 'ControlPlaneEnvironmentError';
+  override readonly code: string = 'CONTROL_PLANE_ENVIRONMENT';
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super(
+      `the control plane environment is incomplete: ${problems.map((p) => `${p.variable} ${p.problem}`).join(', ')}; \`acme-ha local up\` prints it for the embedded stack`,
+    );
+  }
+}
+
+/** @throws ControlPlaneEnvironmentError naming every missing or malformed variable */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ControlPlaneSettings {
   const result = controlPlaneSettings.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${formatPath(i.path)} (${i.message})`).join(', ');
-  throw new InvalidInputError(
-    `the control plane environment is incomplete: ${problems}; \`acme-ha local up\` prints it for the embedded stack`,
+  const variables = new Set(result.error.issues.map((i) => i.path[0] as SettingName));
+  throw new ControlPlaneEnvironmentError(
+    [...variables].map((variable) => {
+      const value = env[variable];
+      const problem =
+        value === undefined ? 'is not set' : value === '' ? 'is empty' : `is not ${EXPECTED[variable]}`;
+      return { variable, problem };
+    }),
   );
 }
 

@@ -160,6 +160,37 @@ targets:
     expect(stdout).toMatch(/receiver stopped/);
   }, 60_000);
 
+  it('an unset password variable is a command-line problem: exit 2, one line naming it', async () => {
+    const dir = await tempDir('acme-ha-serve-');
+    const config = join(dir, 'receiver.yaml');
+    await writeFile(
+      config,
+      `version: 1
+id: edge
+listen: { host: 127.0.0.1, port: 8443 }
+tls:
+  certificate: ${join(dir, 'receiver.crt')}
+  key: ${join(dir, 'receiver.key')}
+  clientCertificates: [${join(dir, 'client.crt')}]
+  pinnedClients: ["${'ab'.repeat(32)}"]
+stateDirectory: ${join(dir, 'state')}
+targets:
+  - certificateId: app
+    format: jks
+    path: ${join(dir, 'app.jks')}
+    password: { env: ACME_HA_TEST_DMZ_PASSWORD }
+`,
+    );
+    const result = await runCli(['dmz', 'serve', '--config', config], {
+      ACME_HA_TEST_DMZ_PASSWORD: undefined,
+    });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'acme-ha: environment variable ACME_HA_TEST_DMZ_PASSWORD is not set or empty\n',
+    });
+  });
+
   it('a broken config fails with every problem in one clear message and exit code 3', async () => {
     const dir = await tempDir('acme-ha-serve-');
     const config = join(dir, 'bad.yaml');

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
@@ -305,6 +305,115 @@ describe('acme-ha keystore inspect', () => {
       (await runCli(['keystore', 'inspect', join(out, 'fullchain.pem'), '--json'])).stdout,
     );
     expect(fullchain).toMatchObject({ chainLength: 3, keyMatchesCertificate: null });
+  });
+
+  it('reads back the PEM directory `build --format pem` wrote: chain, key, and that they match', async () => {
+    const out = join(dir, 'pem-directory');
+    const built = await runCli([
+      'keystore',
+      'build',
+      '--format',
+      'pem',
+      '--key',
+      files.key,
+      '--cert',
+      files.cert,
+      '--chain',
+      files.chain,
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(built.code).toBe(0);
+    const result = await runCli(['keystore', 'inspect', out, '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toEqual({
+      format: 'pem',
+      alias: null,
+      subject: 'CN=localhost',
+      issuer: 'CN=acme-ha test intermediate 2',
+      sans: ['localhost', '127.0.0.1'],
+      serial: expect.stringMatching(/^[0-9a-f]+$/),
+      notBefore: new Date(pki.leaf.validFrom).toISOString(),
+      notAfter: new Date(pki.leaf.validTo).toISOString(),
+      sha256Fingerprint: pki.leaf.fingerprint256.replaceAll(':', '').toLowerCase(),
+      chainLength: 3,
+      keyMatchesCertificate: true,
+    });
+    // The same report as build printed for what it wrote.
+    const { path: _path, warnings: _warnings, ...fromBuild } = JSON.parse(built.stdout);
+    expect(report).toEqual(fromBuild);
+
+    const text = await runCli(['keystore', 'inspect', out]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}chain {4}3 certificate\(s\)$/m);
+    expect(text.stdout).toMatch(/^ {2}key {6}matches$/m);
+  });
+
+  it('a PEM directory whose key is another certificate’s: reported as not matching', async () => {
+    const out = join(dir, 'pem-mismatch');
+    expect(
+      (
+        await runCli([
+          'keystore',
+          'build',
+          '--format',
+          'pem',
+          '--key',
+          files.key,
+          '--cert',
+          files.cert,
+          '--chain',
+          files.chain,
+          '--out',
+          out,
+        ])
+      ).code,
+    ).toBe(0);
+    // As a careless copy leaves it: fullchain.pem and privkey.pem only, the key of another pair.
+    for (const name of ['cert.pem', 'chain.pem', 'combined.pem']) rmSync(join(out, name));
+    copyFileSync(files.otherKey, join(out, 'privkey.pem'));
+    const result = await runCli(['keystore', 'inspect', out, '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      format: 'pem',
+      chainLength: 3,
+      keyMatchesCertificate: false,
+    });
+    expect((await runCli(['keystore', 'inspect', out])).stdout).toMatch(/^ {2}key {6}DOES NOT MATCH$/m);
+  });
+
+  it('refuses a directory of files from two keystores, and one with no PEM keystore in it', async () => {
+    const out = join(dir, 'pem-two');
+    expect(
+      (
+        await runCli([
+          'keystore',
+          'build',
+          '--format',
+          'pem',
+          '--key',
+          files.key,
+          '--cert',
+          files.cert,
+          '--chain',
+          files.chain,
+          '--out',
+          out,
+        ])
+      ).code,
+    ).toBe(0);
+    copyFileSync(files.expiredCert, join(out, 'cert.pem'));
+    await expectRefused(
+      runCli(['keystore', 'inspect', out]),
+      3,
+      /pem-two: files of different keystores: cert\.pem disagrees with fullchain\.pem/,
+    );
+    const empty = join(dir, 'no-pem');
+    mkdirSync(empty);
+    await expectRefused(runCli(['keystore', 'inspect', empty]), 3, /no-pem: no PEM keystore here/);
   });
 
   it('has --help on every level', async () => {

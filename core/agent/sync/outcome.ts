@@ -55,3 +55,24 @@ export function failureOf(error: unknown): { readonly code: string; readonly mes
     message: error instanceof Error ? error.message : String(error),
   };
 }
+
+/** Results that only observe (nothing to do, nothing published): they add nothing to another outcome. */
+const OBSERVING_RESULTS: ReadonlySet<SyncResult> = new Set(['up-to-date', 'obsolete', 'no-revision']);
+
+/**
+ * Adds the outcome of one more sync to those of a run (`agent sync`), one per certificate and
+ * revision: the reconcile and a queued event of the same revision sync it twice (the event then
+ * finds it up to date), which is one thing that happened, not two. A later outcome of the same
+ * revision replaces the earlier one, in its place — it is where the node ended up (`applied` after an
+ * `interrupted` or a `failed`) — unless it merely observes what the earlier one did (`up-to-date`
+ * after `applied`, `rejected` or `rolled-back`). Pure: returns a new list.
+ */
+export function withOutcome(outcomes: readonly SyncOutcome[], next: SyncOutcome): SyncOutcome[] {
+  const index = outcomes.findIndex(
+    (o) => o.certificateId === next.certificateId && o.revision === next.revision,
+  );
+  const earlier = outcomes[index];
+  if (!earlier) return [...outcomes, next];
+  if (OBSERVING_RESULTS.has(next.result) && !OBSERVING_RESULTS.has(earlier.result)) return [...outcomes];
+  return outcomes.map((o, i) => (i === index ? next : o));
+}
