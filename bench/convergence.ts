@@ -68,6 +68,8 @@ function certificateConfig(stack: LocalStack, counts: readonly number[]): AcmeHa
       domains: [domainFor(n)],
       groups: ['web'],
       keystores: [{ format: 'pem' }],
+      // Every agent of the row at once: the rollout's terms come with the revision.
+      rollout: { maxParallel: n },
     })),
   });
 }
@@ -242,7 +244,7 @@ export const convergence: BenchSuite = {
               },
               stateDirectory: join(path, 'state'),
               reconcileIntervalSeconds: 3600,
-              rollout: { maxParallel: count, probeTimeoutSeconds: 5 },
+              rollout: { probeTimeoutSeconds: 5 },
               targets: [
                 {
                   certificateId,
@@ -384,7 +386,7 @@ function summarize(results: readonly RowResult[], skipped: readonly string[], ru
     method:
       `Embedded stack (Pebble with PEBBLE_VA_NOSLEEP=1, dynalite, s3rver, local-aws-sqs, the SNS stand-in), one queue per node and row, subscribed with a filter policy on its row's certificate. ` +
       `Agents run in the bench process with the production wiring (createAgent + runAgent, pollMs ${POLL_MS}, reconcile every 3600 s so only the event drives them), ` +
-      `rollout.maxParallel = number of agents (the default of 1 serialises by design), probeTimeoutSeconds 5. ` +
+      `rollout.maxParallel = number of agents, per certificate in the certificate configuration (the default of 1 serialises by design), probeTimeoutSeconds 5. ` +
       `Each agent has its own TLS target: a benchmark stand-in (bench/support/reloadable-tls-server.ts), a Node TLS server in the bench process per agent ` +
       `serving one combined.pem and swapping it on \`POST /reload\` (setSecureContext) — chosen over nginx so 20–50 targets stay affordable on 2 cores; ` +
       `the agent target installs combined.pem, reload = that HTTP call, probe = its TLS port. Per row: one unmeasured renewal (bootstrap → revision 1), then ` +

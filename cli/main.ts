@@ -10,6 +10,7 @@ import { type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore/keystore-command.ts';
 import { localCommand } from './local/local-command.ts';
 import { renewCommand } from './renew/renew-command.ts';
+import { rolloutCommand } from './rollout/rollout-command.ts';
 import { program, runCli } from './shell.ts';
 import { statusCommand } from './status/status-command.ts';
 
@@ -19,6 +20,7 @@ export const COMMANDS = [
   renewCommand,
   agentCommand,
   statusCommand,
+  rolloutCommand,
   dmzCommand,
 ];
 

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
+import type { RolloutTerms } from '../../core/ports/rollout-store.ts';
 import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
 import { certificateStateKey, revisionKey } from '../../core/table-keys.ts';
 
@@ -11,6 +12,10 @@ import { certificateStateKey, revisionKey } from '../../core/table-keys.ts';
  * commit, so a refused publish writes nothing. The immutable revision item follows. Should the run
  * die between the two writes, `getRevision` answers the current revision from the state item, and
  * the next publish writes the item of the revision it replaces. No transaction needed.
+ *
+ * The rollout terms published with a revision are the attribute `rollout` of the state item (set in
+ * the same conditional write as the pointer, so no node can see the revision without its terms) and
+ * of the revision item, beside the `revision` map, never inside it.
  *
  * (The revision item used to be written first, `attribute_not_exists`. A refused publish then left
  * it behind: `getRevision` answered a revision that was never published, and every later publish of
@@ -39,27 +44,31 @@ export class DynamoStateStore implements CertificateStateStore {
     };
   }
 
-  async publish(revision: Revision): Promise<void> {
+  async publish(revision: Revision, rollout?: RolloutTerms): Promise<void> {
     const id = revision.certificateId;
-    let replaced: Revision | undefined;
+    let replaced: { revision: Revision; rollout: RolloutTerms | null } | undefined;
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: certificateStateKey(id),
-          UpdateExpression: 'SET #current = :current, currentRevision = :revision REMOVE failure',
+          UpdateExpression: rollout
+            ? 'SET #current = :current, currentRevision = :revision, #rollout = :rollout REMOVE failure'
+            : 'SET #current = :current, currentRevision = :revision REMOVE failure, #rollout',
           ConditionExpression:
             revision.revision === 1 ? 'attribute_not_exists(currentRevision)' : 'currentRevision = :previous',
-          ExpressionAttributeNames: { '#current': 'current' },
+          ExpressionAttributeNames: { '#current': 'current', '#rollout': 'rollout' },
           ExpressionAttributeValues: {
             ':current': toItem(revision),
             ':revision': revision.revision,
+            ...(rollout ? { ':rollout': toItem(rollout) } : {}),
             ...(revision.revision === 1 ? {} : { ':previous': revision.revision - 1 }),
           },
           ReturnValues: 'ALL_OLD',
         }),
       );
-      replaced = Attributes?.current as Revision | undefined;
+      const current = Attributes?.current as Revision | undefined;
+      if (current) replaced = { revision: current, rollout: termsOf(Attributes?.rollout) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
         throw new RevisionConflictError(id, revision.revision);
@@ -68,7 +77,10 @@ export class DynamoStateStore implements CertificateStateStore {
     // Published. The items are copies of what the state item held: one that cannot be written now
     // is answered from the state item while current, and written by the next publish. So a failure
     // here must not turn a published revision into a failed renewal.
-    await Promise.allSettled([this.putRevision(revision), ...(replaced ? [this.putRevision(replaced)] : [])]);
+    await Promise.allSettled([
+      this.putRevision(revision, rollout ?? null),
+      ...(replaced ? [this.putRevision(replaced.revision, replaced.rollout)] : []),
+    ]);
   }
 
   async getRevision(certificateId: string, revision: number): Promise<Revision | null> {
@@ -86,13 +98,41 @@ export class DynamoStateStore implements CertificateStateStore {
     return current?.revision === revision ? current : null;
   }
 
+  async rolloutTerms(certificateId: string, revision: number): Promise<RolloutTerms | null> {
+    // Nodes ask for the current revision's terms: the state item holds them with the pointer.
+    const { Item: state } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: certificateStateKey(certificateId),
+        ProjectionExpression: 'currentRevision, #rollout',
+        ExpressionAttributeNames: { '#rollout': 'rollout' },
+        ConsistentRead: true,
+      }),
+    );
+    if (state?.currentRevision === revision) return termsOf(state.rollout);
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: revisionKey(certificateId, revision),
+        ProjectionExpression: '#rollout',
+        ExpressionAttributeNames: { '#rollout': 'rollout' },
+        ConsistentRead: true,
+      }),
+    );
+    return termsOf(Item?.rollout);
+  }
+
   /** Writes a revision item once; an item already there is the same revision, immutable. */
-  private async putRevision(revision: Revision): Promise<void> {
+  private async putRevision(revision: Revision, rollout: RolloutTerms | null): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...revisionKey(revision.certificateId, revision.revision), revision: toItem(revision) },
+          Item: {
+            ...revisionKey(revision.certificateId, revision.revision),
+            revision: toItem(revision),
+            ...(rollout ? { rollout: toItem(rollout) } : {}),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -120,6 +160,14 @@ export class DynamoStateStore implements CertificateStateStore {
       }),
     );
   }
+}
+
+/** Rollout terms as stored (a map with a number and a list or null); null when absent. */
+function termsOf(value: unknown): RolloutTerms | null {
+  if (value === null || typeof value !== 'object') return null;
+  const { maxParallel, nodes } = value as { maxParallel?: unknown; nodes?: unknown };
+  if (typeof maxParallel !== 'number') return null;
+  return { maxParallel, nodes: Array.isArray(nodes) ? nodes.map(String) : null };
 }
 
 /** Plain JSON data (undefined fields dropped), as DynamoDB maps store it. */

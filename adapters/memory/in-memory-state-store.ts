@@ -1,5 +1,6 @@
 import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
+import type { RolloutTerms } from '../../core/ports/rollout-store.ts';
 import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
 
 /**
@@ -9,22 +10,29 @@ import type { CertificateState, FailureState, RenewalWindow, Revision } from '..
 export class InMemoryStateStore implements CertificateStateStore {
   private readonly states = new Map<string, CertificateState>();
   private readonly revisions = new Map<string, Revision>();
+  private readonly terms = new Map<string, RolloutTerms>();
 
   async get(certificateId: string): Promise<CertificateState> {
     return this.stateOf(certificateId);
   }
 
-  async publish(revision: Revision): Promise<void> {
+  async publish(revision: Revision, rollout?: RolloutTerms): Promise<void> {
     const state = this.stateOf(revision.certificateId);
     if ((state.current?.revision ?? 0) !== revision.revision - 1) {
       throw new RevisionConflictError(revision.certificateId, revision.revision);
     }
-    this.revisions.set(`${revision.certificateId}/${revision.revision}`, revision);
+    const key = `${revision.certificateId}/${revision.revision}`;
+    this.revisions.set(key, revision);
+    if (rollout) this.terms.set(key, rollout);
     this.states.set(revision.certificateId, { ...state, current: revision, failure: null });
   }
 
   async getRevision(certificateId: string, revision: number): Promise<Revision | null> {
     return this.revisions.get(`${certificateId}/${revision}`) ?? null;
+  }
+
+  async rolloutTerms(certificateId: string, revision: number): Promise<RolloutTerms | null> {
+    return this.terms.get(`${certificateId}/${revision}`) ?? null;
   }
 
   async recordFailure(certificateId: string, failure: FailureState): Promise<void> {

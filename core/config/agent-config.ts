@@ -235,13 +235,18 @@ export const agentConfigSchema = z
     reconcileIntervalSeconds: z._default(seconds(86_400, 1), 900),
     rollout: z._default(
       z.strictObject({
-        /** Used when this node starts a rollout; the first node's value is what every node obeys. */
-        maxParallel: z._default(z.int().check(z.minimum(1)), 1),
+        /**
+         * Deprecated: the certificate configuration's `rollout.maxParallel` is published with each
+         * revision and every node obeys it; a value here that differs is ignored with a warning
+         * ("agent rollout.maxParallel ignored"). Used only for revisions published before 0.3, by the
+         * node that starts their rollout (1 when absent).
+         */
+        maxParallel: z.optional(z.int().check(z.minimum(1))),
         slotTtlSeconds: z._default(seconds(3600), 300),
         canaryTimeoutSeconds: z._default(seconds(86_400), 600),
         probeTimeoutSeconds: z._default(seconds(600), 15),
       }),
-      { maxParallel: 1, slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 },
+      { slotTtlSeconds: 300, canaryTimeoutSeconds: 600, probeTimeoutSeconds: 15 },
     ),
     /** What the node installs; none for a node that only answers HTTP-01 challenges (a responder). */
     targets: z._default(uniqueTargetPaths(z.array(targetSchema)), []),

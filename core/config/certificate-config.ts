@@ -66,6 +66,8 @@ const certificate = z
     groups: z._default(z.array(id), []),
     dmz: z._default(z.array(id), []),
     keystores: z.array(keystore).check(z.minLength(1, 'at least one keystore format')),
+    /** This certificate's own `rollout.maxParallel`, over the configuration's (fleets differ in size). */
+    rollout: z.optional(z.strictObject({ maxParallel: z.int().check(z.minimum(1)) })),
   })
   .check(
     z.superRefine((cert, ctx) => {
@@ -114,6 +116,12 @@ export const configSchema = z
       }),
       { concurrency: 2, maxOrdersPerRun: 50 },
     ),
+    /**
+     * How revisions roll out to the nodes: `maxParallel` nodes reload a certificate at once,
+     * cluster-wide (a certificate's own `rollout` overrides it). Published with each revision (the
+     * renewer stores it beside the revision record), so every node obeys this one value; the agent
+     * configuration's own is ignored. A change takes effect with the next revision.
+     */
     rollout: z._default(z.strictObject({ maxParallel: z._default(z.int().check(z.minimum(1)), 1) }), {
       maxParallel: 1,
     }),

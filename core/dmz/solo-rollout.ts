@@ -4,7 +4,7 @@
  * rollout is always `rolling` with itself as canary (no wait), and a halt is not remembered: the
  * next push of the same revision is a fresh attempt (the pusher decides when to try again).
  */
-import type { Rollout, RolloutJoin, RolloutStore } from '../ports/rollout-store.ts';
+import { newRollout, type Rollout, type RolloutJoin, type RolloutStore } from '../ports/rollout-store.ts';
 
 export class SoloRolloutStore implements RolloutStore {
   constructor(private readonly nodeId: string) {}
@@ -18,6 +18,10 @@ export class SoloRolloutStore implements RolloutStore {
   }
 
   async promote(certificateId: string, revision: number, _nodeId: string, now: Date): Promise<Rollout> {
+    return this.record(certificateId, revision, now);
+  }
+
+  async served(certificateId: string, revision: number, _nodeId: string, now: Date): Promise<Rollout> {
     return this.record(certificateId, revision, now);
   }
 
@@ -36,18 +40,15 @@ export class SoloRolloutStore implements RolloutStore {
   }
 
   private record(certificateId: string, revision: number, now: Date): Rollout {
-    const at = now.toISOString();
-    return {
+    const joined = newRollout({
       certificateId,
       revision,
-      canary: this.nodeId,
-      state: 'rolling',
+      nodeId: this.nodeId,
       maxParallel: 1,
-      canaryDeadline: at,
-      haltedBy: null,
-      reason: null,
-      startedAt: at,
-      updatedAt: at,
-    };
+      nodes: null,
+      now,
+      canaryDeadline: now,
+    });
+    return { ...joined, state: 'rolling' };
   }
 }

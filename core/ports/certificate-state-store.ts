@@ -1,4 +1,5 @@
 import type { CertificateState, FailureState, RenewalWindow, Revision } from '../renewal/types.ts';
+import type { RolloutTerms } from './rollout-store.ts';
 
 /**
  * The renewer's memory (DynamoDB in AWS): per certificate the current revision, the ARI window and
@@ -10,12 +11,17 @@ export interface CertificateStateStore {
   /**
    * Makes `revision` the current one, if and only if the current revision number is still
    * `revision.revision - 1` (0 for the first): a fence against a second writer.
-   * Clears the failure state.
+   * Clears the failure state. `rollout`, the terms the fleet rolls the revision out on, is stored
+   * with it in the same write (beside the revision record, not in it: the record is what DMZ
+   * receivers are pushed, and they accept no field they do not know); without it the revision
+   * reads as one published before 0.3.
    * @throws RevisionConflictError when another revision was published meanwhile
    */
-  publish(revision: Revision): Promise<void>;
+  publish(revision: Revision, rollout?: RolloutTerms): Promise<void>;
   /** A published revision, or null. */
   getRevision(certificateId: string, revision: number): Promise<Revision | null>;
+  /** The rollout terms published with a revision; null when none were (or it was never published). */
+  rolloutTerms(certificateId: string, revision: number): Promise<RolloutTerms | null>;
   recordFailure(certificateId: string, failure: FailureState): Promise<void>;
   recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void>;
 }

@@ -17,6 +17,7 @@ import type { SecretResolver } from '../ports/secret-resolver.ts';
 import { nextFailure } from './backoff.ts';
 import { configHash, decideRenewal, nextWindow, type RenewalDecision } from './decide.ts';
 import { materialOf, storeRevisionObjects } from './publish-revision.ts';
+import { rolloutTermsOf } from './rollout-terms.ts';
 import type { CertificateState, IssuedCertificate, IssueRequest } from './types.ts';
 
 /** A Lambda lives at most 15 minutes, so a lease this long cannot expire under a living holder. */
@@ -78,6 +79,7 @@ export async function renewCertificate(
   const directory = cert.directory ?? config.defaults.directory;
   const profile = cert.profile ?? config.defaults.profile;
   const renewal: Renewal = {
+    config,
     cert,
     deps,
     directory,
@@ -111,6 +113,7 @@ export async function renewCertificate(
 
 /** One renewal of one certificate: its settings as resolved, and when the run began. */
 interface Renewal {
+  readonly config: AcmeHaConfig;
   readonly cert: CertificateConfig;
   readonly deps: RenewerDeps;
   readonly directory: string;
@@ -190,12 +193,16 @@ async function orderAndPublish(
     now,
     ...deps,
   });
-  await deps.state.publish(record);
+  // The fleet rolls it out on the configuration's terms: one maxParallel for every node.
+  const rollout = rolloutTermsOf(renewal.config, cert);
+  await deps.state.publish(record, rollout);
   deps.log.info('revision published', {
     certificateId: id,
     revision,
     serial: record.serial,
     objects: record.objects.length,
+    maxParallel: rollout.maxParallel,
+    nodes: rollout.nodes?.length ?? null,
   });
   await announce(renewal, revision);
   return {

@@ -183,5 +183,37 @@ export function describeCertificateStateStoreContract(
       expect((await store.get(`${id}-2`)).current).toBeNull();
       expect(await store.getRevision(`${id}-2`, 1)).toBeNull();
     });
+
+    it('keeps the rollout terms beside each revision, out of the revision record', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      const terms = { maxParallel: 3, nodes: ['web-1', 'web-2'] };
+
+      await store.publish(aRevision(id, 1), terms);
+      await store.publish(aRevision(id, 2), { maxParallel: 1, nodes: null });
+      await store.publish(aRevision(id, 3));
+
+      expect(await store.rolloutTerms(id, 1)).toEqual(terms);
+      expect(await store.rolloutTerms(id, 2)).toEqual({ maxParallel: 1, nodes: null });
+      // Published without terms (as before 0.3): none, and none left over from revision 2.
+      expect(await store.rolloutTerms(id, 3)).toBeNull();
+      expect(await store.rolloutTerms(id, 4)).toBeNull();
+      expect(await store.rolloutTerms(`${id}-2`, 1)).toBeNull();
+      // The revision record a DMZ receiver is pushed stays exactly what it was.
+      expect(await store.getRevision(id, 1)).toEqual(aRevision(id, 1));
+      expect((await store.get(id)).current).toEqual(aRevision(id, 3));
+    });
+
+    it('publishes no terms with a refused revision', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      await store.publish(aRevision(id, 1), { maxParallel: 2, nodes: null });
+
+      await expect(store.publish(aRevision(id, 1), { maxParallel: 9, nodes: null })).rejects.toBeInstanceOf(
+        RevisionConflictError,
+      );
+
+      expect(await store.rolloutTerms(id, 1)).toEqual({ maxParallel: 2, nodes: null });
+    });
   });
 }

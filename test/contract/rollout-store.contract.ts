@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { RolloutSteering } from '../../core/ports/rollout-steering.ts';
 import type { Rollout, RolloutJoin, RolloutStore } from '../../core/ports/rollout-store.ts';
 import { uniqueName } from './unique-name.ts';
 
 export interface RolloutStoreSubject {
-  readonly store: RolloutStore;
+  readonly store: RolloutStore & RolloutSteering;
 }
 
 const START = Date.parse('2031-05-01T10:00:00.000Z');
@@ -17,23 +18,26 @@ function aJoin(certificateId: string, nodeId: string, afterMs = 0, overrides: Pa
     revision: 7,
     nodeId,
     maxParallel: 2,
+    nodes: null,
     now: at(afterMs),
     canaryDeadline: at(afterMs + DEADLINE_MS),
     ...overrides,
   } satisfies RolloutJoin;
 }
 
-/** The promises of core/ports/rollout-store.ts. */
+/** The promises of core/ports/rollout-store.ts and core/ports/rollout-steering.ts. */
 export function describeRolloutStoreContract(
   name: string,
   make: () => RolloutStoreSubject | Promise<RolloutStoreSubject>,
 ): void {
   describe(`RolloutStore contract: ${name}`, () => {
     /** A rollout whose canary is `web-a`, joined at START. */
-    async function aRollout(): Promise<{ store: RolloutStore; id: string; joined: Rollout }> {
+    async function aRollout(
+      overrides: Partial<RolloutJoin> = {},
+    ): Promise<{ store: RolloutStore & RolloutSteering; id: string; joined: Rollout }> {
       const { store } = await make();
       const id = uniqueName('cert');
-      return { store, id, joined: await store.join(aJoin(id, 'web-a')) };
+      return { store, id, joined: await store.join(aJoin(id, 'web-a', 0, overrides)) };
     }
 
     it('makes the first node to join the canary', async () => {
@@ -45,9 +49,16 @@ export function describeRolloutStoreContract(
         canary: 'web-a',
         state: 'canary',
         maxParallel: 2,
+        nodes: null,
         canaryDeadline: at(DEADLINE_MS).toISOString(),
         haltedBy: null,
         reason: null,
+        joined: ['web-a'],
+        done: [],
+        failed: [],
+        pausedBy: null,
+        pausedAt: null,
+        completedAt: null,
         startedAt: at(0).toISOString(),
         updatedAt: at(0).toISOString(),
       };
@@ -55,16 +66,27 @@ export function describeRolloutStoreContract(
       expect(await store.get(id, 7)).toEqual(expected);
     });
 
-    it('answers every later join with the existing record, unchanged', async () => {
+    it('keeps the terms of the first join: maxParallel and the declared nodes, sorted', async () => {
+      const { store, id, joined } = await aRollout({ maxParallel: 3, nodes: ['web-c', 'web-a', 'web-b'] });
+
+      await store.join(aJoin(id, 'web-b', 5_000, { maxParallel: 9, nodes: ['web-z'] }));
+
+      expect(joined).toMatchObject({ maxParallel: 3, nodes: ['web-a', 'web-b', 'web-c'] });
+      expect(await store.get(id, 7)).toMatchObject({ maxParallel: 3, nodes: ['web-a', 'web-b', 'web-c'] });
+    });
+
+    it('answers every later join with the existing record, the node added to joined', async () => {
       const { store, id, joined } = await aRollout();
 
       const later = await store.join(aJoin(id, 'web-b', 5_000, { maxParallel: 9 }));
+      const again = await store.join(aJoin(id, 'web-b', 6_000));
 
-      expect(later).toEqual(joined);
-      expect(await store.get(id, 7)).toEqual(joined);
+      expect(later).toEqual({ ...joined, joined: ['web-a', 'web-b'] });
+      expect(again).toEqual(later);
+      expect(await store.get(id, 7)).toEqual(later);
     });
 
-    it('makes exactly one of many simultaneous joins the canary', async () => {
+    it('makes exactly one of many simultaneous joins the canary, and counts them all', async () => {
       const { store } = await make();
       const id = uniqueName('cert');
       const nodes = ['web-a', 'web-b', 'web-c', 'web-d', 'web-e'];
@@ -74,6 +96,7 @@ export function describeRolloutStoreContract(
       const canaries = new Set(records.map((r) => r.canary));
       expect(canaries.size).toBe(1);
       expect(nodes).toContain([...canaries][0]);
+      expect((await store.get(id, 7))?.joined).toEqual(nodes);
     });
 
     it('has no record of a rollout nobody joined, and changes none', async () => {
@@ -82,8 +105,11 @@ export function describeRolloutStoreContract(
 
       expect(await store.get(id, 7)).toBeNull();
       expect(await store.promote(id, 7, 'web-a', at(1))).toBeNull();
+      expect(await store.served(id, 7, 'web-a', at(1))).toBeNull();
       expect(await store.halt(id, 7, 'web-a', 'probe failed', at(1))).toBeNull();
       expect(await store.takeOver(aJoin(id, 'web-a', 2 * DEADLINE_MS))).toBeNull();
+      expect(await store.pause(id, 7, 'ops', at(1))).toBeNull();
+      expect(await store.resume(id, 7, at(1))).toBeNull();
       expect(await store.get(id, 7)).toBeNull();
     });
 
@@ -106,7 +132,7 @@ export function describeRolloutStoreContract(
       expect(await store.get(id, 7)).toEqual(promoted);
     });
 
-    it('keeps the first halt and its reason', async () => {
+    it('keeps the first halt and its reason, and counts every node that failed', async () => {
       const { store, id, joined } = await aRollout();
 
       const halted = await store.halt(id, 7, 'web-b', 'probe failed on web-b', at(1_000));
@@ -117,13 +143,14 @@ export function describeRolloutStoreContract(
         state: 'halted',
         haltedBy: 'web-b',
         reason: 'probe failed on web-b',
+        failed: ['web-b'],
         updatedAt: at(1_000).toISOString(),
       });
-      expect(again).toEqual(halted);
-      expect(await store.get(id, 7)).toEqual(halted);
+      expect(again).toEqual({ ...halted, failed: ['web-b', 'web-c'] });
+      expect(await store.get(id, 7)).toEqual(again);
     });
 
-    it('halts a rolling rollout, which never becomes rolling again', async () => {
+    it('halts a rolling rollout, which never becomes rolling again by itself', async () => {
       const { store, id } = await aRollout();
       await store.promote(id, 7, 'web-a', at(1_000));
 
@@ -146,16 +173,19 @@ export function describeRolloutStoreContract(
       expect(await store.get(id, 7)).toMatchObject({ state: 'halted', haltedBy: 'web-b' });
     });
 
-    it('answers simultaneous halts with the one halt that won', async () => {
+    it('answers simultaneous halts with the one halt that won, and counts them all', async () => {
       const { store, id } = await aRollout();
+      const nodes = ['web-b', 'web-c', 'web-d'];
 
       const answers = await Promise.all(
-        ['web-b', 'web-c', 'web-d'].map((node) => store.halt(id, 7, node, `failed on ${node}`, at(1_000))),
+        nodes.map((node) => store.halt(id, 7, node, `failed on ${node}`, at(1_000))),
       );
 
       const final = await store.get(id, 7);
-      expect(answers).toEqual([final, final, final]);
+      for (const answer of answers)
+        expect(answer).toMatchObject({ state: 'halted', haltedBy: final?.haltedBy, reason: final?.reason });
       expect(final?.reason).toBe(`failed on ${final?.haltedBy}`);
+      expect(final?.failed).toEqual(nodes);
     });
 
     it('refuses takeOver before the canary deadline and at it', async () => {
@@ -202,6 +232,233 @@ export function describeRolloutStoreContract(
 
       expect(await store.takeOver(aJoin(id, 'web-b', DEADLINE_MS + 1))).toBeNull();
       expect(await store.takeOver(aJoin(other, 'web-b', DEADLINE_MS + 1))).toBeNull();
+    });
+
+    it('gives a join after the canary deadline the canary role, to exactly one of many', async () => {
+      const { store, id } = await aRollout();
+      const late = ['web-b', 'web-c', 'web-d'];
+
+      const answers = await Promise.all(late.map((node) => store.join(aJoin(id, node, DEADLINE_MS + 1))));
+
+      const final = await store.get(id, 7);
+      expect(late).toContain(final?.canary);
+      expect(final).toMatchObject({
+        state: 'canary',
+        canaryDeadline: at(2 * DEADLINE_MS + 1).toISOString(),
+        joined: ['web-a', ...late],
+      });
+      expect(answers.map((r) => r.canary)).toEqual(late.map(() => final?.canary));
+    });
+
+    describe('served and complete', () => {
+      it('records who serves the revision and completes when the last declared node does', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a', 'web-b'] });
+        await store.promote(id, 7, 'web-a', at(1_000));
+
+        const first = await store.served(id, 7, 'web-a', at(2_000));
+        const outsider = await store.served(id, 7, 'web-x', at(3_000));
+        const last = await store.served(id, 7, 'web-b', at(4_000));
+
+        expect(first).toMatchObject({ state: 'rolling', done: ['web-a'], completedAt: null });
+        // A node the configuration does not declare is counted, and not waited for.
+        expect(outsider).toMatchObject({ state: 'rolling', done: ['web-a', 'web-x'] });
+        expect(last).toMatchObject({
+          state: 'complete',
+          done: ['web-a', 'web-b', 'web-x'],
+          completedAt: at(4_000).toISOString(),
+          updatedAt: at(4_000).toISOString(),
+        });
+        expect(await store.served(id, 7, 'web-b', at(5_000))).toMatchObject({ state: 'complete' });
+        expect(await store.get(id, 7)).toMatchObject({
+          state: 'complete',
+          completedAt: at(4_000).toISOString(),
+        });
+      });
+
+      it('completes a canary-only fleet when its one node serves', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a'] });
+
+        await store.promote(id, 7, 'web-a', at(1_000));
+        const served = await store.served(id, 7, 'web-a', at(1_000));
+
+        expect(served).toMatchObject({ state: 'complete', done: ['web-a'] });
+      });
+
+      it('without declared nodes, awaits every node that joined', async () => {
+        const { store, id } = await aRollout();
+        await store.join(aJoin(id, 'web-b', 1_000));
+        await store.promote(id, 7, 'web-a', at(2_000));
+
+        expect(await store.served(id, 7, 'web-a', at(3_000))).toMatchObject({ state: 'rolling' });
+        expect(await store.served(id, 7, 'web-b', at(4_000))).toMatchObject({ state: 'complete' });
+      });
+
+      it('reopens a complete rollout without declared nodes when a new node joins', async () => {
+        const { store, id } = await aRollout();
+        await store.promote(id, 7, 'web-a', at(1_000));
+        await store.served(id, 7, 'web-a', at(2_000));
+
+        // A node that already serves it joining again changes nothing.
+        expect(await store.join(aJoin(id, 'web-a', 3_000))).toMatchObject({ state: 'complete' });
+        const grown = await store.join(aJoin(id, 'web-b', 4_000));
+        expect(grown).toMatchObject({
+          state: 'rolling',
+          completedAt: null,
+          joined: ['web-a', 'web-b'],
+          updatedAt: at(4_000).toISOString(),
+        });
+        expect(await store.served(id, 7, 'web-b', at(5_000))).toMatchObject({ state: 'complete' });
+      });
+
+      it('keeps a declared rollout complete when an undeclared node joins', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a'] });
+        await store.promote(id, 7, 'web-a', at(1_000));
+        await store.served(id, 7, 'web-a', at(2_000));
+
+        expect(await store.join(aJoin(id, 'web-x', 3_000))).toMatchObject({ state: 'complete' });
+      });
+
+      it('completes exactly once when the last nodes serve at the same moment', async () => {
+        const nodes = ['web-a', 'web-b', 'web-c', 'web-d'];
+        const { store, id } = await aRollout({ nodes });
+        await store.promote(id, 7, 'web-a', at(1_000));
+
+        await Promise.all(nodes.map((node) => store.served(id, 7, node, at(2_000))));
+
+        expect(await store.get(id, 7)).toMatchObject({ state: 'complete', done: nodes });
+      });
+
+      it('does not complete a halted rollout; a node in the middle still counts as served', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a', 'web-b'] });
+        await store.promote(id, 7, 'web-a', at(1_000));
+        await store.served(id, 7, 'web-a', at(2_000));
+        await store.halt(id, 7, 'web-c', 'probe failed on web-c', at(3_000));
+
+        const served = await store.served(id, 7, 'web-b', at(4_000));
+
+        expect(served).toMatchObject({ state: 'halted', done: ['web-a', 'web-b'], failed: ['web-c'] });
+      });
+
+      it('takes a node that serves the revision after all out of failed', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a'] });
+        await store.halt(id, 7, 'web-a', 'probe failed on web-a', at(1_000));
+        await store.resume(id, 7, at(2_000));
+
+        expect(await store.served(id, 7, 'web-a', at(3_000))).toMatchObject({ done: ['web-a'], failed: [] });
+      });
+    });
+
+    describe('pause and resume', () => {
+      it('pauses a canary or rolling rollout once: the first pause is kept', async () => {
+        const { store, id, joined } = await aRollout();
+
+        const paused = await store.pause(id, 7, 'ops@host-1', at(1_000));
+        const again = await store.pause(id, 7, 'ops@host-2', at(2_000));
+        await store.promote(id, 7, 'web-a', at(3_000));
+
+        expect(paused).toEqual({
+          ...joined,
+          pausedBy: 'ops@host-1',
+          pausedAt: at(1_000).toISOString(),
+          updatedAt: at(1_000).toISOString(),
+        });
+        expect(again).toEqual(paused);
+        // The canary that was installing finishes: a pause stops new slots, not work in progress.
+        expect(await store.get(id, 7)).toMatchObject({ state: 'rolling', pausedBy: 'ops@host-1' });
+      });
+
+      it('resumes a paused rollout where it was', async () => {
+        const { store, id } = await aRollout();
+        await store.promote(id, 7, 'web-a', at(1_000));
+        const paused = await store.pause(id, 7, 'ops', at(2_000));
+
+        const resumed = await store.resume(id, 7, at(3_000));
+
+        expect(resumed).toEqual({
+          ...paused,
+          pausedBy: null,
+          pausedAt: null,
+          updatedAt: at(3_000).toISOString(),
+        });
+        expect(await store.resume(id, 7, at(4_000))).toEqual(resumed);
+      });
+
+      it('refuses to pause a halted or complete rollout, leaving it as it is', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a'] });
+        await store.promote(id, 7, 'web-a', at(1_000));
+        const complete = await store.served(id, 7, 'web-a', at(2_000));
+        const other = await aRollout();
+        const halted = await other.store.halt(other.id, 7, 'web-a', 'probe failed', at(1_000));
+
+        expect(await store.pause(id, 7, 'ops', at(3_000))).toEqual(complete);
+        expect(await other.store.pause(other.id, 7, 'ops', at(3_000))).toEqual(halted);
+      });
+
+      it('completes a paused rollout whose last node serves, and clears the pause', async () => {
+        const { store, id } = await aRollout({ nodes: ['web-a'] });
+        await store.pause(id, 7, 'ops', at(1_000));
+
+        await store.promote(id, 7, 'web-a', at(2_000));
+        const served = await store.served(id, 7, 'web-a', at(3_000));
+
+        expect(served).toMatchObject({ state: 'complete', pausedBy: null, pausedAt: null });
+      });
+
+      it('resumes a halted rollout as canary: the failed node named, its deadline passed, failures kept', async () => {
+        const { store, id } = await aRollout();
+        await store.promote(id, 7, 'web-a', at(1_000));
+        await store.join(aJoin(id, 'web-c', 1_500));
+        await store.halt(id, 7, 'web-c', 'probe failed on web-c', at(2_000));
+        await store.pause(id, 7, 'ops', at(2_500));
+
+        const resumed = await store.resume(id, 7, at(3_000));
+
+        expect(resumed).toMatchObject({
+          state: 'canary',
+          canary: 'web-c',
+          canaryDeadline: at(3_000).toISOString(),
+          haltedBy: null,
+          reason: null,
+          failed: ['web-c'],
+          pausedBy: null,
+          pausedAt: null,
+          updatedAt: at(3_000).toISOString(),
+        });
+        // A halted rollout cannot be paused: the resume reopened it unpaused either way.
+        expect(await store.resume(id, 7, at(3_500))).toEqual(resumed);
+      });
+
+      it('gives the canary role of a resumed rollout to the first node to join', async () => {
+        const { store, id } = await aRollout();
+        await store.halt(id, 7, 'web-a', 'probe failed on web-a', at(1_000));
+        await store.resume(id, 7, at(2_000));
+
+        const first = await store.join(aJoin(id, 'web-b', 2_001));
+        const named = await store.join(aJoin(id, 'web-a', 2_002));
+
+        expect(first).toMatchObject({
+          state: 'canary',
+          canary: 'web-b',
+          canaryDeadline: at(2_001 + DEADLINE_MS).toISOString(),
+        });
+        expect(named).toMatchObject({ canary: 'web-b' });
+        expect((await store.promote(id, 7, 'web-b', at(3_000)))?.state).toBe('rolling');
+      });
+
+      it('lets the named node of a resumed rollout take the role back when it joins first', async () => {
+        const { store, id } = await aRollout();
+        await store.halt(id, 7, 'web-a', 'probe failed on web-a', at(1_000));
+        await store.resume(id, 7, at(2_000));
+
+        const named = await store.join(aJoin(id, 'web-a', 2_001));
+        const other = await store.join(aJoin(id, 'web-b', 2_002));
+
+        expect(named).toMatchObject({
+          canary: 'web-a',
+          canaryDeadline: at(2_001 + DEADLINE_MS).toISOString(),
+        });
+        expect(other).toMatchObject({ canary: 'web-a' });
+      });
     });
   });
 }

@@ -307,6 +307,7 @@ describe('DynamoDB failing in the middle of a rolling reload', () => {
       get: (id, r) => rollouts.get(id, r),
       takeOver: (request) => rollouts.takeOver(request),
       halt: (id, r, node, reason, now) => rollouts.halt(id, r, node, reason, now),
+      served: (id, r, node, now) => rollouts.served(id, r, node, now),
       promote: async (id, r, node, now) => {
         const promoted = await rollouts.promote(id, r, node, now);
         if (r === revision) trip(node);
@@ -513,7 +514,7 @@ describe('DynamoDB failing in the middle of a rolling reload', () => {
       expectOneAtATime(await nodeStatuses(stack(), CERT), tripped.canary);
       const rollouts = new DynamoRolloutStore(clients.documents, stack().resources.tableName);
       expect(await rollouts.get(CERT, TARGET)).toMatchObject({
-        state: 'rolling',
+        state: 'complete',
         canary: tripped.canary,
         maxParallel: 1,
       });

@@ -10,8 +10,12 @@ import type { Prober } from '../../ports/prober.ts';
 import type { RolloutStore } from '../../ports/rollout-store.ts';
 
 export interface RolloutSettings {
-  /** Used when this node creates the rollout record; afterwards the record's value rules. */
-  readonly maxParallel: number;
+  /**
+   * Only for a revision published without rollout terms (before 0.3), when this node creates its
+   * rollout record (1 when absent); otherwise the published terms rule, and a differing value here is
+   * ignored with a warning.
+   */
+  readonly maxParallel?: number | undefined;
   readonly slotTtlMs: number;
   /** How long others wait for the canary before one takes over; also the slot wait limit. */
   readonly canaryTimeoutMs: number;
@@ -23,7 +27,9 @@ export interface RolloutSettings {
 
 export interface AgentDeps {
   readonly nodeId: string;
-  readonly state: Pick<CertificateStateStore, 'get' | 'getRevision'>;
+  /** `rolloutTerms` is absent where nothing publishes terms (a DMZ receiver is a fleet of one). */
+  readonly state: Pick<CertificateStateStore, 'get' | 'getRevision'> &
+    Partial<Pick<CertificateStateStore, 'rolloutTerms'>>;
   readonly keystores: Pick<KeystoreStore, 'get'>;
   readonly files: FileSink;
   readonly installed: InstalledRevisionStore;

@@ -5,14 +5,19 @@
  */
 import type { Lease } from '../../ports/lock.ts';
 import type { Rollout, RolloutJoin } from '../../ports/rollout-store.ts';
-import { acquireSlot } from '../rollout-slot.ts';
+import { acquireSlot, joinTerms, rolloutGrantsSlots, warnIfOverridden } from '../rollout-slot.ts';
 import type { SyncOutcome } from './outcome.ts';
 import type { RolloutContext } from './sync-context.ts';
 
 /** Joins the rollout of the revision (the first node to join becomes its canary). */
 export async function joinRollout(ctx: RolloutContext): Promise<Rollout> {
   const { deps, desired } = ctx;
-  const rollout = await deps.rollouts.join(joinRequest(ctx));
+  const published = (await deps.state.rolloutTerms?.(desired.certificateId, desired.revision)) ?? null;
+  const rollout = await deps.rollouts.join({
+    ...joinRequest(ctx),
+    ...joinTerms(published, deps.rollout.maxParallel),
+  });
+  warnIfOverridden(deps.log, rollout, deps.rollout.maxParallel);
   if (rollout.canary === deps.nodeId && rollout.state === 'canary')
     deps.log.info('canary', { certificateId: ctx.plan.certificateId, revision: desired.revision });
   return rollout;
@@ -56,6 +61,7 @@ export function acquireRolloutSlot(ctx: RolloutContext, maxParallel: number): Pr
       pollMs: settings.pollMs,
       maxWaitMs: settings.canaryTimeoutMs,
       signal,
+      open: rolloutGrantsSlots(deps.rollouts, ctx.plan.certificateId, ctx.desired.revision),
     },
   );
 }
@@ -88,7 +94,7 @@ function joinRequest(ctx: RolloutContext): RolloutJoin {
     certificateId: ctx.plan.certificateId,
     revision: desired.revision,
     nodeId: deps.nodeId,
-    maxParallel: deps.rollout.maxParallel,
+    ...joinTerms(null, deps.rollout.maxParallel),
     now: deps.clock.now(),
     canaryDeadline: new Date(deps.clock.now().getTime() + deps.rollout.canaryTimeoutMs),
   };

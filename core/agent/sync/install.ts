@@ -4,6 +4,7 @@
  * reload or the probe fails, halt the rollout for the other nodes, restore the backups and reload
  * again.
  */
+import { recordServed } from '../rollout-slot.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { type PlannedFile, remember } from './download.ts';
 import { failureOf, type SyncOutcome } from './outcome.ts';
@@ -57,6 +58,7 @@ export async function install(
   }
   const record = await remember(deps, desired, files);
   if (slot.canary) await deps.rollouts.promote(id, desired.revision, deps.nodeId, deps.clock.now());
+  await recordServed(deps, id, desired.revision, deps.clock.now());
   const reloadFinishedAt = deps.clock.now().toISOString();
   deps.log.info('reload finished', {
     certificateId: id,

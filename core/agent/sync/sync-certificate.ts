@@ -1,5 +1,6 @@
 import type { Revision } from '../../renewal/types.ts';
 import { RevisionVerificationError } from '../agent-errors.ts';
+import { recordServed } from '../rollout-slot.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import {
   acquireRolloutSlot,
@@ -56,8 +57,12 @@ export async function syncCertificate(
       desired.revision === installed.revision &&
       (await onDiskMatches(deps.files, installed))
     ) {
-      // Also clears a failure report left behind, e.g. one that reached a flapping store.
-      if (!reportsInstalled(ctx.previous, installed.revision)) await ctx.report({ result: 'unchanged' });
+      // Also clears a failure report left behind, e.g. one that reached a flapping store, and
+      // records in the rollout what such a store may have lost (the install's `served`).
+      if (!reportsInstalled(ctx.previous, installed.revision)) {
+        await recordServed(deps, id, installed.revision, deps.clock.now());
+        await ctx.report({ result: 'unchanged' });
+      }
       return ctx.outcome('up-to-date');
     }
 
@@ -68,6 +73,7 @@ export async function syncCertificate(
       // write and no reload, only the record of what is installed.
       progress.installed = await remember(deps, desired, files);
       log.info('keystore unchanged', { certificateId: id, revision: desired.revision });
+      await recordServed(deps, id, desired.revision, deps.clock.now());
       await ctx.report({ result: 'unchanged', errorCode: null, error: null });
       return ctx.outcome('unchanged');
     }
