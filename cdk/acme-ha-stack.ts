@@ -7,6 +7,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AcmeHa, type AcmeHaProps } from './acme-ha.ts';
 import type { Fleet } from './fleet.ts';
+import type { FleetWatch } from './fleet-watch.ts';
 import type { Monitoring } from './monitoring.ts';
 import type { Renewer } from './renewer.ts';
 import type { Responder } from './responder.ts';
@@ -21,6 +22,7 @@ export class AcmeHaStack extends Stack {
   readonly fleet: Fleet;
   readonly renewer: Renewer;
   readonly responder: Responder;
+  readonly fleetWatch: FleetWatch;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: AcmeHaStackProps) {
@@ -35,6 +37,7 @@ export class AcmeHaStack extends Stack {
     this.fleet = this.acmeHa.fleet;
     this.renewer = this.acmeHa.renewer;
     this.responder = this.acmeHa.responder;
+    this.fleetWatch = this.acmeHa.fleetWatch;
     this.monitoring = this.acmeHa.monitoring;
 
     new CfnOutput(this, 'TableName', { value: this.acmeHa.table.tableName });

@@ -30,6 +30,7 @@ import {
   type RolesAnywhereProps,
   rolesAnywhereProblems,
 } from './fleet.ts';
+import { FleetWatch, fleetWatchProblems } from './fleet-watch.ts';
 import { Monitoring, monitoringProblems } from './monitoring.ts';
 import { assertNoProblems } from './props-error.ts';
 import { Renewer } from './renewer.ts';
@@ -93,6 +94,17 @@ export interface AcmeHaProps {
    */
   readonly lagGracePeriod?: Duration;
   /**
+   * A node or DMZ instance that has not reported for this long (or never did, once there is a
+   * revision) is silent, and alarms (5 minutes – 7 days, whole minutes).
+   * @default Duration.minutes(35) - two reconcile intervals of the agent (15 min) plus 5 minutes
+   */
+  readonly silentAfter?: Duration;
+  /**
+   * When the fleet-watch function judges the fleet and emits its metrics.
+   * @default every 5 minutes
+   */
+  readonly fleetWatchSchedule?: events.Schedule;
+  /**
    * What happens to the key, the keystore bucket (and its access-log bucket) and the table when the
    * stack is deleted. They hold private keys, the ACME account and the fleet's history.
    * @default RemovalPolicy.RETAIN (and deletion protection on the table)
@@ -111,6 +123,7 @@ export class AcmeHa extends Construct {
   readonly fleet: Fleet;
   readonly renewer: Renewer;
   readonly responder: Responder;
+  readonly fleetWatch: FleetWatch;
   readonly monitoring: Monitoring;
 
   /** The customer-managed key of bucket, table, topics and queues. */
@@ -142,6 +155,11 @@ export class AcmeHa extends Construct {
   readonly edgeFunctionVersion?: lambda.IVersion;
   /** The distribution carrying the challenge behavior, in `cloudfront` mode when there is one. */
   readonly distribution?: cloudfront.Distribution;
+
+  /** The fleet-watch function (`<prefix>-fleet-watch`): node reports to the metrics the alarms watch. */
+  readonly fleetWatchFunction: lambda.Function;
+  /** The EventBridge rule that runs it. */
+  readonly fleetWatchRule: events.Rule;
 
   /** Every alarm goes here: subscribe pagers, chat or mail. */
   readonly alarmTopic: sns.Topic;
@@ -186,9 +204,20 @@ export class AcmeHa extends Construct {
       keyAlias: this.store.keyAlias,
       ...(props.responder ? { mode: props.responder } : {}),
     });
+    this.fleetWatch = new FleetWatch(this, 'FleetWatch', {
+      names,
+      config,
+      key,
+      table,
+      ...(props.fleetWatchSchedule ? { schedule: props.fleetWatchSchedule } : {}),
+      ...(props.silentAfter ? { silentAfter: props.silentAfter } : {}),
+      ...(props.lagGracePeriod ? { lagGracePeriod: props.lagGracePeriod } : {}),
+      ...(props.expiryAlarmDays !== undefined ? { expiryDays: props.expiryAlarmDays } : {}),
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       prefix,
       renewer: this.renewer.function,
+      fleetWatch: this.fleetWatch.function,
       certificates: config.certificates,
       ...(config.defaults.profile ? { defaultProfile: config.defaults.profile } : {}),
       deadLetterQueues: Object.fromEntries(this.fleet.nodes.map((n) => [n.id, n.deadLetterQueue])),
@@ -212,6 +241,8 @@ export class AcmeHa extends Construct {
     if (this.responder.url) this.responderUrl = this.responder.url;
     if (this.responder.edgeVersion) this.edgeFunctionVersion = this.responder.edgeVersion;
     if (this.responder.distribution) this.distribution = this.responder.distribution;
+    this.fleetWatchFunction = this.fleetWatch.function;
+    this.fleetWatchRule = this.fleetWatch.rule;
     this.alarmTopic = this.monitoring.alarmTopic;
     this.alarms = this.monitoring.alarms;
     this.dashboard = this.monitoring.dashboard;
@@ -253,6 +284,7 @@ export class AcmeHa extends Construct {
         { expiryDays: 'expiryAlarmDays' },
       ),
     );
+    problems.push(...fleetWatchProblems(props));
     problems.push(
       ...responderProblems(props.responder ?? { mode: 'url' }, Stack.of(this)).map((p) => `responder: ${p}`),
     );

@@ -51,6 +51,12 @@ export const contextSchema = z.strictObject({
   ),
   expiryAlarmDays: z.optional(count),
   lagGraceMinutes: z.optional(count),
+  /** A node silent this long alarms. */
+  silentAfterMinutes: z.optional(count),
+  /** An EventBridge expression for the fleet-watch runs: `rate(5 minutes)`. */
+  fleetWatchSchedule: z.optional(
+    z.string().check(z.regex(/^(cron|rate)\(.+\)$/, 'an EventBridge expression like rate(5 minutes)')),
+  ),
 });
 export type AppContext = z.infer<typeof contextSchema>;
 
@@ -134,6 +140,12 @@ export function stackPropsFromContext(
     ...(context.expiryAlarmDays !== undefined ? { expiryAlarmDays: context.expiryAlarmDays } : {}),
     ...(context.lagGraceMinutes !== undefined
       ? { lagGracePeriod: Duration.minutes(context.lagGraceMinutes) }
+      : {}),
+    ...(context.silentAfterMinutes !== undefined
+      ? { silentAfter: Duration.minutes(context.silentAfterMinutes) }
+      : {}),
+    ...(context.fleetWatchSchedule
+      ? { fleetWatchSchedule: events.Schedule.expression(context.fleetWatchSchedule) }
       : {}),
   };
 }

@@ -17,13 +17,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AcmeHaConfig, CertificateConfig } from '../core/config/certificate-config.ts';
 import { nodeAudience } from '../core/fleet-audience.ts';
+import { METRICS_NAMESPACE as CORE_METRICS_NAMESPACE } from '../core/metrics.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
 import { certificateStateKey, challengeKey, lockKey } from '../core/table-keys.ts';
 import { acknowledgeObjectPrefixes } from './nag.ts';
 import { assertNoProblems } from './props-error.ts';
 
-/** The namespace of every acme-ha metric, the renewer's (Powertools) and the agents'. */
-export const METRICS_NAMESPACE = 'acme-ha';
+/** The namespace of every acme-ha metric (core/metrics.ts). */
+export const METRICS_NAMESPACE = CORE_METRICS_NAMESPACE;
 
 export interface RolesAnywhereProps {
   /**

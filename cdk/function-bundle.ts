@@ -6,7 +6,13 @@
 import { fileURLToPath } from 'node:url';
 
 /** The Lambda entry points in functions/ (one file each). */
-export const FUNCTION_ENTRIES = ['renew', 'respond-alb', 'respond-url', 'respond-edge'] as const;
+export const FUNCTION_ENTRIES = [
+  'renew',
+  'respond-alb',
+  'respond-url',
+  'respond-edge',
+  'fleet-watch',
+] as const;
 export type FunctionEntryName = (typeof FUNCTION_ENTRIES)[number];
 
 /**

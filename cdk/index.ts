@@ -8,6 +8,7 @@ export { AcmeHaStack, type AcmeHaStackProps } from './acme-ha-stack.ts';
 // The construct for any CDK app, and the types its props and properties name.
 export type { FleetNode } from './fleet.ts';
 export { Fleet, type FleetProps, type RolesAnywhereProps } from './fleet.ts';
+export { FleetWatch, type FleetWatchProps } from './fleet-watch.ts';
 export { PrebuiltCodeMissingError } from './function-code.ts';
 export { Monitoring, type MonitoringProps } from './monitoring.ts';
 export { PropsError } from './props-error.ts';

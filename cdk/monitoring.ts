@@ -1,10 +1,13 @@
 /**
  * Alarms and a dashboard for the things an operator must hear about: a renewal that failed, a
- * certificate served close to expiry, nodes lagging behind or failing to install a revision, and
- * events no agent could process (a non-empty dead-letter queue). Alarms go to one SNS topic.
+ * certificate served close to expiry, nodes lagging behind, failing to install a revision or gone
+ * silent, and events no agent could process (a non-empty dead-letter queue). Alarms go to one SNS
+ * topic.
  *
- * The renewer publishes `certificates_*` (Powertools, dimension `service=renewer`); the agents are
- * to publish the per-certificate metrics below (docs/deploy.md lists them).
+ * Every custom metric here is one core/metrics.ts lists, with the code that emits it: the renewer
+ * `certificates_*` (dimension `service=renewer`), the fleet-watch function the per-certificate fleet
+ * metrics (dimension `CertificateId`; also per `NodeId` for the dashboard). docs/deploy.md has a
+ * runbook per alarm; test/cdk/alarm-metrics.test.ts fails if an alarm watches anything else.
  */
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,35 +20,26 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CertificateConfig, Profile } from '../core/config/certificate-config.ts';
-import { METRICS_NAMESPACE } from './fleet.ts';
+import { DEFAULT_LAG_GRACE_MINUTES, EXPIRY_DAYS } from '../core/fleet/fleet-thresholds.ts';
+import {
+  FLEET_DIMENSIONS,
+  FLEET_METRICS,
+  METRICS_NAMESPACE,
+  type MetricDefinition,
+  RENEWER_DIMENSIONS,
+  RENEWER_METRICS,
+} from '../core/metrics.ts';
 import { assertNoProblems } from './props-error.ts';
-
-/** Metric names the agent publishes in the `acme-ha` namespace, dimension `CertificateId`. */
-export const AGENT_METRICS = {
-  /** Days until notAfter of the certificate a node serves (probe result); alarm on the Minimum. */
-  daysRemaining: 'served_days_remaining',
-  /** Current revision minus the revision a node serves; alarm on the Maximum. */
-  revisionLag: 'revision_lag',
-  /** 1 when a node's last result was failed, rolled-back or rejected, else 0; alarm on the Maximum. */
-  nodeFailed: 'node_failed',
-} as const;
-
-/** Metric names the renewer publishes (functions/renew.ts), dimension `service=renewer`. */
-export const RENEWER_METRICS = {
-  failed: 'certificates_failed',
-  renewed: 'certificates_renewed',
-  remaining: 'certificates_remaining',
-} as const;
-
-/**
- * Default expiry alarm threshold per profile: well after the renewer's own point (a third of the
- * lifetime left: 30 d classic, 15 d tlsserver, about 2 d shortlived), early enough to act by hand.
- */
-const EXPIRY_DAYS: Record<Profile, number> = { classic: 14, tlsserver: 7, shortlived: 1 };
 
 export interface MonitoringProps {
   readonly prefix: string;
   readonly renewer: lambda.IFunction;
+  /**
+   * The function that emits the fleet metrics (cdk/fleet-watch.ts): its errors alarm, and its
+   * invocations are on the dashboard.
+   * @default - no alarm on the fleet-watch function itself
+   */
+  readonly fleetWatch?: lambda.IFunction;
   /** The certificates to watch (expiry, lag, failures). */
   readonly certificates: readonly CertificateConfig[];
   /** Profile of certificates that set none (the configuration's `defaults.profile`). @default 'classic' */
@@ -72,7 +66,7 @@ export interface MonitoringProps {
   readonly lagGracePeriod?: Duration;
 }
 
-const DEFAULT_LAG_GRACE = Duration.hours(2);
+const DEFAULT_LAG_GRACE = Duration.minutes(DEFAULT_LAG_GRACE_MINUTES);
 
 /**
  * Every problem with the props, for one error (AcmeHa checks them up front too, and names
@@ -129,20 +123,22 @@ export class Monitoring extends Construct {
     if (props.alarmEmail)
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    const renewerMetric = (metricName: string) =>
+    const renewerMetric = (metric: MetricDefinition) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: 'renewer' },
-        statistic: cloudwatch.Stats.SUM,
+        metricName: metric.name,
+        dimensionsMap: { ...RENEWER_DIMENSIONS },
+        statistic: metric.statistic,
         period: Duration.hours(1),
       });
-    const agentMetric = (metricName: string, certificateId: string, statistic: string, period: Duration) =>
+    // Per certificate: the minimum or maximum over its nodes, as fleet-watch emits every datapoint
+    // under the certificate alone as well as under the certificate and node.
+    const fleetMetric = (metric: MetricDefinition, certificateId: string, period: Duration) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { CertificateId: certificateId },
-        statistic,
+        metricName: metric.name,
+        dimensionsMap: { [FLEET_DIMENSIONS.certificate]: certificateId },
+        statistic: metric.statistic,
         period,
       });
 
@@ -173,6 +169,17 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    if (props.fleetWatch)
+      alarm('FleetWatchErrors', {
+        alarmDescription:
+          'The fleet-watch Lambda failed (a certificate fleet could not be read, a crash, a timeout): the fleet metrics are missing. See its logs.',
+        metric: props.fleetWatch.metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+
     for (const [nodeId, dlq] of Object.entries(props.deadLetterQueues)) {
       alarm(`${nodeId}-dlq-not-empty`, {
         alarmDescription: `Events for node ${nodeId} could not be processed and were dead-lettered.`,
@@ -193,26 +200,16 @@ export class Monitoring extends Construct {
       const days = props.expiryDays ?? EXPIRY_DAYS[profile];
       alarm(`${cert.id}-near-expiry`, {
         alarmDescription: `Some node serves certificate ${cert.id} with fewer than ${days} days left.`,
-        metric: agentMetric(
-          AGENT_METRICS.daysRemaining,
-          cert.id,
-          cloudwatch.Stats.MINIMUM,
-          Duration.hours(1),
-        ),
+        metric: fleetMetric(FLEET_METRICS.daysRemaining, cert.id, Duration.hours(1)),
         threshold: days,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 1,
-        // No data means no agent reports: shown as INSUFFICIENT_DATA rather than guessed either way.
+        // No data: no node has reported a revision yet (or fleet-watch is down: FleetWatchErrors).
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
       });
       alarm(`${cert.id}-nodes-lagging`, {
-        alarmDescription: `Some node has not served the current revision of ${cert.id} for ${lagGrace.toMinutes({ integral: false })} minutes.`,
-        metric: agentMetric(
-          AGENT_METRICS.revisionLag,
-          cert.id,
-          cloudwatch.Stats.MAXIMUM,
-          Duration.minutes(15),
-        ),
+        alarmDescription: `Some node has not installed the current revision of ${cert.id} for ${lagGrace.toMinutes({ integral: false })} minutes.`,
+        metric: fleetMetric(FLEET_METRICS.revisionLag, cert.id, Duration.minutes(15)),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: lagPeriods,
@@ -220,12 +217,15 @@ export class Monitoring extends Construct {
       });
       alarm(`${cert.id}-node-failed`, {
         alarmDescription: `A node failed to install ${cert.id} (failed, rolled back or rejected).`,
-        metric: agentMetric(
-          AGENT_METRICS.nodeFailed,
-          cert.id,
-          cloudwatch.Stats.MAXIMUM,
-          Duration.minutes(15),
-        ),
+        metric: fleetMetric(FLEET_METRICS.nodeFailed, cert.id, Duration.minutes(15)),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`${cert.id}-node-silent`, {
+        alarmDescription: `A node or DMZ instance that should hold ${cert.id} has stopped reporting, or never reported.`,
+        metric: fleetMetric(FLEET_METRICS.nodeSilent, cert.id, Duration.minutes(15)),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -259,17 +259,24 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Days left on served certificates (minimum over nodes)',
         left: props.certificates.map((c) =>
-          agentMetric(AGENT_METRICS.daysRemaining, c.id, cloudwatch.Stats.MINIMUM, Duration.hours(1)),
+          fleetMetric(FLEET_METRICS.daysRemaining, c.id, Duration.hours(1)),
         ),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Revision lag and failing nodes',
+        title: 'Revision lag (maximum over nodes)',
         left: props.certificates.map((c) =>
-          agentMetric(AGENT_METRICS.revisionLag, c.id, cloudwatch.Stats.MAXIMUM, Duration.minutes(15)),
+          fleetMetric(FLEET_METRICS.revisionLag, c.id, Duration.minutes(15)),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Failed and silent nodes',
+        left: props.certificates.map((c) =>
+          fleetMetric(FLEET_METRICS.nodeFailed, c.id, Duration.minutes(15)),
         ),
         right: props.certificates.map((c) =>
-          agentMetric(AGENT_METRICS.nodeFailed, c.id, cloudwatch.Stats.MAXIMUM, Duration.minutes(15)),
+          fleetMetric(FLEET_METRICS.nodeSilent, c.id, Duration.minutes(15)),
         ),
         width: 12,
       }),
@@ -278,6 +285,15 @@ export class Monitoring extends Construct {
         left: Object.values(props.deadLetterQueues).map((q) => q.metricApproximateNumberOfMessagesVisible()),
         width: 12,
       }),
+      ...(props.fleetWatch
+        ? [
+            new cloudwatch.GraphWidget({
+              title: 'Fleet-watch Lambda',
+              left: [props.fleetWatch.metricInvocations(), props.fleetWatch.metricErrors()],
+              width: 12,
+            }),
+          ]
+        : []),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 12 }),
     );
 

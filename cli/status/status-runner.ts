@@ -3,26 +3,78 @@ import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-sto
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { readConfigFile } from '../../adapters/fs/config-file.ts';
-import { fleetCertificate } from '../../core/agent/fleet-status.ts';
-import { configSchema } from '../../core/config/certificate-config.ts';
+import type { FleetCertificate } from '../../core/agent/fleet-status.ts';
+import { type AcmeHaConfig, configSchema, type Profile } from '../../core/config/certificate-config.ts';
+import { formatPath } from '../../core/config/parse-config.ts';
+import * as z from '../../core/config/zod.ts';
+import {
+  type FleetThresholdSettings,
+  fleetThresholds,
+  profileOf,
+  profileOfLifetime,
+} from '../../core/fleet/fleet-thresholds.ts';
+import { type FleetStores, readFleet } from '../../core/fleet/read-fleet.ts';
+import { certificateHolders } from '../../core/fleet-audience.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, CliInputError, type CliIo } from '../io.ts';
-import { renderFleetCertificate } from './fleet-table.ts';
+import { fleetProblemsLine, renderFleetCertificate, WITHOUT_CONFIG_NOTE } from './fleet-table.ts';
 
 export interface StatusFlags {
   config?: string;
   certificate?: string[];
   json?: boolean;
+  silentAfter?: string;
+  lagGrace?: string;
+  expiryDays?: string;
 }
 
-/** `acme-ha status`: one Query-sized read per certificate (state, rollout of the current revision, node reports). */
+/** Exit code of a fleet with a failed, silent, expiring node or one lagging beyond the grace. */
+export const FLEET_UNHEALTHY_EXIT = EXIT.WORK_FAILED;
+
+const wholeNumber = (max: number) =>
+  z.optional(
+    z
+      .pipe(z.string().check(z.regex(/^\d+$/, 'a whole number')), z.transform(Number))
+      .check(z.refine((n: number) => n >= 1 && n <= max, `from 1 to ${max}`)),
+  );
+
+const thresholdFlags = z.object({
+  silentAfter: wholeNumber(7 * 24 * 60),
+  lagGrace: wholeNumber(7 * 24 * 60),
+  expiryDays: wholeNumber(365),
+});
+
+const FLAG_NAMES: Record<string, string> = {
+  silentAfter: '--silent-after',
+  lagGrace: '--lag-grace',
+  expiryDays: '--expiry-days',
+};
+
+/** The threshold flags, validated (minutes, minutes, days). */
+export function thresholdSettings(flags: StatusFlags): FleetThresholdSettings {
+  const parsed = thresholdFlags.safeParse(flags);
+  if (!parsed.success)
+    throw new CliInputError(
+      parsed.error.issues
+        .map((i) => `${FLAG_NAMES[formatPath(i.path)] ?? formatPath(i.path)}: ${i.message}`)
+        .join('; '),
+    );
+  return {
+    silentAfterMinutes: parsed.data.silentAfter,
+    lagGraceMinutes: parsed.data.lagGrace,
+    expiryDays: parsed.data.expiryDays,
+  };
+}
+
+/**
+ * `acme-ha status`: per certificate one Query-sized read (state, rollout of the current revision,
+ * node reports, the older revisions nodes still serve), judged by core/agent/fleet-status.ts like
+ * the fleet-watch function judges it. Exits FLEET_UNHEALTHY_EXIT when any node has a problem.
+ */
 export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
-  const ids = [
-    ...(flags.config
-      ? (await readConfigFile(flags.config, 'configuration', configSchema)).certificates.map((c) => c.id)
-      : []),
-    ...(flags.certificate ?? []),
-  ];
+  const settings = thresholdSettings(flags);
+  const config = flags.config ? await readConfigFile(flags.config, 'configuration', configSchema) : undefined;
+  const ids = [...new Set([...(config?.certificates.map((c) => c.id) ?? []), ...(flags.certificate ?? [])])];
   if (ids.length === 0) throw new CliInputError('name the certificates: --config FILE or --certificate ID');
   const table = io.env.ACME_HA_TABLE;
   if (!table)
@@ -33,22 +85,47 @@ export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
   // The agent's clients (DynamoDB is all this reads): the bundle carries no SNS or Route 53 client.
   const clients = createAgentAwsClients();
   try {
-    const state = new DynamoStateStore(clients.documents, table);
-    const rollouts = new DynamoRolloutStore(clients.documents, table);
-    const nodes = new DynamoNodeStatusStore(clients.documents, table);
-    const certificates = await Promise.all(
-      [...new Set(ids)].map(async (id) => {
-        const current = (await state.get(id)).current;
-        const [rollout, statuses] = await Promise.all([
-          current ? rollouts.get(id, current.revision) : Promise.resolve(null),
-          nodes.list(id),
-        ]);
-        return fleetCertificate(id, current, rollout, statuses);
-      }),
-    );
-    if (flags.json) io.out(`${JSON.stringify({ certificates })}\n`);
-    else io.out(certificates.map((c) => renderFleetCertificate(c, io.now())).join('\n'));
+    const stores: FleetStores = {
+      state: new DynamoStateStore(clients.documents, table),
+      rollouts: new DynamoRolloutStore(clients.documents, table),
+      nodes: new DynamoNodeStatusStore(clients.documents, table),
+    };
+    const now = io.now();
+    const certificates = await Promise.all(ids.map((id) => fleetOf(stores, { id, config, settings, now })));
+    const healthy = certificates.every((c) => c.healthy);
+    if (flags.json) io.out(`${JSON.stringify({ healthy, certificates })}\n`);
+    else {
+      io.out(certificates.map((c) => renderFleetCertificate(c, now)).join('\n'));
+      if (certificates.some((c) => !c.audienceKnown)) io.out(`\n${WITHOUT_CONFIG_NOTE}\n`);
+    }
+    if (!healthy) throw new CliExit(FLEET_UNHEALTHY_EXIT, fleetProblemsLine(certificates));
   } finally {
     clients.destroy();
   }
+}
+
+async function fleetOf(
+  stores: FleetStores,
+  request: {
+    readonly id: string;
+    readonly config: AcmeHaConfig | undefined;
+    readonly settings: FleetThresholdSettings;
+    readonly now: Date;
+  },
+): Promise<FleetCertificate> {
+  const { id, config, settings, now } = request;
+  const declared = config?.certificates.find((c) => c.id === id);
+  let profile: Profile = 'classic';
+  if (config && declared) profile = profileOf(config, declared);
+  else {
+    // Without a configuration, the current revision's lifetime tells the profile.
+    const current = (await stores.state.get(id)).current;
+    if (current) profile = profileOfLifetime(current.notBefore, current.notAfter);
+  }
+  return readFleet(stores, {
+    certificateId: id,
+    holders: config ? certificateHolders(config, id) : null,
+    thresholds: fleetThresholds(profile, settings),
+    now,
+  });
 }

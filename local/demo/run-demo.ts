@@ -14,9 +14,16 @@ import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-sto
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { TlsProber } from '../../adapters/probe/tls-prober.ts';
-import { type FleetCertificate, fleetCertificate } from '../../core/agent/fleet-status.ts';
+import type { FleetCertificate } from '../../core/agent/fleet-status.ts';
 import type { SyncOutcome, SyncResult } from '../../core/agent/sync/outcome.ts';
-import { configSchema } from '../../core/config/certificate-config.ts';
+import {
+  type AcmeHaConfig,
+  type CertificateConfig,
+  configSchema,
+} from '../../core/config/certificate-config.ts';
+import { fleetThresholds, profileOf } from '../../core/fleet/fleet-thresholds.ts';
+import { readFleet } from '../../core/fleet/read-fleet.ts';
+import { certificateHolders } from '../../core/fleet-audience.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
@@ -95,6 +102,13 @@ interface Seen {
   readonly node: string;
   readonly outcome: SyncOutcome;
   readonly at: number;
+}
+
+/** The demo certificate's entry in its configuration. */
+function certificateConfig(config: AcmeHaConfig): CertificateConfig {
+  const certificate = config.certificates.find((c) => c.id === CERTIFICATE);
+  if (!certificate) throw new Error(`the demo configuration has no certificate ${CERTIFICATE}`);
+  return certificate;
 }
 
 async function installed(command: string): Promise<boolean> {
@@ -352,14 +366,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     // 6. The fleet as `acme-ha status` shows it.
     t = step(6, 'fleet status');
-    const status: FleetCertificate = fleetCertificate(
-      CERTIFICATE,
-      fourth,
-      await new DynamoRolloutStore(clients.documents, stack.resources.tableName).get(
-        CERTIFICATE,
-        fourth.revision,
-      ),
-      await new DynamoNodeStatusStore(clients.documents, stack.resources.tableName).list(CERTIFICATE),
+    // Judged as `acme-ha status --config` judges it: the nodes and DMZ instances the demo's
+    // configuration declares would be listed even if they never reported (it declares none).
+    const status: FleetCertificate = await readFleet(
+      {
+        state: plane.state,
+        rollouts: new DynamoRolloutStore(clients.documents, stack.resources.tableName),
+        nodes: new DynamoNodeStatusStore(clients.documents, stack.resources.tableName),
+      },
+      {
+        certificateId: CERTIFICATE,
+        holders: certificateHolders(config, CERTIFICATE),
+        thresholds: fleetThresholds(profileOf(config, certificateConfig(config))),
+        now: new Date(),
+      },
     );
     reporter.fleet(status);
     const dmz: DemoNodeSummary[] = [];

@@ -44,6 +44,8 @@ function entryOf(template: Template, logicalId: string): FunctionEntryName {
   };
   if (typeof fn.Properties.FunctionName === 'string' && fn.Properties.FunctionName.endsWith('-renew'))
     return 'renew';
+  if (typeof fn.Properties.FunctionName === 'string' && fn.Properties.FunctionName.endsWith('-fleet-watch'))
+    return 'fleet-watch';
   const urls = template.findResources('AWS::Lambda::Url');
   if (JSON.stringify(urls).includes(logicalId)) return 'respond-url';
   const targets = template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup');
@@ -126,6 +128,10 @@ describe('in a stack of your own app', () => {
       Ref: expect.stringMatching(/^CertificatesRenewerFunction/),
     });
     expect(certificates.renewalRule).toBe(certificates.renewer.rule);
+    expect(resolve(certificates.fleetWatchFunction.functionName)).toEqual({
+      Ref: expect.stringMatching(/^CertificatesFleetWatchFunction/),
+    });
+    expect(certificates.fleetWatchRule).toBe(certificates.fleetWatch.rule);
     expect(certificates.responderFunction).toBe(certificates.responder.function);
     expect(resolve(certificates.responderUrl?.url)).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^CertificatesResponderFunctionFunctionUrl/), 'FunctionUrl'],
@@ -156,11 +162,11 @@ describe('in a stack of your own app', () => {
     expect(wildcardViolations(identityStatements({ theirs: template }))).toEqual([]);
   });
 
-  it('deploys the prebuilt dist/functions as they are; the renewer’s copy also holds its configuration', () => {
+  it('deploys the prebuilt dist/functions as they are; the renewer’s and fleet-watch’s copies also hold the configuration', () => {
     const ids = functionLogicalIds(stack);
-    expect(ids).toHaveLength(2);
+    expect(ids).toHaveLength(3);
     const entries = ids.map((id) => entryOf(template, id)).sort();
-    expect(entries).toEqual(['renew', 'respond-url']);
+    expect(entries).toEqual(['fleet-watch', 'renew', 'respond-url']);
     for (const id of ids) {
       const entry = entryOf(template, id);
       const dir = functionCodeDir(stack, id);
@@ -168,7 +174,7 @@ describe('in a stack of your own app', () => {
       expect(
         readFileSync(join(dir, `${FUNCTION_FILE}.map`)).equals(prebuilt(entry, `${FUNCTION_FILE}.map`)),
       ).toBe(true);
-      if (entry === 'renew') {
+      if (entry === 'renew' || entry === 'fleet-watch') {
         const file = join(dir, RENEWER_CONFIG_FILE);
         expect(parseConfig(readFileSync(file, 'utf8'), file)).toEqual(config);
       }

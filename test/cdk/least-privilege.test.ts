@@ -116,6 +116,30 @@ describe('the renewer', () => {
   });
 });
 
+describe('the fleet-watch function', () => {
+  it('reads the configured certificates’ items and nothing else, and writes nothing', async () => {
+    await expectAll('FleetWatchFunctionRole', 'Allowed', [
+      { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#web') },
+      { action: 'dynamodb:Query', resource: table(), context: items('CERT#files') },
+      { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('dynamodb') },
+    ]);
+    await expectAll('FleetWatchFunctionRole', 'ImplicitlyDenied', [
+      { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#unknown') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('CHALLENGE#token') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('LOCK#renew/web') },
+      { action: 'dynamodb:PutItem', resource: table(), context: items('CERT#web') },
+      { action: 'dynamodb:UpdateItem', resource: table(), context: items('CERT#web') },
+      { action: 'dynamodb:DeleteItem', resource: table(), context: items('CERT#web') },
+      { action: 'dynamodb:Scan', resource: table() },
+      { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('s3') },
+      { action: 's3:GetObject', resource: object('certificates/web/3/keystore.p12') },
+      { action: 'sqs:ReceiveMessage', resource: iam.arnOf('Fleetweb1queue') },
+      { action: 'sns:Publish', resource: iam.arnOf('FleetEvents') },
+      { action: 'cloudwatch:PutMetricData', resource: '*' },
+    ]);
+  });
+});
+
 describe('the bucket', () => {
   it('refuses requests without TLS even from roles allowed to read', async () => {
     const plain = { 'aws:SecureTransport': 'false' };

@@ -262,6 +262,61 @@ describe('renewer', () => {
   });
 });
 
+describe('fleet watch', () => {
+  it('runs Node 24 on arm64 every 5 minutes with the table, the configuration and the thresholds', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'acme-ha-fleet-watch',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          ACME_HA_TABLE: { Ref: Match.stringLikeRegexp('^StoreTable') },
+          ACME_HA_CONFIG_FILE: 'acme-ha-config.json',
+          ACME_HA_SILENT_AFTER_MINUTES: '35',
+          ACME_HA_LAG_GRACE_MINUTES: '120',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FleetWatchFunction'), 'Arn'] } }),
+      ],
+    });
+  });
+
+  it('only reads: GetItem and Query in the configured certificates’ partitions, the key through DynamoDB', () => {
+    const statements = identityStatements({ main: template }).filter((s) =>
+      s.resource.startsWith('FleetWatchFunctionRole'),
+    );
+    expect(statements.flatMap((s) => s.actions).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'kms:Decrypt',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReadFleet',
+            Condition: {
+              'ForAllValues:StringEquals': {
+                'dynamodb:LeadingKeys': config.certificates.map((c) => `CERT#${c.id}`),
+              },
+            },
+          }),
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('^FleetWatchFunctionRole') }],
+    });
+  });
+});
+
 describe('responder (default: function URL)', () => {
   it('answers through a public function URL on its own arm64 function', () => {
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
@@ -308,9 +363,18 @@ describe('monitoring', () => {
     }
   });
 
-  it('alarms per certificate on expiry, lagging and failed nodes', () => {
+  it('alarms when the fleet-watch function fails', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^FleetWatchFunction') } }],
+      Threshold: 1,
+    });
+  });
+
+  it('alarms per certificate on expiry, lagging, failed and silent nodes', () => {
     for (const cert of config.certificates) {
-      for (const metric of ['served_days_remaining', 'revision_lag', 'node_failed']) {
+      for (const metric of ['served_days_remaining', 'revision_lag', 'node_failed', 'node_silent']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'acme-ha',
           MetricName: metric,
@@ -407,8 +471,14 @@ describe('logical IDs', () => {
       Object.keys(RECORDED).map((id) => [id, resources[id]?.Type ?? 'missing']),
     );
     expect(found).toEqual(RECORDED);
-    // 58 resources then; none appeared or vanished with the move.
-    expect(Object.keys(resources)).toHaveLength(58);
+    // 58 resources then; none appeared or vanished with the move. The fleet watch came later: its
+    // function, role, policy, log group, invoke config, schedule and permission, its errors alarm
+    // and a silent-node alarm per certificate.
+    const fleetWatch = Object.keys(resources).filter((id) =>
+      /^FleetWatch|^MonitoringFleetWatchErrors|nodesilent/.test(id),
+    );
+    expect(fleetWatch).toHaveLength(7 + 1 + config.certificates.length);
+    expect(Object.keys(resources)).toHaveLength(58 + fleetWatch.length);
     expect(Object.keys(template.toJSON().Outputs)).toEqual(expect.arrayContaining(RECORDED_OUTPUTS));
     expect(synthesized.stack.acmeHa.node.id).toBe('Default');
   });

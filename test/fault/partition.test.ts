@@ -192,11 +192,12 @@ async function jksBytes(revision: Revision): Promise<Buffer> {
 /** `acme-ha status --json` for one certificate, run as an operator would. */
 async function statusCli(certificateId: string): Promise<FleetCertificate> {
   const result = await runCli(['status', '--certificate', certificateId, '--json'], stack().env);
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
   const parsed = JSON.parse(result.stdout) as { certificates: FleetCertificate[] };
   const certificate = parsed.certificates[0];
   if (!certificate) throw new Error('status printed no certificate');
+  // Exit 4 with one line naming the unhealthy nodes exactly when the fleet is not healthy.
+  expect(result.code).toBe(certificate.healthy ? 0 : 4);
+  expect(result.stderr).toMatch(certificate.healthy ? /^$/ : /^acme-ha: the fleet is not healthy: .+\n$/);
   return certificate;
 }
 
