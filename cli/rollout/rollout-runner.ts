@@ -8,7 +8,7 @@ import { type CertificateConfig, configSchema } from '../../core/config/certific
 import type { Rollout } from '../../core/ports/rollout-store.ts';
 import type { Revision } from '../../core/renewal/types.ts';
 import { EXIT } from '../exit-codes.ts';
-import { CliExit, type CliIo } from '../io.ts';
+import { CliExit, CliInputError, type CliIo } from '../io.ts';
 import { type RolloutReport, renderRolloutReport, rolloutReport } from './rollout-report.ts';
 
 export type RolloutAction = 'status' | 'pause' | 'resume';
@@ -40,11 +40,7 @@ export async function rollout(
 ): Promise<void> {
   const cert = flags.config ? await certificateIn(flags.config, certificateId) : null;
   const table = io.env.ACME_HA_TABLE;
-  if (!table)
-    throw new CliExit(
-      EXIT.INVALID_INPUT,
-      'ACME_HA_TABLE is not set; `acme-ha local up` prints the environment',
-    );
+  if (!table) throw new CliInputError('ACME_HA_TABLE is not set; `acme-ha local up` prints the environment');
   const clients = createAwsClients();
   const stores: Stores = {
     clients,

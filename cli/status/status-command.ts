@@ -38,8 +38,8 @@ export function statusCommand(io: CliIo): Command {
         'Without --config, declared nodes that never reported cannot be known: only nodes that reported are listed.',
         '',
         'Exit codes: 0 the fleet is healthy; 4 a node or DMZ instance failed, is silent (or never reported),',
-        'lags beyond the grace, or serves a certificate about to expire (stderr names them); 2 bad flags;',
-        '3 ACME_HA_TABLE unset or a bad configuration file.',
+        'lags beyond the grace, or serves a certificate about to expire (stderr names them); 2 bad flags',
+        'or ACME_HA_TABLE unset; 3 a bad configuration file.',
       ].join('\n'),
     )
     .action(async (flags: StatusFlags) => (await import('./status-runner.ts')).status(flags, io));

@@ -77,11 +77,7 @@ export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
   const ids = [...new Set([...(config?.certificates.map((c) => c.id) ?? []), ...(flags.certificate ?? [])])];
   if (ids.length === 0) throw new CliInputError('name the certificates: --config FILE or --certificate ID');
   const table = io.env.ACME_HA_TABLE;
-  if (!table)
-    throw new CliExit(
-      EXIT.INVALID_INPUT,
-      'ACME_HA_TABLE is not set; `acme-ha local up` prints the environment',
-    );
+  if (!table) throw new CliInputError('ACME_HA_TABLE is not set; `acme-ha local up` prints the environment');
   // The agent's clients (DynamoDB is all this reads): the bundle carries no SNS or Route 53 client.
   const clients = createAgentAwsClients();
   try {

@@ -17,7 +17,12 @@ import type { DmzAnswer, DmzInstalled, DmzReceiverClient } from '../ports/dmz-re
 import type { InstalledRevisionStore } from '../ports/installed-revision-store.ts';
 import type { KeystoreStore } from '../ports/keystore-store.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { NodeResult, NodeStatus, NodeStatusStore } from '../ports/node-status-store.ts';
+import {
+  type NodeResult,
+  type NodeStatus,
+  type NodeStatusStore,
+  reportIsStale,
+} from '../ports/node-status-store.ts';
 import { type DmzPushResult, nodeResultOf, pushResultOf } from './push-answer.ts';
 import { buildRevisionPush } from './revision-push.ts';
 
@@ -314,7 +319,10 @@ export class DmzPusher {
     return (await this.deps.state.get(certificateId)).current?.revision ?? null;
   }
 
-  /** Writes the DMZ instance's status item when it says something new (status is best effort). */
+  /**
+   * Writes the DMZ instance's status item when it says something new, or when the last one is old
+   * (status is best effort).
+   */
   private async record(job: Job, fields: Partial<NodeStatus> & { result: NodeResult }): Promise<void> {
     const nodeId = dmzStatusNodeId(job.peer.id);
     try {
@@ -344,7 +352,8 @@ export class DmzPusher {
         previous.errorCode === next.errorCode &&
         (previous.result === next.result ||
           (!failing && !['rejected', 'rolled-back', 'failed', 'halted'].includes(previous.result)));
-      if (same) return;
+      // A report that says nothing new is still rewritten now and then: it is the heartbeat.
+      if (same && !reportIsStale(previous, this.deps.clock.now())) return;
       await this.deps.status.put(next);
       job.previous = next;
     } catch (error) {

@@ -46,6 +46,19 @@ export interface NodeStatus {
  * - Idempotency: `put` overwrites the node's single item.
  * - Concurrency: each node writes only its own items; readers may see a report a moment old.
  */
+/**
+ * A report is rewritten at least this often while nothing changes (the next reconcile after it is
+ * this old; reconciles run every 15 minutes by default): `updatedAt` is the node's heartbeat, which
+ * the fleet watch and `acme-ha status` read to tell a quiet node from a silent one. A node whose
+ * reconcile interval is longer reports that much less often.
+ */
+export const REPORT_REFRESH_MS = 10 * 60_000;
+
+/** Whether a report is old enough to be written again though it says nothing new. */
+export function reportIsStale(status: NodeStatus, now: Date): boolean {
+  return now.getTime() - Date.parse(status.updatedAt) >= REPORT_REFRESH_MS;
+}
+
 export interface NodeStatusStore {
   put(status: NodeStatus): Promise<void>;
   get(certificateId: string, nodeId: string): Promise<NodeStatus | null>;

@@ -98,7 +98,7 @@ describe('acme-ha rollout', () => {
 
   it('refuses without a table, and a certificate the configuration does not declare', async () => {
     expect(await runCli(['rollout', 'status', 'web'], { ...stack().env, ACME_HA_TABLE: '' })).toMatchObject({
-      code: 3,
+      code: 2,
       stderr: 'acme-ha: ACME_HA_TABLE is not set; `acme-ha local up` prints the environment\n',
     });
     expect(await rollout('pause', 'nope', '--config', configFile)).toMatchObject({

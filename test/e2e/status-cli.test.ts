@@ -211,4 +211,17 @@ describe('acme-ha status', () => {
     expect(bad.code).toBe(EXIT.USAGE);
     expect(bad.stderr).toBe('acme-ha: --silent-after: a whole number\n');
   });
+
+  it('an unset ACME_HA_TABLE is a command-line problem for status and rollout (exit 2), in our words', async () => {
+    for (const command of [
+      ['status', '--certificate', 'mixed'],
+      ['rollout', 'status', 'mixed'],
+    ]) {
+      const result = await runCli(command, { ...stack().env, ACME_HA_TABLE: '' });
+      expect(result.code, command.join(' ')).toBe(EXIT.USAGE);
+      expect(result.stderr).toBe(
+        'acme-ha: ACME_HA_TABLE is not set; `acme-ha local up` prints the environment\n',
+      );
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { reportIsStale } from '../../ports/node-status-store.ts';
 import type { Revision } from '../../renewal/types.ts';
 import { RevisionVerificationError } from '../agent-errors.ts';
 import { recordServed } from '../rollout-slot.ts';
@@ -57,12 +58,7 @@ export async function syncCertificate(
       desired.revision === installed.revision &&
       (await onDiskMatches(deps.files, installed))
     ) {
-      // Also clears a failure report left behind, e.g. one that reached a flapping store, and
-      // records in the rollout what such a store may have lost (the install's `served`).
-      if (!reportsInstalled(ctx.previous, installed.revision)) {
-        await recordServed(deps, id, installed.revision, deps.clock.now());
-        await ctx.report({ result: 'unchanged' });
-      }
+      await reportUpToDate(ctx, installed.revision);
       return ctx.outcome('up-to-date');
     }
 
@@ -109,6 +105,22 @@ async function rollOut(ctx: RolloutContext, files: readonly PlannedFile[]): Prom
 }
 
 /** A failure outside the rollback: a rejected revision or another error, logged and reported. */
+/**
+ * The report of a node that has the revision: rewritten when it says otherwise (a failure report
+ * left behind, e.g. one that reached a flapping store, also recording in the rollout what such a
+ * store may have lost: the install's `served`), or when it is old: it is the node's heartbeat.
+ */
+async function reportUpToDate(ctx: SyncContext, revision: number): Promise<void> {
+  const { deps, previous, plan } = ctx;
+  const now = deps.clock.now();
+  if (!reportsInstalled(previous, revision)) {
+    await recordServed(deps, plan.certificateId, revision, now);
+    await ctx.report({ result: 'unchanged' });
+  } else if (previous && reportIsStale(previous, now)) {
+    await ctx.report({ result: previous.result });
+  }
+}
+
 async function failed(ctx: SyncContext, desired: Revision | null, error: unknown): Promise<SyncOutcome> {
   const { code, message } = failureOf(error);
   const fields = {

@@ -12,6 +12,7 @@ import type { CertificatePlan } from '../../../core/agent/sync/plan.ts';
 import { syncCertificate } from '../../../core/agent/sync/sync-certificate.ts';
 import type { EventIntake, IntakeMessage } from '../../../core/ports/event-intake.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
+import { REPORT_REFRESH_MS } from '../../../core/ports/node-status-store.ts';
 import { FakeProber, FakeTlsServer } from '../../fakes/fake-tls-server.ts';
 import { aServerPki, serialOf } from '../../support/agent-keystores.ts';
 import { publishRevision } from '../../support/agent-revisions.ts';
@@ -123,6 +124,25 @@ describe('syncCertificate', () => {
     expect(node.server.reloads).toBe(reloads);
     expect(statusWrites).not.toHaveBeenCalled();
     expect((await node.installed.get(CERT))?.revision).toBe(2);
+  });
+
+  it('rewrites an unchanged report once it is REPORT_REFRESH_MS old: the heartbeat the fleet watch reads', async () => {
+    await publishRevision(fleet, CERT, await aServerPki());
+    const node = aNode(fleet, 'n1', 1001);
+    let now = Date.now();
+    const deps = { ...node.deps, clock: { now: () => new Date(now) } };
+    await syncCertificate(deps, node.plan);
+    const first = await fleet.status.get(CERT, 'n1');
+    const statusWrites = vi.spyOn(fleet.status, 'put');
+
+    now += REPORT_REFRESH_MS - 1;
+    expect((await syncCertificate(deps, node.plan)).result).toBe('up-to-date');
+    expect(statusWrites).not.toHaveBeenCalled();
+
+    now += 1;
+    expect((await syncCertificate(deps, node.plan)).result).toBe('up-to-date');
+    expect(statusWrites).toHaveBeenCalledTimes(1);
+    expect(await fleet.status.get(CERT, 'n1')).toEqual({ ...first, updatedAt: new Date(now).toISOString() });
   });
 
   it('never downgrades: a node with a newer installed revision ignores an older current one', async () => {
