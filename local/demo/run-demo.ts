@@ -38,6 +38,8 @@ import { type LoadBalancer, startLoadBalancer } from './load-balancer.ts';
 
 const run = promisify(execFile);
 const CERTIFICATE = 'demo';
+/** A node the configuration declares but no agent runs on: the fleet status shows it silent. */
+const SPARE_NODE = 'node-spare';
 const NAMES = ['app.demo.acme-ha.test', 'www.demo.acme-ha.test', 'api.demo.acme-ha.test'];
 const PASSWORD = 'demo-changeit';
 const TOTAL_STEPS = 6;
@@ -246,12 +248,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           id: CERTIFICATE,
           domains: NAMES,
           groups: ['demo'],
+          dmz: dmzInstances.map((d) => d.id),
           keystores: [
             { format: 'jks', alias: 'server', password: { env: DEMO_PASSWORD_ENV } },
             { format: 'pem' },
           ],
         },
       ],
+      // Every node the fleet should have, and one more whose agent was never installed: the fleet
+      // status at the end lists it as silent (never seen), as `acme-ha status --config` would.
+      nodes: [...ids, SPARE_NODE].map((id) => ({ id, groups: ['demo'] })),
+      dmz: dmzInstances.flatMap((d) => {
+        const [first] = pushers;
+        return first ? [{ id: d.id, url: d.peerFor(first, 0).url, pushedBy: pushers }] : [];
+      }),
     });
     const plane: ControlPlane = createControlPlane(stackControlPlaneSettings(stack), clients, {
       log: silentLogger,
@@ -366,8 +376,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     // 6. The fleet as `acme-ha status` shows it.
     t = step(6, 'fleet status');
-    // Judged as `acme-ha status --config` judges it: the nodes and DMZ instances the demo's
-    // configuration declares would be listed even if they never reported (it declares none).
+    // Judged as `acme-ha status --config` judges it: the nodes the demo's configuration declares are
+    // listed even if they never reported (the spare node).
     const status: FleetCertificate = await readFleet(
       {
         state: plane.state,
@@ -402,7 +412,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         convergedMs: times.get(node.id) ?? null,
       });
     }
-    reporter.done(performance.now() - t, `${status.counts.current} current, ${status.counts.failed} failed`);
+    reporter.done(
+      performance.now() - t,
+      `${status.counts.current} current, ${status.counts.failed} failed, ${status.counts.silent} silent (${SPARE_NODE} has no agent)`,
+    );
     const summary: DemoSummary = {
       ok: [...nodeSummaries, ...dmz].every((n) => n.servedSerial === fourth.serial),
       certificate: {
