@@ -33,7 +33,7 @@ import {
 import { FleetWatch, fleetWatchProblems } from './fleet-watch.ts';
 import { Monitoring, monitoringProblems } from './monitoring.ts';
 import { assertNoProblems } from './props-error.ts';
-import { Renewer } from './renewer.ts';
+import { Renewer, secretSourceProblems } from './renewer.ts';
 import { Responder, type ResponderMode, responderProblems } from './responder.ts';
 import { Store } from './store.ts';
 
@@ -264,6 +264,7 @@ export class AcmeHa extends Construct {
     if (!parsed.success)
       problems.push(...parsed.error.issues.map((i) => `config${pathSuffix(i.path)}: ${i.message}`));
     const config = parsed.success ? parsed.data : undefined;
+    if (config) problems.push(...secretSourceProblems(config));
     problems.push(
       ...(names && config
         ? fleetProblems({

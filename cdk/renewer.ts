@@ -80,6 +80,7 @@ export class Renewer extends Construct {
       problems.push(
         `timeout must be 5–15 minutes (the function keeps a 4-minute safety margin), got ${timeout.toSeconds()} s`,
       );
+    problems.push(...secretSourceProblems(config));
     assertNoProblems('Renewer', problems);
 
     const stack = Stack.of(this);
@@ -266,6 +267,31 @@ export function referencedSecrets(config: AcmeHaConfig): SecretSource[] {
 }
 
 /**
+ * A secret the renewer cannot read, one problem each: an `{ env: NAME }` source would be looked up
+ * in the Lambda's environment, which has only the function's own variables, so the first scheduled
+ * run would fail. Named by its path in the configuration and its certificate's id.
+ */
+export function secretSourceProblems(config: AcmeHaConfig): string[] {
+  const problems: string[] = [];
+  const check = (source: SecretSource | undefined, path: string, certificateId: string) => {
+    if (source && 'env' in source)
+      problems.push(
+        `config.${path} (certificate ${JSON.stringify(certificateId)}): { env: ${source.env} } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer's role is granted read access to exactly those)`,
+      );
+  };
+  config.certificates.forEach((cert, i) => {
+    cert.keystores.forEach((ks, j) => {
+      check(ks.password, `certificates[${i}].keystores[${j}].password`, cert.id);
+    });
+    check(cert.eab?.hmacKey, `certificates[${i}].eab.hmacKey`, cert.id);
+    cert.fallbacks.forEach((ca, k) => {
+      check(ca.eab?.hmacKey, `certificates[${i}].fallbacks[${k}].eab.hmacKey`, cert.id);
+    });
+  });
+  return problems;
+}
+
+/**
  * The TXT record names the renewer writes for dns-01 certificates: `_acme-challenge.<name>`, or
  * `<name>.<delegation>` when validation is delegated by CNAME to another zone.
  */
@@ -281,7 +307,7 @@ export function dnsChallengeRecordNames(config: AcmeHaConfig): string[] {
   return [...new Set(names)];
 }
 
-/** ARNs of exactly the secrets and parameters named; environment-variable sources need no grant. */
+/** ARNs of exactly the secrets and parameters named (environment-variable sources are refused earlier). */
 function secretResources(
   stack: Stack,
   sources: readonly SecretSource[],

@@ -11,15 +11,18 @@ import { promisify } from 'node:util';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AcmeHa } from '../../cdk/acme-ha.ts';
 import { FUNCTION_FILE, type FunctionEntryName, functionAssetDir } from '../../cdk/function-bundle.ts';
 import { PrebuiltCodeMissingError, prebuiltCodeDir } from '../../cdk/function-code.ts';
 import { PropsError } from '../../cdk/props-error.ts';
-import { RENEWER_CONFIG_FILE } from '../../cdk/renewer.ts';
+import { RENEWER_CONFIG_FILE, Renewer } from '../../cdk/renewer.ts';
+import { Store } from '../../cdk/store.ts';
 import type { AcmeHaConfig } from '../../core/config/certificate-config.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
+import { resourceNames } from '../../core/resource-layout.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { functionCodeDir, functionLogicalIds } from './support/assets.ts';
 import { identityStatements, wildcardViolations } from './support/iam.ts';
@@ -311,6 +314,59 @@ describe('props problems', () => {
         }),
     ).toThrow(
       /AcmeHa: 3 problems:\n {2}- the configuration declares no nodes[\s\S]*responder: listenerArn "not-an-arn"[\s\S]*responder: priority/,
+    );
+  });
+});
+
+describe('secrets the renewer Lambda cannot read', () => {
+  it('are refused at synth, each named by its path and certificate, with the other problems', () => {
+    const withEnvSecrets = parseConfig(
+      configWith(`nodes:
+  - { id: n1, groups: [mft, web] }
+dmz:
+  - { id: dmz-1, url: 'https://dmz-1.example.com', pushedBy: [n1] }
+`)
+        .replace('{ secretsManager: acme-ha/files-keystore }', '{ env: FILES_KEYSTORE_PASSWORD }')
+        .replace('{ ssmParameter: /acme-ha/eab-hmac }', '{ env: WEB_EAB_HMAC }'),
+      'test.yaml',
+    );
+    let error: unknown;
+    try {
+      new AcmeHa(new Stack(new App(), 'Theirs'), 'Certificates', {
+        config: withEnvSecrets,
+        alarmEmail: 'nobody',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(PropsError);
+    expect((error as PropsError).problems).toEqual([
+      'config.certificates[0].keystores[0].password (certificate "files"): { env: FILES_KEYSTORE_PASSWORD } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer\'s role is granted read access to exactly those)',
+      'config.certificates[1].eab.hmacKey (certificate "web"): { env: WEB_EAB_HMAC } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer\'s role is granted read access to exactly those)',
+      'alarmEmail "nobody" is not an e-mail address',
+    ]);
+  });
+
+  it("are refused by the Renewer used on its own too, fallback CAs' EAB keys included", () => {
+    const stack = new Stack(new App(), 'Alone');
+    const store = new Store(stack, 'Store', { names: resourceNames('unit') });
+    const [first, ...rest] = config.certificates;
+    if (!first) throw new Error('the example has no certificate');
+    const fallbacks = [
+      { directory: 'https://ca.example.com/dir', eab: { kid: 'k', hmacKey: { env: 'FALLBACK_HMAC' } } },
+    ];
+    expect(
+      () =>
+        new Renewer(stack, 'Renewer', {
+          names: resourceNames('unit'),
+          config: { ...config, certificates: [{ ...first, fallbacks }, ...rest] },
+          key: store.key,
+          bucket: store.bucket,
+          table: store.table,
+          topic: new sns.Topic(stack, 'Topic'),
+        }),
+    ).toThrow(
+      /^Renewer: 1 problem:\n {2}- config\.certificates\[0\]\.fallbacks\[0\]\.eab\.hmacKey \(certificate "files"\): \{ env: FALLBACK_HMAC \} is not available to the renewer Lambda/,
     );
   });
 });

@@ -189,7 +189,8 @@ describe('config-driven fleet', () => {
     const parameters = renewer.find((s) => s.sid === 'ConfiguredParameters');
     expect(parameters?.actions).toEqual(['ssm:GetParameter']);
     expect(JSON.stringify(parameters?.resources)).toContain(':parameter/acme-ha/eab-hmac');
-    expect(parameters?.resources).toHaveLength(1);
+    expect(JSON.stringify(parameters?.resources)).toContain(':parameter/acme-ha/web-keystore');
+    expect(parameters?.resources).toHaveLength(2);
   });
 
   it('lets the renewer change only TXT records of the dns-01 validation names', () => {

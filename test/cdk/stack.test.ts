@@ -255,10 +255,18 @@ describe('renewer', () => {
     expect(JSON.stringify(invoke?.resources)).toContain(':function:acme-ha-renew');
     const objects = renewer.find((s) => s.sid === 'KeystoresAndAccounts');
     expect(JSON.stringify(objects?.resources)).toMatch(/\/accounts\/\*.*\/certificates\/\*/);
-    // The example configuration reads its passwords from environment variables: no secret grants.
-    expect(
-      renewer.some((s) => s.actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:'))),
-    ).toBe(false);
+    // The example's one secret (the JKS password) is granted to the renewer, and to no other role.
+    const secrets = renewer.find((s) => s.sid === 'ConfiguredSecrets');
+    expect(secrets?.actions).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(secrets?.resources)).toContain(':secret:acme-ha/files-keystore-password-??????');
+    expect(secrets?.resources).toHaveLength(1);
+    expect(renewer.some((s) => s.actions.some((a) => a.startsWith('ssm:')))).toBe(false);
+    const elsewhere = identityStatements({ main: template }).filter(
+      (s) =>
+        !s.resource.startsWith('RenewerFunctionRole') &&
+        s.actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:Get')),
+    );
+    expect(elsewhere).toEqual([]);
   });
 });
 

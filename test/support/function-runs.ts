@@ -5,6 +5,7 @@
  * other log lines, and the handler's result.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,17 +38,21 @@ export interface FunctionRun {
 
 const RESULT = 'RESULT ';
 
+/** How the fake invocation looks to the handler. */
+interface InvokeOptions {
+  readonly env: Readonly<Record<string, string>>;
+  readonly event?: unknown;
+  /** Milliseconds the fake context says are left. @default 60_000 */
+  readonly remainingMs?: number;
+}
+
 /**
  * Invokes `handler(event, context)` of the built function with `env` (plus the caller's PATH), the
  * configuration file `files` beside a fake LAMBDA_TASK_ROOT.
  */
 export async function runFunctionBundle(
   entry: FunctionEntryName,
-  options: {
-    readonly env: Readonly<Record<string, string>>;
-    readonly event?: unknown;
-    /** Milliseconds the fake context says are left. @default 60_000 */
-    readonly remainingMs?: number;
+  options: InvokeOptions & {
     /** Files placed in LAMBDA_TASK_ROOT (the code directory's extra files in the cloud). */
     readonly files?: Readonly<Record<string, string>>;
   },
@@ -55,29 +60,10 @@ export async function runFunctionBundle(
   const taskRoot = await tempDir('acme-ha-function-');
   for (const [name, content] of Object.entries(options.files ?? {}))
     await writeFile(join(taskRoot, name), content);
-  const code = pathToFileURL(join(functionAssetDir(entry), FUNCTION_FILE)).href;
-  const context = {
-    awsRequestId: 'request-1',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:acme-ha-${entry}`,
-  };
-  const script = `
-    const { handler } = await import(${JSON.stringify(code)});
-    const context = { ...${JSON.stringify(context)}, getRemainingTimeInMillis: () => ${options.remainingMs ?? 60_000} };
-    const result = await handler(${JSON.stringify(options.event ?? {})}, context);
-    process.stdout.write(${JSON.stringify(RESULT)} + JSON.stringify(result) + '\\n');
-  `;
-  const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_NO_WARNINGS: '1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      LAMBDA_TASK_ROOT: taskRoot,
-      ...options.env,
-    },
-    encoding: 'utf8',
-    timeout: 60_000,
+  return invoke(join(functionAssetDir(entry), FUNCTION_FILE), 'handler', taskRoot, {
+    ...options,
+    functionName: `acme-ha-${entry}`,
   });
-  return { ...parseStdout(stdout), stderr };
 }
 
 /** Splits a function's stdout into its EMF lines, its other JSON lines and its result line. */
@@ -102,4 +88,67 @@ export function emittedMetrics(records: readonly EmfRecord[]): string[] {
     r._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => `${d.Namespace}/${m.Name}`)),
   );
   return [...new Set(names)].sort();
+}
+
+/**
+ * Invokes the handler a deployed function names (`Handler: "index.handler"`) from the code
+ * directory `codeDir` as it is — e.g. a synthesized cloud assembly's asset folder, the bytes
+ * `cdk deploy` uploads — with LAMBDA_TASK_ROOT set to that directory (as Lambda does), so files
+ * shipped beside the code (the configuration) are read from there and nowhere else. `env` is
+ * the whole environment apart from PATH.
+ */
+export async function runFunctionCode(
+  codeDir: string,
+  handlerName: string,
+  options: InvokeOptions & {
+    /** The function's name in the fake context's ARN. @default 'function' */
+    readonly functionName?: string;
+  },
+): Promise<FunctionRun> {
+  const dot = handlerName.lastIndexOf('.');
+  if (dot <= 0) throw new Error(`handler ${JSON.stringify(handlerName)} is not <module>.<export>`);
+  const moduleName = handlerName.slice(0, dot);
+  // Lambda's Node runtime tries the module as .mjs, then .cjs, then .js.
+  const file = ['.mjs', '.cjs', '.js']
+    .map((ext) => join(codeDir, `${moduleName}${ext}`))
+    .find((candidate) => existsSync(candidate));
+  if (!file) throw new Error(`${codeDir} has no ${moduleName}.mjs, .cjs or .js for handler ${handlerName}`);
+  return invoke(file, handlerName.slice(dot + 1), codeDir, {
+    ...options,
+    functionName: options.functionName ?? 'function',
+  });
+}
+
+/** Loads `file` in a child Node process with LAMBDA_TASK_ROOT (and cwd) `taskRoot` and calls its `exportName`. */
+async function invoke(
+  file: string,
+  exportName: string,
+  taskRoot: string,
+  options: InvokeOptions & { readonly functionName: string },
+): Promise<FunctionRun> {
+  const context = {
+    awsRequestId: 'request-1',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${options.functionName}`,
+  };
+  const script = `
+    const module = await import(${JSON.stringify(pathToFileURL(file).href)});
+    const handler = module[${JSON.stringify(exportName)}];
+    if (typeof handler !== 'function') throw new Error('no handler export ' + ${JSON.stringify(exportName)});
+    const context = { ...${JSON.stringify(context)}, getRemainingTimeInMillis: () => ${options.remainingMs ?? 60_000} };
+    const result = await handler(${JSON.stringify(options.event ?? {})}, context);
+    process.stdout.write(${JSON.stringify(RESULT)} + JSON.stringify(result) + '\\n');
+  `;
+  const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: taskRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_NO_WARNINGS: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      LAMBDA_TASK_ROOT: taskRoot,
+      ...options.env,
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { ...parseStdout(stdout), stderr };
 }

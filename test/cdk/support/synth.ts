@@ -72,7 +72,7 @@ certificates:
     eab: { kid: kid-1, hmacKey: { ssmParameter: /acme-ha/eab-hmac } }
     keystores:
       - format: pkcs12
-        password: { env: WEB_PASSWORD }
+        password: { ssmParameter: /acme-ha/web-keystore }
       - format: pem
   - id: wild
     domains: ['*.apps.example.com', apps.example.com]
