@@ -15,7 +15,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { AcmeHaConfig, CertificateConfig } from '../core/config/certificate-config.ts';
+import {
+  type AcmeHaConfig,
+  type CertificateConfig,
+  installingNodes,
+} from '../core/config/certificate-config.ts';
 import { nodeAudience } from '../core/fleet-audience.ts';
 import { METRICS_NAMESPACE as CORE_METRICS_NAMESPACE } from '../core/metrics.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
@@ -83,15 +87,13 @@ export interface FleetNode {
 }
 
 /**
- * The certificates a node installs: those targeting one of its groups, plus those it pushes to a
+ * The certificates a node reads: those it installs (by group or by name), plus those it pushes to a
  * DMZ instance (it needs the keystore even when it does not serve the certificate itself).
  */
 export function certificatesOfNode(config: AcmeHaConfig, nodeId: string): CertificateConfig[] {
-  const node = config.nodes.find((n) => n.id === nodeId);
-  if (!node) return [];
   const pushesTo = new Set(config.dmz.filter((d) => d.pushedBy.includes(nodeId)).map((d) => d.id));
   return config.certificates.filter(
-    (cert) => cert.groups.some((g) => node.groups.includes(g)) || cert.dmz.some((d) => pushesTo.has(d)),
+    (cert) => installingNodes(config, cert).includes(nodeId) || cert.dmz.some((d) => pushesTo.has(d)),
   );
 }
 

@@ -14,6 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { AcmeHaConfig, SecretSource } from '../core/config/certificate-config.ts';
+import { secretReferences } from '../core/config/secret-references.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
 import { acknowledgeObjectPrefixes } from './nag.ts';
 import { acmeHaFunction } from './node-function.ts';
@@ -250,20 +251,17 @@ export class Renewer extends Construct {
   }
 }
 
-/** Every secret source the configuration names (keystore passwords, EAB keys), without duplicates. */
+/** Every secret source the configuration names (keystore and key passwords, EAB keys), without duplicates. */
 export function referencedSecrets(config: AcmeHaConfig): SecretSource[] {
-  const sources = config.certificates.flatMap((cert) => [
-    ...cert.keystores.flatMap((ks) => (ks.password ? [ks.password] : [])),
-    ...(cert.eab ? [cert.eab.hmacKey] : []),
-    ...cert.fallbacks.flatMap((ca) => (ca.eab ? [ca.eab.hmacKey] : [])),
-  ]);
   const seen = new Set<string>();
-  return sources.filter((source) => {
-    const key = JSON.stringify(source);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return secretReferences(config)
+    .map((r) => r.source)
+    .filter((source) => {
+      const key = JSON.stringify(source);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 /**
@@ -272,23 +270,13 @@ export function referencedSecrets(config: AcmeHaConfig): SecretSource[] {
  * run would fail. Named by its path in the configuration and its certificate's id.
  */
 export function secretSourceProblems(config: AcmeHaConfig): string[] {
-  const problems: string[] = [];
-  const check = (source: SecretSource | undefined, path: string, certificateId: string) => {
-    if (source && 'env' in source)
-      problems.push(
-        `config.${path} (certificate ${JSON.stringify(certificateId)}): { env: ${source.env} } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer's role is granted read access to exactly those)`,
-      );
-  };
-  config.certificates.forEach((cert, i) => {
-    cert.keystores.forEach((ks, j) => {
-      check(ks.password, `certificates[${i}].keystores[${j}].password`, cert.id);
-    });
-    check(cert.eab?.hmacKey, `certificates[${i}].eab.hmacKey`, cert.id);
-    cert.fallbacks.forEach((ca, k) => {
-      check(ca.eab?.hmacKey, `certificates[${i}].fallbacks[${k}].eab.hmacKey`, cert.id);
-    });
-  });
-  return problems;
+  return secretReferences(config).flatMap(({ source, path, certificateId }) =>
+    'env' in source
+      ? [
+          `config.${path} (certificate ${JSON.stringify(certificateId)}): { env: ${source.env} } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer's role is granted read access to exactly those)`,
+        ]
+      : [],
+  );
 }
 
 /**

@@ -8,7 +8,11 @@
 import { readInputFile } from '../adapters/fs/input-file.ts';
 import { InstalledRevisionFile } from '../adapters/fs/installed-revision-file.ts';
 import { KeystoreFileSink } from '../adapters/fs/keystore-file-sink.ts';
-import { type ChallengeResponder, startChallengeResponder } from '../adapters/http/challenge-responder.ts';
+import {
+  type ChallengeRequest,
+  type ChallengeResponder,
+  startChallengeResponder,
+} from '../adapters/http/challenge-responder.ts';
 import { InMemoryLock } from '../adapters/memory/in-memory-lock.ts';
 import { InMemoryNodeStatusStore } from '../adapters/memory/in-memory-node-status-store.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
@@ -35,6 +39,8 @@ export interface StartDmzOptions {
   readonly clock?: Clock;
   /** Pause between probe polls. @default 100 */
   readonly pollMs?: number;
+  /** Each challenge request the port-80 responder redirected (besides its log line). */
+  readonly onChallengeRequest?: (request: ChallengeRequest) => void;
 }
 
 /**
@@ -95,7 +101,10 @@ export async function startDmzReceiver(
         host,
         port,
         redirectUrl,
-        onRequest: (request) => options.log.info('challenge redirected', { ...request }),
+        onRequest: (request) => {
+          options.log.info('challenge redirected', { ...request });
+          options.onChallengeRequest?.(request);
+        },
       });
     }
   } catch (error) {

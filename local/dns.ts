@@ -2,6 +2,8 @@
  * The DNS stub Pebble's validation authority resolves identifiers with (`pebble -dnsserver`): every
  * name has the A record 127.0.0.1 and no AAAA record, so HTTP-01 requests for any test domain reach
  * our 127.0.0.1-only responder. An AAAA answer of ::1 would send them to a port nobody listens on.
+ * `hosts` gives some names another loopback address (127.0.0.2…): a server bound there on the same
+ * port is where the CA's requests for those names arrive (the demo's DMZ instance).
  *
  * With a `records` lookup (the Route 53 stand-in's), it also answers TXT and CNAME questions, so that
  * DNS-01 validation reads the `_acme-challenge` records written through the Route 53 API. Like a
@@ -28,6 +30,8 @@ export type DnsRecordLookup = (name: string, type: DnsRecordType) => readonly st
 export interface DnsStubOptions {
   /** Where TXT and CNAME answers come from; without it they are empty ("exists, no such record"). */
   readonly records?: DnsRecordLookup;
+  /** A records other than 127.0.0.1, by name (compared case-insensitively). */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 export interface DnsStub {
@@ -51,13 +55,17 @@ const RCODE_SERVFAIL = 2;
  */
 export async function startDnsStub(options: DnsStubOptions = {}): Promise<DnsStub> {
   const { records } = options;
+  const hosts = new Map(
+    Object.entries(options.hosts ?? {}).map(([name, address]) => [name.toLowerCase(), address]),
+  );
   const server = createUDPServer((request, send) => {
     const response = Packet.createResponseFromRequest(request);
     try {
       for (const question of request.questions) {
         // Other types (AAAA, CAA…) get an empty NOERROR answer: "exists, no such record".
         if (question.type === Packet.TYPE.A) {
-          response.answers.push(Packet.createResourceFromQuestion(question, { ttl: 1, address: LOOPBACK }));
+          const address = hosts.get(question.name.toLowerCase()) ?? LOOPBACK;
+          response.answers.push(Packet.createResourceFromQuestion(question, { ttl: 1, address }));
         } else if (records && question.type === Packet.TYPE.CNAME) {
           response.answers.push(...cnameAnswers(question, records));
         } else if (records && question.type === Packet.TYPE.TXT) {

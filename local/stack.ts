@@ -63,6 +63,11 @@ export type StackPebbleOptions = Omit<PebbleOptions, 'httpPort' | 'dnsServer' | 
    * @default the port of the stack's DynamoDB-backed responder
    */
   readonly httpPort?: number;
+  /**
+   * Names the DNS stub resolves to another loopback address than 127.0.0.1, so that Pebble's
+   * validation requests for them reach whatever listens there on `httpPort`.
+   */
+  readonly hosts?: Readonly<Record<string, string>>;
 };
 
 export interface LocalStackOptions {
@@ -209,10 +214,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       )
     : undefined;
   // With Route 53, the DNS stub answers TXT and CNAME questions from the stand-in's zones.
+  const hosts = pebbleOptions?.hosts ?? {};
   const startDns = (standIn?: Route53StandIn) =>
     step(
       'dns',
-      () => startDnsStub(standIn ? { records: standIn.records } : {}),
+      () => startDnsStub({ hosts, ...(standIn ? { records: standIn.records } : {}) }),
       (s) => `udp://${s.address}`,
     );
   const dns = pebbleOptions ? (route53 ? route53.then(startDns) : startDns()) : undefined;
@@ -229,7 +235,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const pebble =
     pebbleOptions && dns
       ? Promise.all([dns, responder]).then(([stub, http]) => {
-          const { httpPort, ...rest } = pebbleOptions;
+          const { httpPort, hosts: _hosts, ...rest } = pebbleOptions;
           return step(
             'pebble',
             () =>

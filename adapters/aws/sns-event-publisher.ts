@@ -5,7 +5,8 @@ import type { CertificateEvent, EventPublisher } from '../../core/ports/event-pu
 /**
  * Events on the fleet topic. Message attributes carry what subscriptions filter on: the event type,
  * the certificate, and its audience (a String.Array, matched by `{"groups": [...]}`): the node
- * groups it targets and `dmz:<id>` per DMZ instance it is pushed to (core/fleet-audience.ts).
+ * groups it targets, `node:<id>` per node named, and `dmz:<id>` per DMZ instance it is pushed to
+ * (core/fleet-audience.ts).
  */
 export class SnsEventPublisher implements EventPublisher {
   constructor(

@@ -162,5 +162,7 @@ export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
 }
 
 function passwordVariables(config: AgentConfig): string[] {
-  return [...new Set(config.targets.flatMap((t) => (t.password ? [t.password.env] : [])))];
+  return [
+    ...new Set(config.targets.flatMap((t) => [t.password, t.keyPassword].flatMap((s) => (s ? [s.env] : [])))),
+  ];
 }

@@ -18,6 +18,10 @@ export function keystoreCommand(io: CliIo): Command {
     .requiredOption('--out <path>', 'output file (jks, pkcs12) or directory (pem)')
     .option('--alias <alias>', 'entry name in JKS and PKCS#12', 'acme-ha')
     .option('--password-env <var>', 'environment variable holding the keystore password (jks, pkcs12)')
+    .option(
+      '--key-password-env <var>',
+      "environment variable holding the key entry's own password (jks, pkcs12; default: the keystore password)",
+    )
     .option('--allow-expired', 'write a certificate outside its validity window, with a warning')
     .option('--json', 'print the result as one JSON object')
     .action(async (flags: BuildFlags) => (await import('./keystore-runner.ts')).build(flags, io));
@@ -26,6 +30,10 @@ export function keystoreCommand(io: CliIo): Command {
     .description('read a keystore back: certificate, chain, and whether the key matches')
     .argument('<path>', 'JKS, PKCS#12 or PEM file, or a PEM directory (fullchain.pem, privkey.pem, …)')
     .option('--password-env <var>', 'environment variable holding the keystore password')
+    .option(
+      '--key-password-env <var>',
+      "environment variable holding the key entry's own password (default: the keystore password)",
+    )
     .option('--json', 'print the result as one JSON object')
     .action(async (file: string, flags: InspectFlags) =>
       (await import('./keystore-runner.ts')).inspect(file, flags, io),

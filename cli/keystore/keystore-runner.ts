@@ -17,17 +17,20 @@ export interface BuildFlags {
   out: string;
   alias: string;
   passwordEnv?: string;
+  keyPasswordEnv?: string;
   allowExpired?: boolean;
   json?: boolean;
 }
 
 export interface InspectFlags {
   passwordEnv?: string;
+  keyPasswordEnv?: string;
   json?: boolean;
 }
 
 export async function build(flags: BuildFlags, io: CliIo): Promise<void> {
   const password = passwordFromEnv(io, flags.passwordEnv);
+  const keyPassword = passwordFromEnv(io, flags.keyPasswordEnv);
   const { output, report, warnings } = keystoreFromPem({
     keyPem: (await readInputFile(flags.key, 'key')).toString('utf8'),
     certificatePem: (await readInputFile(flags.cert, 'certificate')).toString('utf8'),
@@ -35,6 +38,7 @@ export async function build(flags: BuildFlags, io: CliIo): Promise<void> {
     format: flags.format,
     alias: flags.alias,
     password,
+    keyPassword,
     allowExpired: flags.allowExpired,
     now: io.now(),
     sources: { key: flags.key, certificate: flags.cert, ...(flags.chain ? { chain: flags.chain } : {}) },
@@ -60,7 +64,8 @@ export async function build(flags: BuildFlags, io: CliIo): Promise<void> {
 
 export async function inspect(file: string, flags: InspectFlags, io: CliIo): Promise<void> {
   const password = passwordFromEnv(io, flags.passwordEnv);
-  const report = inspectKeystore(await readKeystore(file), password, file);
+  const keyPassword = passwordFromEnv(io, flags.keyPasswordEnv);
+  const report = inspectKeystore(await readKeystore(file), password, file, keyPassword);
   io.out(flags.json ? `${JSON.stringify(report)}\n` : human(report));
 }
 

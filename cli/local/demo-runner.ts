@@ -45,6 +45,10 @@ function summaryLines(summary: DemoSummary): string {
     `${summary.ok ? 'OK' : 'NOT OK'}: ${c.sans.join(', ')}`,
     `  serial ${c.serial}, revision ${c.revision}, valid until ${c.notAfter}`,
     `  issuer ${c.issuer}`,
+    ...summary.certificates.map(
+      (cert) =>
+        `  ${cert.id}: names resolve to ${cert.publicEndpoint === 'dmz' ? 'the DMZ instance' : 'the load balancer'}; served by ${cert.servedBy.join(', ') || 'nobody'}`,
+    ),
     `  renewal converged on ${summary.nodes.length} node(s) in ${summary.renewal.convergenceMs} ms`,
     `  failure drill: ${summary.failure.node} ${summary.failure.result}, halted ${summary.failure.haltedNodes.join(', ') || 'none'}, recovered at revision ${summary.failure.recoveredRevision}`,
     `  done in ${seconds(summary.durationMs)}`,

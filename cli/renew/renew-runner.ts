@@ -3,6 +3,7 @@ import { readConfigFile } from '../../adapters/fs/config-file.ts';
 import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import { type CertificateConfig, configSchema } from '../../core/config/certificate-config.ts';
+import { secretReferences } from '../../core/config/secret-references.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { RenewalOutcome } from '../../core/renewal/renew-certificate.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
@@ -96,12 +97,8 @@ function requireEnvSecrets(
   env: NodeJS.ProcessEnv,
   configFile: string,
 ): void {
-  const sources = certificates.flatMap((c) => [
-    ...c.keystores.map((k) => k.password),
-    c.eab?.hmacKey,
-    ...c.fallbacks.map((f) => f.eab?.hmacKey),
-  ]);
-  const unset = [...new Set(sources.flatMap((s) => (s && 'env' in s && !env[s.env] ? [s.env] : [])))];
+  const sources = secretReferences({ certificates }).map((r) => r.source);
+  const unset = [...new Set(sources.flatMap((s) => ('env' in s && !env[s.env] ? [s.env] : [])))];
   if (unset.length > 0)
     throw new CliInputError(
       `environment variable${unset.length > 1 ? 's' : ''} ${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set or empty (named as secrets in ${configFile})`,

@@ -162,6 +162,7 @@ async function announce(
       certificateId: cert.id,
       revision,
       groups: cert.groups,
+      nodes: cert.nodes,
       dmz: cert.dmz,
     });
     return true;

@@ -80,6 +80,16 @@ export async function handleMessage(
   }
   const plan = options.plans.find((p) => p.certificateId === event.certificateId);
   if (!plan) {
+    // A certificate this node only pushes (a DMZ instance's own): push the new revision now.
+    if (deps.dmz?.pushes(event.certificateId)) {
+      log.info('event received for a DMZ instance', {
+        certificateId: event.certificateId,
+        revision: event.revision,
+      });
+      deps.dmz.notify({ certificateId: event.certificateId, result: 'published' });
+      await deps.intake.acknowledge(message);
+      return 'acknowledged';
+    }
     log.debug('event not for this node', { certificateId: event.certificateId, revision: event.revision });
     await deps.intake.acknowledge(message);
     return 'acknowledged';

@@ -6,6 +6,7 @@ const revisionPublished = z.object({
   certificateId: z.string().check(z.minLength(1)),
   revision: z.int().check(z.minimum(1)),
   groups: z._default(z.array(z.string()), []),
+  nodes: z._default(z.array(z.string()), []),
   dmz: z._default(z.array(z.string()), []),
 });
 

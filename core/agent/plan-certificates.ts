@@ -40,11 +40,13 @@ async function planTarget(
   reloaderFor: ReloaderFactory,
 ): Promise<PlannedTarget> {
   const password = target.password ? await secrets.resolve(target.password) : undefined;
+  const keyPassword = target.keyPassword ? await secrets.resolve(target.keyPassword) : undefined;
   return {
     selection: {
       format: target.format,
       pemFiles: target.files ?? Object.values(PEM_FILES),
       password,
+      keyPassword,
       alias: target.alias,
       names: target.names,
     },

@@ -13,6 +13,8 @@ export interface TargetSelection {
   /** PEM file names to install; ignored for jks/pkcs12 (one file). */
   readonly pemFiles: readonly string[];
   readonly password: string | undefined;
+  /** The key entry's own password, when it has one. @default the store password */
+  readonly keyPassword?: string | undefined;
   readonly alias: string | undefined;
   /** Names the certificate must cover besides the revision's own. */
   readonly names: readonly string[];

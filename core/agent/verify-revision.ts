@@ -12,7 +12,7 @@ export { keysToDownload, objectsFor, type TargetSelection };
 
 /**
  * Checks downloaded bytes before anything is written: size and SHA-256 against the revision record,
- * the keystore opens with the target's password, the key matches the leaf, the chain is in order,
+ * the keystore opens with the target's password (and key password), the key matches the leaf, the chain is in order,
  * the leaf is the revision's (serial), it covers the revision's and the target's names, and it is
  * inside its validity window at `now`. A PEM target's files must all be cut from that one key and
  * chain (a `cert.pem` or `combined.pem` of another certificate is refused, not installed).
@@ -106,9 +106,10 @@ function open(
       const [object] = objects;
       const data = object ? bytes.get(object.key) : undefined;
       if (!object || !data) throw new Error('no keystore object');
-      const opened = openKeystore(data, selection.password, object.name);
-      if (selection.alias && opened.alias !== selection.alias.toLowerCase())
-        throw new Error(`the key entry is ${opened.alias}, not ${selection.alias.toLowerCase()}`);
+      const opened = openKeystore(data, selection.password, object.name, selection.keyPassword);
+      // Java looks aliases up in any case (JKS stores them lower-cased, PKCS#12 as given).
+      if (selection.alias && opened.alias?.toLowerCase() !== selection.alias.toLowerCase())
+        throw new Error(`the key entry is ${opened.alias}, not ${selection.alias}`);
       return opened;
     }
     // A PEM target is judged on the whole bundle of the revision, whichever files it installs: the

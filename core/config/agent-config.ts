@@ -122,6 +122,11 @@ export const targetSchema = z
     alias: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
     password: z.optional(envSecret),
     /**
+     * The key entry's own password, when the server wants one besides the store's (Tomcat's
+     * `certificateKeyPassword`): the keystore is checked to open with it. @default the store password
+     */
+    keyPassword: z.optional(envSecret),
+    /**
      * Names the certificate must cover, so names a certificate can be issued for; the revision's own
      * names are always required too.
      */
@@ -142,6 +147,12 @@ export const targetSchema = z
         });
       if (t.format === 'pem' && t.password)
         ctx.addIssue({ code: 'custom', path: ['password'], message: 'PEM files have no password' });
+      if (t.format === 'pem' && t.keyPassword)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keyPassword'],
+          message: 'PEM files have no key password: privkey.pem is not encrypted',
+        });
       if (t.format !== 'pem' && t.files)
         ctx.addIssue({ code: 'custom', path: ['files'], message: 'files is for pem targets only' });
       if (t.probe.length > 0 && !t.reload)

@@ -19,6 +19,11 @@ const keystore = z
     format: z.enum(KEYSTORE_FORMATS),
     alias: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
     password: z.optional(secretSource),
+    /**
+     * The key entry's own password, when the server wants one besides the store's (Tomcat's
+     * `certificateKeyPassword`, Jetty's `keyManagerPassword`). @default the store password
+     */
+    keyPassword: z.optional(secretSource),
   })
   .check(
     z.superRefine((ks, ctx) => {
@@ -27,6 +32,13 @@ const keystore = z
           code: 'custom',
           path: ['password'],
           message: `a ${ks.format} keystore needs a password source`,
+        });
+      }
+      if (ks.format === 'pem' && ks.keyPassword) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keyPassword'],
+          message: 'PEM files have no key password: privkey.pem is not encrypted',
         });
       }
     }),
@@ -63,14 +75,31 @@ const certificate = z
      * access to that zone alone.
      */
     dns: z.optional(z.strictObject({ delegation: z.optional(issuableName) })),
+    /** Where it is installed: every node in these groups ("Replicate?" checked, in CrushFTP's words)… */
     groups: z._default(z.array(id), []),
+    /** …these nodes by name (one node alone: "Replicate?" unchecked)… */
+    nodes: z._default(z.array(nodeId), []),
+    /** …and these DMZ instances, pushed to by their internal nodes. */
     dmz: z._default(z.array(id), []),
+    /**
+     * Where the certificate's names resolve, so where the CA's HTTP-01 requests arrive: `internal`
+     * (the load balancer in front of the nodes) or `dmz` (its DMZ instances, whose port-80 responder
+     * redirects them to the public responder; CrushFTP's "Server Instance" set to a DMZ instance).
+     */
+    publicEndpoint: z._default(z.enum(['internal', 'dmz']), 'internal'),
     keystores: z.array(keystore).check(z.minLength(1, 'at least one keystore format')),
     /** This certificate's own `rollout.maxParallel`, over the configuration's (fleets differ in size). */
     rollout: z.optional(z.strictObject({ maxParallel: z.int().check(z.minimum(1)) })),
   })
   .check(
     z.superRefine((cert, ctx) => {
+      if (cert.publicEndpoint === 'dmz' && cert.dmz.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publicEndpoint'],
+          message: 'publicEndpoint: dmz needs the DMZ instances its names resolve to (dmz: [...])',
+        });
+      }
       if (cert.dns && cert.challenge !== 'dns-01') {
         ctx.addIssue({ code: 'custom', path: ['dns'], message: 'dns settings need challenge: dns-01' });
       }
@@ -131,43 +160,91 @@ export const configSchema = z
   })
   .check(
     z.superRefine((config, ctx) => {
-      const groups = new Set(config.nodes.flatMap((n) => n.groups));
-      const nodes = new Set(config.nodes.map((n) => n.id));
-      const dmz = new Set(config.dmz.map((d) => d.id));
-      config.certificates.forEach((cert, i) => {
-        cert.groups.forEach((group, j) => {
-          if (config.nodes.length > 0 && !groups.has(group)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['certificates', i, 'groups', j],
-              message: `no node is in group ${group}`,
-            });
-          }
-        });
-        cert.dmz.forEach((name, j) => {
-          if (!dmz.has(name))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['certificates', i, 'dmz', j],
-              message: `unknown DMZ instance ${name}`,
-            });
-        });
-      });
-      config.dmz.forEach((instance, i) => {
-        instance.pushedBy.forEach((nodeId, j) => {
-          if (!nodes.has(nodeId))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['dmz', i, 'pushedBy', j],
-              message: `unknown node ${nodeId}`,
-            });
-        });
-      });
+      for (const issue of [...placementIssues(config), ...dmzIssues(config)])
+        ctx.addIssue({ code: 'custom', ...issue });
     }),
   );
+
+interface Issue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+type ParsedFleet = Pick<z.output<typeof configSchema>, 'certificates' | 'nodes' | 'dmz'>;
+
+/** Where each certificate is installed: groups with nodes in them, declared nodes, known DMZ instances. */
+function placementIssues(config: ParsedFleet): Issue[] {
+  const issues: Issue[] = [];
+  const groups = new Set(config.nodes.flatMap((n) => n.groups));
+  const nodes = new Set(config.nodes.map((n) => n.id));
+  const dmz = new Set(config.dmz.map((d) => d.id));
+  config.certificates.forEach((cert, i) => {
+    // With the fleet declared, a certificate must reach some of it (without it, any agent that
+    // targets the certificate installs it: the embedded stack's ad-hoc nodes).
+    if (nodes.size > 0 && cert.dmz.length === 0 && installingNodes(config, cert).length === 0)
+      issues.push({
+        path: ['certificates', i],
+        message:
+          'installed nowhere: no declared node is in its groups or named in its nodes, and it has no dmz (earlier releases accepted this; no node could read it)',
+      });
+    cert.groups.forEach((group, j) => {
+      if (nodes.size > 0 && !groups.has(group))
+        issues.push({ path: ['certificates', i, 'groups', j], message: `no node is in group ${group}` });
+    });
+    cert.nodes.forEach((name, j) => {
+      if (!nodes.has(name))
+        issues.push({
+          path: ['certificates', i, 'nodes', j],
+          message: dmz.has(name)
+            ? `${name} is a DMZ instance: list it under dmz (DMZ instances receive certificates, they never order or pull them)`
+            : `unknown node ${name}`,
+        });
+    });
+    cert.dmz.forEach((name, j) => {
+      if (!dmz.has(name))
+        issues.push({ path: ['certificates', i, 'dmz', j], message: `unknown DMZ instance ${name}` });
+    });
+  });
+  return issues;
+}
+
+/** The DMZ rule: a DMZ instance is never a node (it never orders or pulls), and only nodes push to it. */
+function dmzIssues(config: ParsedFleet): Issue[] {
+  const issues: Issue[] = [];
+  const nodes = new Set(config.nodes.map((n) => n.id));
+  const dmz = new Set(config.dmz.map((d) => d.id));
+  config.dmz.forEach((instance, i) => {
+    if (nodes.has(instance.id))
+      issues.push({
+        path: ['dmz', i, 'id'],
+        message: `${instance.id} is declared as a node too: a DMZ instance never orders or pulls certificates (it only receives them from its pushers), so it cannot be a node`,
+      });
+    instance.pushedBy.forEach((nodeId, j) => {
+      if (!nodes.has(nodeId))
+        issues.push({
+          path: ['dmz', i, 'pushedBy', j],
+          message: dmz.has(nodeId)
+            ? `${nodeId} is a DMZ instance: only internal nodes push (a DMZ instance opens no connection inward)`
+            : `unknown node ${nodeId}`,
+        });
+    });
+  });
+  return issues;
+}
 
 export type AcmeHaConfig = z.infer<typeof configSchema>;
 export type CertificateConfig = AcmeHaConfig['certificates'][number];
 export type KeystoreConfig = CertificateConfig['keystores'][number];
 export type KeyType = (typeof KEY_TYPES)[number];
 export type Profile = (typeof PROFILES)[number];
+
+/** The declared nodes that install a certificate themselves: in one of its groups, or named by it. */
+export function installingNodes(
+  config: Pick<AcmeHaConfig, 'nodes'>,
+  certificate: Pick<CertificateConfig, 'groups' | 'nodes'>,
+): string[] {
+  const groups = new Set(certificate.groups);
+  return config.nodes
+    .filter((n) => certificate.nodes.includes(n.id) || n.groups.some((g) => groups.has(g)))
+    .map((n) => n.id);
+}

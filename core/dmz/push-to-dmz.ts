@@ -131,9 +131,12 @@ export class DmzPusher {
     return this.jobs.some((j) => j.certificateId === certificateId);
   }
 
-  /** The agent installed (or confirmed) a revision: push it now, whatever backoff was running. */
+  /**
+   * The agent installed (or confirmed) a revision, or one it does not install itself was published:
+   * push it now, whatever backoff was running.
+   */
   notify(outcome: { readonly certificateId: string; readonly result: string }): void {
-    if (!['applied', 'unchanged', 'up-to-date'].includes(outcome.result)) return;
+    if (!['applied', 'unchanged', 'up-to-date', 'published'].includes(outcome.result)) return;
     const now = this.deps.clock.now().getTime();
     let woke = false;
     for (const job of this.jobs.filter((j) => j.certificateId === outcome.certificateId)) {

@@ -4,7 +4,8 @@
  *
  *   magic 0xFEEDFEED, version 2, entry count, entries, then SHA-1(password ‖ "Mighty Aphrodite" ‖ body).
  *   PrivateKeyEntry: tag 1, alias, created (ms), EncryptedPrivateKeyInfo (Sun's proprietary
- *   OID 1.3.6.1.4.1.42.2.17.1.1: salt ‖ PKCS#8 XOR SHA-1 keystream ‖ SHA-1 check), chain.
+ *   OID 1.3.6.1.4.1.42.2.17.1.1: salt ‖ PKCS#8 XOR SHA-1 keystream ‖ SHA-1 check, all keyed by the
+ *   key password, which may differ from the store password), chain.
  *   TrustedCertEntry: tag 2, alias, created (ms), one certificate.
  *
  * Java lower-cases aliases when it stores them and when it looks them up, so we store them lower-case.
@@ -47,15 +48,20 @@ export type JksEntry =
       readonly certificate: X509Certificate;
     };
 
-/** Writes a JKS keystore; the store password also protects every private key, as keytool does. */
-export function encodeJks(entries: readonly JksEntry[], password: string): Buffer {
+/**
+ * Writes a JKS keystore: `password` keys the integrity digest, `keyPassword` protects every private
+ * key (by default the store password, as keytool does; Tomcat's `certificateKeyPassword` and Jetty's
+ * `keyManagerPassword` name a separate one).
+ */
+export function encodeJks(entries: readonly JksEntry[], password: string, keyPassword = password): Buffer {
   const pw = utf16be(password);
+  const keyPw = utf16be(keyPassword);
   const out = new ByteWriter().u32(MAGIC).u32(VERSION).u32(entries.length);
   for (const entry of entries) {
     const alias = jksAlias(entry.alias);
     if (entry.kind === 'privateKey') {
       out.u32(TAG_PRIVATE_KEY).javaUtf(alias).u64(entry.created.getTime());
-      out.block(protectKey(entry.privateKey.export({ format: 'der', type: 'pkcs8' }), pw));
+      out.block(protectKey(entry.privateKey.export({ format: 'der', type: 'pkcs8' }), keyPw));
       out.u32(entry.chain.length);
       for (const cert of entry.chain) out.javaUtf('X.509').block(cert.raw);
     } else {
@@ -68,11 +74,12 @@ export function encodeJks(entries: readonly JksEntry[], password: string): Buffe
 }
 
 /**
- * Reads a JKS keystore, checking its integrity digest and decrypting every key with `password`.
- * @throws KeystorePasswordError when the password is wrong (or the bytes were altered)
+ * Reads a JKS keystore, checking its integrity digest with `password` and decrypting every key with
+ * `keyPassword` (by default the store password).
+ * @throws KeystorePasswordError when either password is wrong (or the bytes were altered)
  * @throws KeystoreFormatError when the bytes are not a JKS keystore
  */
-export function decodeJks(bytes: Buffer, password: string): JksEntry[] {
+export function decodeJks(bytes: Buffer, password: string, keyPassword = password): JksEntry[] {
   if (bytes.length < 12 + DIGEST_LENGTH) throw new KeystoreFormatError('keystore is truncated');
   const body = bytes.subarray(0, bytes.length - DIGEST_LENGTH);
   const reader = new ByteReader(body);
@@ -87,7 +94,8 @@ export function decodeJks(bytes: Buffer, password: string): JksEntry[] {
   }
   const count = reader.u32();
   const entries: JksEntry[] = [];
-  for (let i = 0; i < count; i++) entries.push(readEntry(reader, pw));
+  const keyPw = utf16be(keyPassword);
+  for (let i = 0; i < count; i++) entries.push(readEntry(reader, keyPw));
   if (reader.position !== body.length) throw new KeystoreFormatError('unexpected bytes after the last entry');
   return entries;
 }
@@ -96,12 +104,12 @@ export function jksAlias(alias: string): string {
   return alias.toLowerCase();
 }
 
-function readEntry(reader: ByteReader, pw: Buffer): JksEntry {
+function readEntry(reader: ByteReader, keyPw: Buffer): JksEntry {
   const tag = reader.u32();
   const alias = reader.javaUtf();
   const created = new Date(reader.u64());
   if (tag === TAG_PRIVATE_KEY) {
-    const privateKey = recoverKey(reader.block(), pw);
+    const privateKey = recoverKey(reader.block(), keyPw);
     const chain: X509Certificate[] = [];
     const length = reader.u32();
     for (let i = 0; i < length; i++) chain.push(readCertificate(reader));

@@ -17,6 +17,8 @@ export interface PemKeystoreRequest {
   readonly alias?: string | undefined;
   /** Required for JKS and PKCS#12. */
   readonly password?: string | undefined;
+  /** A separate password for the key entry (JKS, PKCS#12). @default the store password */
+  readonly keyPassword?: string | undefined;
   /** Build a certificate outside its validity window, with a warning. @default false */
   readonly allowExpired?: boolean | undefined;
   /** The time the validity is judged at and JKS entries are dated. @default now */
@@ -59,6 +61,7 @@ export function keystoreFromPem(request: PemKeystoreRequest): PemKeystore {
     format: request.format,
     alias,
     password: request.password,
+    keyPassword: request.keyPassword,
     created: now,
   });
   const report = describeKeystore({

@@ -18,6 +18,12 @@ export interface KeystoreOptions {
   readonly alias: string;
   /** Required for JKS and PKCS#12; PKCS#12 passwords must be ASCII (Java 17 refuses others). */
   readonly password?: string | undefined;
+  /**
+   * Protects the key entry (JKS, PKCS#12) when the server wants a password of its own for it (Tomcat's
+   * `certificateKeyPassword`, Jetty's `keyManagerPassword`); the store password keeps the file's
+   * integrity. Not for PEM, whose key is written unencrypted. @default the store password
+   */
+  readonly keyPassword?: string | undefined;
   /** Extra trusted-certificate entries (JKS only), e.g. the issuing root for clients. */
   readonly trustedCertificates?: readonly { alias: string; certificate: X509Certificate }[];
   /** Creation time written into JKS entries. */
@@ -30,39 +36,46 @@ export type KeystoreOutput =
 
 /**
  * Encodes checked key material (see `checkMaterial`) as a keystore. Pure: no I/O.
- * @throws KeystorePasswordError for a missing password, or a non-ASCII one for PKCS#12
+ * @throws KeystorePasswordError for a missing or empty password, a non-ASCII one for PKCS#12, or a key
+ *   password for PEM
  */
 export function buildKeystore(material: KeyMaterial, options: KeystoreOptions): KeystoreOutput {
   switch (options.format) {
     case 'pem':
+      if (options.keyPassword !== undefined)
+        throw new KeystorePasswordError('PEM files have no key password: privkey.pem is not encrypted');
       return { kind: 'directory', files: encodePemBundle(material) };
     case 'jks': {
-      const password = requirePassword(options);
+      const { password, keyPassword } = requirePasswords(options);
       const entries: JksEntry[] = [
         { kind: 'privateKey', alias: options.alias, created: options.created, ...material },
         ...(options.trustedCertificates ?? []).map(
           (t): JksEntry => ({ kind: 'trustedCertificate', created: options.created, ...t }),
         ),
       ];
-      return { kind: 'file', bytes: encodeJks(entries, password) };
+      return { kind: 'file', bytes: encodeJks(entries, password, keyPassword) };
     }
     case 'pkcs12': {
-      const password = requirePassword(options);
-      if (!/^[\x20-\x7e]*$/.test(password)) {
+      const { password, keyPassword } = requirePasswords(options);
+      if (![password, keyPassword].every((p) => /^[\x20-\x7e]*$/.test(p))) {
         throw new KeystorePasswordError('PKCS#12 passwords must be printable ASCII: Java 17 refuses others');
       }
       if (options.trustedCertificates?.length) {
         throw new KeystoreFormatError('trusted-certificate entries are supported in JKS only');
       }
-      return { kind: 'file', bytes: encodePkcs12(material, options.alias, password) };
+      return { kind: 'file', bytes: encodePkcs12(material, options.alias, password, keyPassword) };
     }
   }
 }
 
-function requirePassword(options: KeystoreOptions): string {
+function requirePasswords(options: KeystoreOptions): { password: string; keyPassword: string } {
   if (!options.password)
     throw new KeystorePasswordError(`a ${options.format} keystore needs a non-empty password`);
-  return options.password;
+  if (options.keyPassword === '')
+    throw new KeystorePasswordError(
+      'the key password must not be empty (leave it out to use the store password)',
+    );
+  return { password: options.password, keyPassword: options.keyPassword ?? options.password };
 }
 
 export function encodePemBundle(material: KeyMaterial): Map<string, Buffer> {
@@ -102,13 +115,15 @@ export type KeystoreContent = Buffer | ReadonlyMap<string, Buffer>;
 
 /**
  * Parses a keystore of any supported format — a JKS, PKCS#12 or PEM file, or a PEM directory — and
- * decrypts its key.
+ * decrypts its key: with `keyPassword` when the key entry has a password of its own, with the store
+ * `password` otherwise (an absent or empty `keyPassword`). Both are ignored for PEM.
  * @throws KeystorePasswordError (missing or wrong password), KeystoreFormatError, InvalidPemError
  */
 export function openKeystore(
   content: KeystoreContent,
   password: string | undefined,
   source: string,
+  keyPassword?: string | undefined,
 ): OpenedKeystore {
   if (!Buffer.isBuffer(content)) return { format: 'pem', alias: null, ...openPemDirectory(content, source) };
   const bytes = content;
@@ -126,10 +141,10 @@ export function openKeystore(
   }
   if (!password) throw new KeystorePasswordError(`${source} is a ${format} keystore: a password is needed`);
   if (format === 'pkcs12') {
-    const { alias, material } = decodePkcs12(bytes, password);
+    const { alias, material } = decodePkcs12(bytes, password, keyPassword || password);
     return { format, alias, chain: material.chain, privateKey: material.privateKey };
   }
-  const entries = decodeJks(bytes, password);
+  const entries = decodeJks(bytes, password, keyPassword || password);
   const keyEntry = entries.find((e) => e.kind === 'privateKey');
   if (keyEntry) {
     const [leaf, ...rest] = keyEntry.chain;
@@ -164,13 +179,14 @@ export function describeKeystore(opened: OpenedKeystore): KeystoreReport {
 
 /**
  * What a keystore holds, from a file's bytes or a PEM directory's files: `keystore inspect` as a
- * function.
+ * function. The passwords as for {@link openKeystore}.
  * @throws KeystoreFormatError, KeystorePasswordError, InvalidPemError
  */
 export function inspectKeystore(
   content: KeystoreContent,
   password: string | undefined,
   source: string,
+  keyPassword?: string | undefined,
 ): KeystoreReport {
-  return describeKeystore(openKeystore(content, password, source));
+  return describeKeystore(openKeystore(content, password, source, keyPassword));
 }

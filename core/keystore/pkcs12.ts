@@ -25,7 +25,7 @@ import {
 } from '@peculiar/asn1-pfx';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1js from 'asn1js';
-import { KeystoreFormatError } from '../errors.ts';
+import { KeystoreFormatError, KeystorePasswordError } from '../errors.ts';
 import { utf16be } from './bytes.ts';
 import { isIssuedBy, keyMatchesCertificate } from './certificate.ts';
 import { der, octets, toArrayBuffer } from './der.ts';
@@ -44,8 +44,16 @@ export interface Pkcs12Contents {
   readonly material: KeyMaterial;
 }
 
-/** Writes one key entry named `alias`, with its chain. */
-export function encodePkcs12(material: KeyMaterial, alias: string, password: string): Buffer {
+/**
+ * Writes one key entry named `alias`, with its chain: the MAC keyed by `password`, the shrouded key
+ * bag encrypted with `keyPassword` (by default the store password, as OpenSSL and keytool write it).
+ */
+export function encodePkcs12(
+  material: KeyMaterial,
+  alias: string,
+  password: string,
+  keyPassword = password,
+): Buffer {
   const [leaf] = material.chain;
   const localKeyId = createHash('sha1').update(leaf.raw).digest();
   const leafAttributes = [
@@ -59,7 +67,7 @@ export function encodePkcs12(material: KeyMaterial, alias: string, password: str
         format: 'der',
         type: 'pkcs8',
         cipher: 'aes-256-cbc',
-        passphrase: password,
+        passphrase: keyPassword,
       }),
     ),
     bagAttributes: leafAttributes,
@@ -86,12 +94,13 @@ export function encodePkcs12(material: KeyMaterial, alias: string, password: str
 }
 
 /**
- * Reads a PKCS#12 file written by us, OpenSSL 3 or Java: checks the MAC, decrypts PBES2-protected
- * contents and keys, and returns the key with its chain (leaf first).
- * @throws KeystorePasswordError when the MAC does not verify
+ * Reads a PKCS#12 file written by us, OpenSSL 3 or Java: checks the MAC and decrypts PBES2-protected
+ * contents with `password`, the keys with `keyPassword` (by default the store password), and returns
+ * the key with its chain (leaf first).
+ * @throws KeystorePasswordError when the MAC does not verify, or the key password is wrong
  * @throws KeystoreFormatError for bytes that are not PKCS#12, legacy encryption, or no key entry
  */
-export function decodePkcs12(bytes: Buffer, password: string): Pkcs12Contents {
+export function decodePkcs12(bytes: Buffer, password: string, keyPassword = password): Pkcs12Contents {
   let pfx: PFX;
   let authSafe: AuthenticatedSafe;
   let authSafeBytes: Buffer;
@@ -111,7 +120,7 @@ export function decodePkcs12(bytes: Buffer, password: string): Pkcs12Contents {
     for (const bag of safeContentsOf(content, password)) {
       const attrs = readAttributes(bag);
       if (bag.bagId === id_pkcs8ShroudedKeyBag || bag.bagId === id_keyBag) {
-        keys.push({ key: readKey(bag, password), ...attrs });
+        keys.push({ key: readKey(bag, keyPassword), ...attrs });
       } else if (bag.bagId === id_certBag) {
         const certBag = AsnConvert.parse(bag.bagValue, CertBag);
         if (certBag.certId !== id_x509Certificate) continue;
@@ -164,7 +173,7 @@ function safeContentsOf(content: ContentInfo, password: string): SafeContents {
   throw new KeystoreFormatError(`unsupported PKCS#12 content type ${content.contentType}`);
 }
 
-function readKey(bag: SafeBag, password: string): KeyObject {
+function readKey(bag: SafeBag, keyPassword: string): KeyObject {
   try {
     return bag.bagId === id_keyBag
       ? createPrivateKey({ key: Buffer.from(bag.bagValue), format: 'der', type: 'pkcs8' })
@@ -172,9 +181,12 @@ function readKey(bag: SafeBag, password: string): KeyObject {
           key: Buffer.from(bag.bagValue),
           format: 'der',
           type: 'pkcs8',
-          passphrase: password,
+          passphrase: keyPassword,
         });
   } catch (cause) {
+    // The MAC verified, so the bag is as written: a failed decryption is the key password's.
+    if ((cause as { code?: unknown }).code === 'ERR_OSSL_BAD_DECRYPT')
+      throw new KeystorePasswordError('wrong key password', { cause });
     throw new KeystoreFormatError('the private key of the PKCS#12 file cannot be decrypted', { cause });
   }
 }

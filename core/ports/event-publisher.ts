@@ -5,6 +5,8 @@ export type CertificateEvent =
       readonly certificateId: string;
       readonly revision: number;
       readonly groups: readonly string[];
+      /** Nodes that install it by name, outside its groups. */
+      readonly nodes: readonly string[];
       readonly dmz: readonly string[];
     }
   | {

@@ -47,10 +47,12 @@ export async function storeRevisionObjects(input: {
   const objects: RevisionObject[] = [];
   for (const ks of cert.keystores) {
     const password = ks.password ? await input.secrets.resolve(ks.password) : undefined;
+    const keyPassword = ks.keyPassword ? await input.secrets.resolve(ks.keyPassword) : undefined;
     const output = buildKeystore(material, {
       format: ks.format,
       alias: ks.alias ?? cert.id,
       password,
+      keyPassword,
       created: now,
     });
     const files =

@@ -224,6 +224,7 @@ async function announce(renewal: Renewal, revision: number): Promise<void> {
       certificateId: cert.id,
       revision,
       groups: cert.groups,
+      nodes: cert.nodes,
       dmz: cert.dmz,
     });
   } catch (error) {

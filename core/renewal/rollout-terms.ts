@@ -3,18 +3,17 @@
  * `rollout.maxParallel` (the certificate's own, or the file's), and the nodes that must serve the
  * revision before its rollout is complete.
  */
-import type { AcmeHaConfig, CertificateConfig } from '../config/certificate-config.ts';
+import { type AcmeHaConfig, type CertificateConfig, installingNodes } from '../config/certificate-config.ts';
 import type { RolloutTerms } from '../ports/rollout-store.ts';
 
 /**
- * The configuration's nodes in one of the certificate's groups (the nodes its revision event
- * reaches: core/fleet-audience.ts). Null — every node that joins — when the configuration declares
- * no nodes, or the certificate names no group (its nodes are then unknown to the configuration).
- * DMZ instances are not awaited: their pushers report them separately.
+ * The configuration's nodes that install the certificate, in one of its groups or by name (the
+ * nodes its revision event reaches: core/fleet-audience.ts). Null — every node that joins — when the
+ * configuration declares no nodes, or none of them installs it. DMZ instances are not awaited: their
+ * pushers report them separately.
  */
 export function awaitedNodesOf(config: AcmeHaConfig, cert: CertificateConfig): string[] | null {
-  if (config.nodes.length === 0 || cert.groups.length === 0) return null;
-  const nodes = config.nodes.filter((n) => n.groups.some((g) => cert.groups.includes(g))).map((n) => n.id);
+  const nodes = installingNodes(config, cert);
   return nodes.length > 0 ? nodes.sort() : null;
 }
 

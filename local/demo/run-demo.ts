@@ -23,7 +23,7 @@ import {
 } from '../../core/config/certificate-config.ts';
 import { fleetThresholds, profileOf } from '../../core/fleet/fleet-thresholds.ts';
 import { readFleet } from '../../core/fleet/read-fleet.ts';
-import { certificateHolders } from '../../core/fleet-audience.ts';
+import { certificateHolders, nodeAudience } from '../../core/fleet-audience.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
@@ -42,7 +42,17 @@ const CERTIFICATE = 'demo';
 const SPARE_NODE = 'node-spare';
 const NAMES = ['app.demo.acme-ha.test', 'www.demo.acme-ha.test', 'api.demo.acme-ha.test'];
 const PASSWORD = 'demo-changeit';
-const TOTAL_STEPS = 6;
+/**
+ * The first DMZ instance's own certificate (CrushFTP: "DMZ servers with a public domain"): its
+ * names resolve to the DMZ instance, so the CA's HTTP-01 requests arrive there; its port-80
+ * responder redirects them to the public responder. Installed on that DMZ instance only.
+ */
+const DMZ_CERTIFICATE = 'dmz-site';
+const DMZ_NAMES = ['dmz.demo.acme-ha.test'];
+/** The DMZ instance's address, as the DNS stub resolves its names (the other names: 127.0.0.1). */
+const DMZ_ADDRESS = '127.0.0.2';
+/** The public responder's name, the DMZ responder's redirect target: the load balancer here. */
+const RESPONDER_NAME = 'acme-responder.demo.acme-ha.test';
 
 export interface DemoReporter {
   step(index: number, total: number, title: string): void;
@@ -86,8 +96,15 @@ export interface DemoSummary {
     readonly issuer: string;
   };
   readonly nodes: readonly DemoNodeSummary[];
-  readonly dmz: readonly DemoNodeSummary[];
-  readonly validation: { readonly requestsByNode: Readonly<Record<string, number>> };
+  readonly dmz: readonly (DemoNodeSummary & { readonly tlsPorts: Readonly<Record<string, number>> })[];
+  /** Every certificate, where its names resolve, and where a TLS handshake finds it served. */
+  readonly certificates: readonly DemoCertificateSummary[];
+  readonly validation: {
+    /** HTTP-01 requests the load balancer's nodes answered 200, by node. */
+    readonly requestsByNode: Readonly<Record<string, number>>;
+    /** HTTP-01 requests that arrived at a DMZ instance's port-80 responder (and were redirected). */
+    readonly requestsAtDmz: Readonly<Record<string, number>>;
+  };
   readonly renewal: { readonly revision: number; readonly convergenceMs: number };
   readonly failure: {
     readonly node: string;
@@ -100,16 +117,26 @@ export interface DemoSummary {
   readonly durationMs: number;
 }
 
+export interface DemoCertificateSummary {
+  readonly id: string;
+  readonly revision: number;
+  readonly serial: string;
+  readonly sans: readonly string[];
+  readonly publicEndpoint: 'internal' | 'dmz';
+  /** Nodes and DMZ instances that serve this revision, by TLS handshake with its first name. */
+  readonly servedBy: readonly string[];
+}
+
 interface Seen {
   readonly node: string;
   readonly outcome: SyncOutcome;
   readonly at: number;
 }
 
-/** The demo certificate's entry in its configuration. */
-function certificateConfig(config: AcmeHaConfig): CertificateConfig {
-  const certificate = config.certificates.find((c) => c.id === CERTIFICATE);
-  if (!certificate) throw new Error(`the demo configuration has no certificate ${CERTIFICATE}`);
+/** A certificate's entry in the demo's configuration. */
+function certificateConfig(config: AcmeHaConfig, id: string): CertificateConfig {
+  const certificate = config.certificates.find((c) => c.id === id);
+  if (!certificate) throw new Error(`the demo configuration has no certificate ${id}`);
   return certificate;
 }
 
@@ -161,14 +188,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
   };
   try {
-    const step = (index: number, title: string) => {
+    const total = options.dmz > 0 ? 7 : 6;
+    let index = 0;
+    const step = (title: string) => {
       signal.throwIfAborted();
-      reporter.step(index, TOTAL_STEPS, title);
+      reporter.step(++index, total, title);
       return performance.now();
     };
 
-    // 1. The stack, the load balancer and the nodes.
-    let t = step(1, `start the embedded stack and ${options.nodes} nodes`);
+    // 1. The load balancer, the DMZ instances, the stack and the nodes.
+    let t = step(`start the embedded stack and ${options.nodes} nodes`);
     await ensureTools([TOOLS.java, TOOLS.javac, TOOLS.openssl], (line) => reporter.detail(line));
     const kinds = await serverKinds(options.nodes, reporter);
     const ids = kinds.map((_, i) => `node-${i + 1}`);
@@ -176,38 +205,95 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     cleanups.push(() => rm(directory, { recursive: true, force: true }));
     const balancer: LoadBalancer = await startLoadBalancer();
     cleanups.push(() => balancer.stop());
+    // DMZ instances first: the configuration names their receivers. Nodes 1 and 2 push (two for
+    // HA; the second waits a moment and then finds nothing left to do). The first DMZ instance also
+    // has a certificate of its own, whose validation requests arrive at its port-80 responder (on
+    // its own address, the load balancer's port) and are redirected to the public responder.
+    const pushers = ids.slice(0, 2);
+    const dmzKind: ServerKind = (await installed('nginx')) ? 'nginx' : 'java';
+    const atDmz: Record<string, number> = {};
+    const dmzInstances: DemoDmz[] = await Promise.all(
+      Array.from({ length: options.dmz }, (_, i) => {
+        const id = `dmz-${i + 1}`;
+        const ownsSite = i === 0;
+        return startDemoDmz({
+          id,
+          kind: dmzKind,
+          directory: join(directory, id),
+          certificates: [
+            { id: CERTIFICATE, names: NAMES },
+            ...(ownsSite ? [{ id: DMZ_CERTIFICATE, names: DMZ_NAMES }] : []),
+          ],
+          password: PASSWORD,
+          pushers,
+          ...(ownsSite
+            ? {
+                responder: {
+                  host: DMZ_ADDRESS,
+                  port: balancer.port,
+                  redirectUrl: `http://${RESPONDER_NAME}:${balancer.port}/`,
+                },
+                onChallengeRequest: () => {
+                  atDmz[id] = (atDmz[id] ?? 0) + 1;
+                },
+              }
+            : {}),
+          log: options.log,
+        });
+      }),
+    );
+    cleanups.push(() => Promise.all(dmzInstances.map((d) => d.stop())));
+    const [siteDmz] = dmzInstances;
+    const keystores = [
+      { format: 'jks', alias: 'server', password: { env: DEMO_PASSWORD_ENV } },
+      { format: 'pem' },
+    ];
+    // The demo's certificate configuration; its CA is Pebble's, once the stack runs.
+    const fleet = configSchema.parse({
+      version: 1,
+      certificates: [
+        { id: CERTIFICATE, domains: NAMES, groups: ['demo'], dmz: dmzInstances.map((d) => d.id), keystores },
+        ...(siteDmz
+          ? [
+              {
+                id: DMZ_CERTIFICATE,
+                domains: DMZ_NAMES,
+                dmz: [siteDmz.id],
+                publicEndpoint: 'dmz',
+                keystores,
+              },
+            ]
+          : []),
+      ],
+      // Every node the fleet should have, and one more whose agent was never installed: the fleet
+      // status at the end lists it as silent (never seen), as `acme-ha status --config` would.
+      nodes: [...ids, SPARE_NODE].map((id) => ({ id, groups: ['demo'] })),
+      dmz: dmzInstances.flatMap((d) => {
+        const [first] = pushers;
+        return first ? [{ id: d.id, url: d.peerFor(first, 0).url, pushedBy: pushers }] : [];
+      }),
+    });
     const stack: LocalStack = await startLocalStack({
       prefix: 'demo',
-      nodes: ids.map((id) => ({ id, filterPolicy: { groups: ['demo'] } })),
-      pebble: { httpPort: balancer.port },
+      // Each node's subscription as the CDK makes it: its groups, its name and its DMZ pushes.
+      nodes: ids.map((id) => ({ id, filterPolicy: { groups: nodeAudience(fleet, id) } })),
+      pebble: {
+        httpPort: balancer.port,
+        hosts: Object.fromEntries(siteDmz ? DMZ_NAMES.map((name) => [name, DMZ_ADDRESS]) : []),
+      },
       env: options.env,
       onSetup: (line) => reporter.detail(line),
     });
     cleanups.push(() => stack.stop());
+    const config: AcmeHaConfig = {
+      ...fleet,
+      defaults: { ...fleet.defaults, directory: stack.pebble?.directoryUrl ?? fleet.defaults.directory },
+    };
     const clients: AwsClients = createAwsClients(stack.clientConfigs);
     cleanups.push(async () => clients.destroy());
     const caFile = join(directory, 'pebble-root.pem');
     await writeFile(caFile, (await stack.pebble?.rootCertificate()) ?? '');
     reporter.detail(`stack up in ${Math.round(stack.startedInMs)} ms: Pebble ${stack.pebble?.directoryUrl}`);
-    // DMZ instances first: the pushing nodes' agents need their addresses. Nodes 1 and 2 push
-    // (two for HA; the second waits a moment and then finds nothing left to do).
-    const pushers = ids.slice(0, 2);
-    const dmzKind: ServerKind = (await installed('nginx')) ? 'nginx' : 'java';
-    const dmzInstances: DemoDmz[] = await Promise.all(
-      Array.from({ length: options.dmz }, (_, i) =>
-        startDemoDmz({
-          id: `dmz-${i + 1}`,
-          kind: dmzKind,
-          directory: join(directory, `dmz-${i + 1}`),
-          certificateId: CERTIFICATE,
-          names: NAMES,
-          password: PASSWORD,
-          pushers,
-          log: options.log,
-        }),
-      ),
-    );
-    cleanups.push(() => Promise.all(dmzInstances.map((d) => d.stop())));
     const nodes: DemoNode[] = await Promise.all(
       ids.map((id, i) =>
         startDemoNode({
@@ -236,44 +322,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       );
     for (const d of dmzInstances)
       reporter.detail(
-        `${d.id}: ${d.kind.padEnd(7)} TLS on 127.0.0.1:${d.tlsPort}, fed by dmz serve (pushed by ${pushers.join(', ')})`,
+        `${d.id}: ${d.kind.padEnd(7)} TLS on 127.0.0.1:${[...d.tlsPorts.values()].join(', ')}, fed by dmz serve (pushed by ${pushers.join(', ')})${d === siteDmz ? `; port-80 responder on ${DMZ_ADDRESS}:${balancer.port}` : ''}`,
       );
     reporter.done(performance.now() - t, 'ready');
 
-    const config = configSchema.parse({
-      version: 1,
-      defaults: { directory: stack.pebble?.directoryUrl },
-      certificates: [
-        {
-          id: CERTIFICATE,
-          domains: NAMES,
-          groups: ['demo'],
-          dmz: dmzInstances.map((d) => d.id),
-          keystores: [
-            { format: 'jks', alias: 'server', password: { env: DEMO_PASSWORD_ENV } },
-            { format: 'pem' },
-          ],
-        },
-      ],
-      // Every node the fleet should have, and one more whose agent was never installed: the fleet
-      // status at the end lists it as silent (never seen), as `acme-ha status --config` would.
-      nodes: [...ids, SPARE_NODE].map((id) => ({ id, groups: ['demo'] })),
-      dmz: dmzInstances.flatMap((d) => {
-        const [first] = pushers;
-        return first ? [{ id: d.id, url: d.peerFor(first, 0).url, pushedBy: pushers }] : [];
-      }),
-    });
     const plane: ControlPlane = createControlPlane(stackControlPlaneSettings(stack), clients, {
       log: silentLogger,
       clock: systemClock,
       env: { [DEMO_PASSWORD_ENV]: PASSWORD },
     });
-    const renew = async (force: boolean): Promise<Revision> => {
-      const result = await runRenewals(config, plane, { force });
+    const renew = async (force: boolean, certificateId = CERTIFICATE): Promise<Revision> => {
+      const result = await runRenewals(config, plane, { force, certificateId });
       const outcome = result.outcomes[0];
       if (outcome?.result !== 'renewed')
         throw new Error(`the renewal did not happen: ${JSON.stringify(outcome)}`);
-      const current = (await plane.state.get(CERTIFICATE)).current;
+      const current = (await plane.state.get(certificateId)).current;
       if (!current) throw new Error('no revision published');
       return current;
     };
@@ -282,8 +345,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         (s) => s.node === node && s.outcome.revision === revision && results.includes(s.outcome.result),
       );
     const prober = new TlsProber(5_000);
-    const served = async (server: { tlsPort: number }) =>
-      (await prober.probe({ host: '127.0.0.1', port: server.tlsPort, servername: NAMES[0] ?? '' })).serial;
+    const served = async (server: { tlsPort: number }, servername = NAMES[0] ?? '') =>
+      (await prober.probe({ host: '127.0.0.1', port: server.tlsPort, servername })).serial;
     const converge = async (revision: Revision, since: number) => {
       const times = new Map<string, number>();
       for (const node of nodes) {
@@ -312,8 +375,43 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       return times;
     };
 
+    /**
+     * Orders the DMZ instance's own certificate and proves where it went: the CA's requests arrived
+     * at the DMZ responder (and were redirected to the nodes' responders), the DMZ instance serves
+     * it, and no internal node installed or serves it.
+     */
+    const issueAtDmz = async (site: DemoDmz): Promise<Revision> => {
+      const before = balancer.picks.length;
+      const revision = await renew(false, DMZ_CERTIFICATE);
+      const published = performance.now();
+      const arrived = atDmz[site.id] ?? 0;
+      if (arrived === 0) throw new Error(`no validation request reached ${site.id}'s responder`);
+      const answered = balancer.picks.slice(before).filter((p) => p.status === 200);
+      reporter.detail(
+        `validation requests: ${arrived} arrived at ${site.id} (${DMZ_ADDRESS}:${balancer.port}) and were redirected to ${RESPONDER_NAME}, answered by ${answered.map((p) => p.backend).join(', ')}`,
+      );
+      const port = site.tlsPorts.get(DMZ_CERTIFICATE) ?? 0;
+      await waitFor(`${site.id} to serve ${DMZ_CERTIFICATE}`, async () =>
+        (await served({ tlsPort: port }, DMZ_NAMES[0]).catch(() => '')) === revision.serial
+          ? true
+          : undefined,
+      );
+      reporter.detail(
+        `${site.id} serves serial ${revision.serial} after ${Math.round(performance.now() - published)} ms (pushed by ${pushers[0]})`,
+      );
+      const installedBy = seen.filter((x) => x.outcome.certificateId === DMZ_CERTIFICATE).map((x) => x.node);
+      const servingNodes: string[] = [];
+      for (const node of nodes)
+        if ((await served(node, DMZ_NAMES[0])) === revision.serial) servingNodes.push(node.id);
+      if (installedBy.length > 0 || servingNodes.length > 0)
+        throw new Error(
+          `internal nodes hold ${DMZ_CERTIFICATE}: ${[...installedBy, ...servingNodes].join(', ')}`,
+        );
+      return revision;
+    };
+
     // 2. Issue through Pebble, HTTP-01 answered by whichever node the balancer picks.
-    t = step(2, `issue a certificate for ${NAMES.length} names through Pebble (HTTP-01)`);
+    t = step(`issue a certificate for ${NAMES.length} names through Pebble (HTTP-01)`);
     const first = await renew(false);
     const picks: Record<string, number> = {};
     for (const pick of balancer.picks)
@@ -326,25 +424,37 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     reporter.done(performance.now() - t, `revision ${first.revision}, serial ${first.serial}`);
 
     // 3. Distribute: every node receives, verifies, writes, reloads and proves it.
-    t = step(3, 'distribute it to every node');
+    t = step('distribute it to every node');
     await converge(first, t);
     reporter.done(
       performance.now() - t,
       `${nodes.length} node(s) and ${dmzInstances.length} DMZ instance(s) serve it`,
     );
 
-    // 4. Renew (forced) and watch the rolling reload, one node at a time, the first as canary.
-    t = step(4, 'renew (forced) and roll it out, one node at a time');
+    let siteRevision: Revision | undefined;
+    // 4. The DMZ instance's own certificate: validation arrives at the DMZ, installed there only.
+    if (siteDmz) {
+      t = step(`issue ${siteDmz.id}'s own certificate: HTTP-01 arrives at ${siteDmz.id}, which never orders`);
+      const site = await issueAtDmz(siteDmz);
+      siteRevision = site;
+      reporter.done(
+        performance.now() - t,
+        `revision ${site.revision} on ${siteDmz.id} only; no internal node installed it`,
+      );
+    }
+
+    // 5. Renew (forced) and watch the rolling reload, one node at a time, the first as canary.
+    t = step('renew (forced) and roll it out, one node at a time');
     const second = await renew(true);
     const published = performance.now();
     const times = await converge(second, published);
     const convergenceMs = Math.max(...times.values());
     reporter.done(performance.now() - t, `converged ${Math.round(convergenceMs)} ms after publication`);
 
-    // 5. A broken reload on the canary: it rolls back and the rollout halts for the others.
+    // 6. A broken reload on the canary: it rolls back and the rollout halts for the others.
     const [canary, ...others] = nodes;
     if (!canary) throw new Error('no nodes');
-    t = step(5, `break ${canary.id}'s reload: it rolls back, the rollout halts`);
+    t = step(`break ${canary.id}'s reload: it rolls back, the rollout halts`);
     for (const node of others) await node.stopAgent();
     await canary.startAgent(true);
     const third = await renew(true);
@@ -374,30 +484,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await converge(fourth, performance.now());
     reporter.done(performance.now() - t, `recovered: revision ${fourth.revision} everywhere`);
 
-    // 6. The fleet as `acme-ha status` shows it.
-    t = step(6, 'fleet status');
+    // 7. The fleet as `acme-ha status` shows it.
+    t = step('fleet status');
     // Judged as `acme-ha status --config` judges it: the nodes the demo's configuration declares are
     // listed even if they never reported (the spare node).
-    const status: FleetCertificate = await readFleet(
-      {
-        state: plane.state,
-        rollouts: new DynamoRolloutStore(clients.documents, stack.resources.tableName),
-        nodes: new DynamoNodeStatusStore(clients.documents, stack.resources.tableName),
-      },
-      {
-        certificateId: CERTIFICATE,
-        holders: certificateHolders(config, CERTIFICATE),
-        thresholds: fleetThresholds(profileOf(config, certificateConfig(config))),
+    const fleetStores = {
+      state: plane.state,
+      rollouts: new DynamoRolloutStore(clients.documents, stack.resources.tableName),
+      nodes: new DynamoNodeStatusStore(clients.documents, stack.resources.tableName),
+    };
+    const fleetOf = (certificateId: string) =>
+      readFleet(fleetStores, {
+        certificateId,
+        holders: certificateHolders(config, certificateId),
+        thresholds: fleetThresholds(profileOf(config, certificateConfig(config, certificateId))),
         now: new Date(),
-      },
-    );
+      });
+    const status: FleetCertificate = await fleetOf(CERTIFICATE);
     reporter.fleet(status);
-    const dmz: DemoNodeSummary[] = [];
+    if (siteRevision) reporter.fleet(await fleetOf(DMZ_CERTIFICATE));
+    const dmz: DemoSummary['dmz'][number][] = [];
     for (const d of dmzInstances) {
       dmz.push({
         id: d.id,
         kind: d.kind,
         tlsPort: d.tlsPort,
+        tlsPorts: Object.fromEntries(d.tlsPorts),
         servedSerial: await served(d),
         convergedMs: times.get(d.id) ?? null,
       });
@@ -416,8 +528,37 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       performance.now() - t,
       `${status.counts.current} current, ${status.counts.failed} failed, ${status.counts.silent} silent (${SPARE_NODE} has no agent)`,
     );
+    /** Who serves `revision` of `certificateId`, asked with its first name: nodes, then DMZ instances. */
+    const servedBy = async (certificateId: string, revision: Revision): Promise<string[]> => {
+      const servers = [
+        ...nodes.map((n) => ({ id: n.id, tlsPort: n.tlsPort })),
+        ...dmzInstances.map((d) => ({ id: d.id, tlsPort: d.tlsPorts.get(certificateId) ?? d.tlsPort })),
+      ];
+      const serving: string[] = [];
+      for (const server of servers)
+        if ((await served(server, revision.sans[0]).catch(() => '')) === revision.serial)
+          serving.push(server.id);
+      return serving;
+    };
+    const certificates: DemoCertificateSummary[] = [];
+    const issued: { revision: Revision; publicEndpoint: 'internal' | 'dmz' }[] = [
+      { revision: fourth, publicEndpoint: 'internal' },
+      ...(siteRevision ? [{ revision: siteRevision, publicEndpoint: 'dmz' as const }] : []),
+    ];
+    for (const { revision, publicEndpoint } of issued)
+      certificates.push({
+        id: revision.certificateId,
+        revision: revision.revision,
+        serial: revision.serial,
+        sans: revision.sans,
+        publicEndpoint,
+        servedBy: await servedBy(revision.certificateId, revision),
+      });
+    const site = certificates.find((c) => c.id === DMZ_CERTIFICATE);
     const summary: DemoSummary = {
-      ok: [...nodeSummaries, ...dmz].every((n) => n.servedSerial === fourth.serial),
+      ok:
+        [...nodeSummaries, ...dmz].every((n) => n.servedSerial === fourth.serial) &&
+        (!site || site.servedBy.join() === siteDmz?.id),
       certificate: {
         id: CERTIFICATE,
         revision: fourth.revision,
@@ -428,7 +569,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       },
       nodes: nodeSummaries,
       dmz,
-      validation: { requestsByNode: picks },
+      certificates,
+      validation: { requestsByNode: picks, requestsAtDmz: atDmz },
       renewal: { revision: second.revision, convergenceMs: Math.round(convergenceMs) },
       failure: {
         node: canary.id,

@@ -327,7 +327,8 @@ dmz:
   - { id: dmz-1, url: 'https://dmz-1.example.com', pushedBy: [n1] }
 `)
         .replace('{ secretsManager: acme-ha/files-keystore }', '{ env: FILES_KEYSTORE_PASSWORD }')
-        .replace('{ ssmParameter: /acme-ha/eab-hmac }', '{ env: WEB_EAB_HMAC }'),
+        .replace('{ ssmParameter: /acme-ha/eab-hmac }', '{ env: WEB_EAB_HMAC }')
+        .replace('{ ssmParameter: /acme-ha/web-key }', '{ env: WEB_KEY_PASSWORD }'),
       'test.yaml',
     );
     let error: unknown;
@@ -342,6 +343,7 @@ dmz:
     expect(error).toBeInstanceOf(PropsError);
     expect((error as PropsError).problems).toEqual([
       'config.certificates[0].keystores[0].password (certificate "files"): { env: FILES_KEYSTORE_PASSWORD } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer\'s role is granted read access to exactly those)',
+      'config.certificates[1].keystores[0].keyPassword (certificate "web"): { env: WEB_KEY_PASSWORD } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer\'s role is granted read access to exactly those)',
       'config.certificates[1].eab.hmacKey (certificate "web"): { env: WEB_EAB_HMAC } is not available to the renewer Lambda; use { secretsManager: <name or ARN> } or { ssmParameter: /<path> } (the renewer\'s role is granted read access to exactly those)',
       'alarmEmail "nobody" is not an e-mail address',
     ]);

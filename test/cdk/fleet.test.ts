@@ -69,12 +69,13 @@ describe('config-driven fleet', () => {
     const config = parseConfig(CONFIG, 'fleet.yaml');
     template.resourceCountIs('AWS::SQS::Queue', config.nodes.length * 2);
     template.resourceCountIs('AWS::SNS::Subscription', config.nodes.length);
-    // A DMZ instance's pushers also hear of its certificates (gateway pushes to dmz-1).
+    // Each node hears of its groups' certificates and those naming it; a DMZ instance's pushers
+    // also of the DMZ instance's (gateway pushes to dmz-1).
     const audience: Record<string, string[]> = {
-      'mft-a': ['mft'],
-      'mft-b': ['mft', 'web'],
-      'web-a': ['web'],
-      gateway: ['edge', 'dmz:dmz-1'],
+      'mft-a': ['mft', 'node:mft-a'],
+      'mft-b': ['mft', 'web', 'node:mft-b'],
+      'web-a': ['web', 'node:web-a'],
+      gateway: ['edge', 'node:gateway', 'dmz:dmz-1'],
     };
     for (const node of config.nodes) {
       template.hasResourceProperties('AWS::SQS::Queue', { QueueName: `ha-test-node-${node.id}` });
@@ -190,7 +191,9 @@ describe('config-driven fleet', () => {
     expect(parameters?.actions).toEqual(['ssm:GetParameter']);
     expect(JSON.stringify(parameters?.resources)).toContain(':parameter/acme-ha/eab-hmac');
     expect(JSON.stringify(parameters?.resources)).toContain(':parameter/acme-ha/web-keystore');
-    expect(parameters?.resources).toHaveLength(2);
+    // A keystore's separate key password is read like its store password.
+    expect(JSON.stringify(parameters?.resources)).toContain(':parameter/acme-ha/web-key');
+    expect(parameters?.resources).toHaveLength(3);
   });
 
   it('lets the renewer change only TXT records of the dns-01 validation names', () => {

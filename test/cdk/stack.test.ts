@@ -171,9 +171,9 @@ describe('fleet', () => {
   it('subscribes each queue with enveloped delivery and a filter on its groups and DMZ pushes', () => {
     // mft-1 and mft-2 push to dmz-1 (examples/acme-ha.yaml).
     const audience: Record<string, string[]> = {
-      'mft-1': ['mft', 'dmz:dmz-1'],
-      'mft-2': ['mft', 'dmz:dmz-1'],
-      'web-1': ['web'],
+      'mft-1': ['mft', 'node:mft-1', 'dmz:dmz-1'],
+      'mft-2': ['mft', 'node:mft-2', 'dmz:dmz-1'],
+      'web-1': ['web', 'node:web-1'],
     };
     for (const node of config.nodes) {
       template.hasResourceProperties('AWS::SNS::Subscription', {

@@ -38,6 +38,7 @@ function aRevisionPublished(): CertificateEvent {
     certificateId: uniqueName('cert'),
     revision: 7,
     groups: ['web'],
+    nodes: [],
     dmz: [],
   };
 }

@@ -19,6 +19,7 @@ function aRevisionPublished(overrides: Partial<RevisionPublished> = {}): Revisio
     certificateId: uniqueName('cert'),
     revision: 4,
     groups: ['web', 'batch'],
+    nodes: [],
     dmz: ['dmz-1'],
     ...overrides,
   };

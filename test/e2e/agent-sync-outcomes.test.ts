@@ -62,6 +62,7 @@ async function publishWithEvents(pki: TestPki, eventRevisions?: (revision: numbe
       certificateId: 'web',
       revision,
       groups: ['web'],
+      nodes: [],
       dmz: [],
     });
   return record.revision;

@@ -15,7 +15,15 @@ interface DemoJson {
   ok: boolean;
   certificate: { serial: string; sans: string[]; notAfter: string; issuer: string; revision: number };
   nodes: { id: string; kind: string; tlsPort: number; servedSerial: string; convergedMs: number | null }[];
-  dmz: { id: string; kind: string; tlsPort: number; servedSerial: string }[];
+  dmz: {
+    id: string;
+    kind: string;
+    tlsPort: number;
+    tlsPorts: Record<string, number>;
+    servedSerial: string;
+  }[];
+  certificates: { id: string; serial: string; sans: string[]; publicEndpoint: string; servedBy: string[] }[];
+  validation: { requestsByNode: Record<string, number>; requestsAtDmz: Record<string, number> };
   renewal: { convergenceMs: number };
   failure: { node: string; result: string; haltedNodes: string[] };
   caFile: string;
@@ -97,6 +105,34 @@ describe('acme-ha local demo', () => {
       const serial = handshake.served[0]?.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
       expect(serial, node.id).toBe(summary.certificate.serial);
       expect(node.servedSerial).toBe(summary.certificate.serial);
+    }
+    // The DMZ instance's own certificate: its names resolved to the DMZ instance, so Pebble's
+    // validation requests arrived at its port-80 responder (one per name and validation attempt).
+    expect(summary.validation.requestsAtDmz['dmz-1']).toBeGreaterThanOrEqual(1);
+    expect(summary.certificates.map((c) => [c.id, c.publicEndpoint, c.servedBy])).toEqual([
+      ['demo', 'internal', ['node-1', 'node-2', 'node-3', 'dmz-1']],
+      ['dmz-site', 'dmz', ['dmz-1']],
+    ]);
+    const site = summary.certificates[1];
+    const sitePort = summary.dmz[0]?.tlsPorts['dmz-site'];
+    if (!site || !sitePort) throw new Error('no dmz-site certificate in the summary');
+    const atDmz = await opensslHandshake({
+      port: sitePort,
+      servername: 'dmz.demo.acme-ha.test',
+      caFile: summary.caFile,
+    });
+    expect(atDmz.verifyLine).toBe('Verify return code: 0 (ok)');
+    expect(atDmz.served[0]?.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '')).toBe(site.serial);
+    // No internal node serves it, whatever name it is asked for.
+    for (const node of summary.nodes) {
+      const handshake = await opensslHandshake({
+        port: node.tlsPort,
+        servername: 'dmz.demo.acme-ha.test',
+        caFile: summary.caFile,
+      });
+      expect(handshake.served[0]?.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ''), node.id).not.toBe(
+        site.serial,
+      );
     }
     const pids = await descendants(demo.child.pid ?? 0);
     expect(pids.length).toBeGreaterThanOrEqual(4); // Pebble, Java, nginx, HAProxy at least

@@ -157,6 +157,44 @@ describe('acme-ha keystore build: bad input is refused, nothing is written', () 
     );
   });
 
+  it('a key password variable that is not set, or a key password for PEM files', async () => {
+    const out = join(dir, 'nokeypass.jks');
+    await expectRefused(
+      build(['--key', files.key, '--cert', files.cert, '--out', out, '--key-password-env', 'KEY_PASS']),
+      2,
+      /environment variable KEY_PASS is not set/,
+      out,
+    );
+    await expectRefused(
+      runCli(['keystore', 'inspect', files.cert, '--key-password-env', 'KEY_PASS']),
+      2,
+      /environment variable KEY_PASS is not set/,
+    );
+    const pem = join(dir, 'keypass-pem');
+    await expectRefused(
+      runCli(
+        [
+          'keystore',
+          'build',
+          '--format',
+          'pem',
+          '--key',
+          files.key,
+          '--cert',
+          files.cert,
+          '--out',
+          pem,
+          '--key-password-env',
+          'KEY_PASS',
+        ],
+        { KEY_PASS: 'secret' },
+      ),
+      3,
+      /PEM files have no key password/,
+      pem,
+    );
+  });
+
   it('a non-ASCII PKCS#12 password, which Java 17 would refuse', async () => {
     const out = join(dir, 'unicode.p12');
     await expectRefused(

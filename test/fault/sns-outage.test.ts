@@ -433,6 +433,7 @@ describe('DynamoDB failing in the middle of a rolling reload', () => {
       certificateId: CERT,
       revision: TARGET,
       groups: ['web'],
+      nodes: [],
       dmz: [],
     });
   }

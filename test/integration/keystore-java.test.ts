@@ -147,6 +147,82 @@ describe('keystores served by Java, verified by OpenSSL', () => {
     );
   });
 
+  // Tomcat's certificateKeyPassword, Jetty's keyManagerPassword: KeyStore.load takes the store
+  // password, getKey (and the key manager) the key entry's own.
+  it.each([
+    ['jks', 'JKS'],
+    ['pkcs12', 'PKCS12'],
+  ] as const)(
+    '%s with a key password of its own: Java needs it for the key, the store password for the file',
+    async (format, javaType) => {
+      const dir = await tempDir();
+      const pki = await aPki({ keyType: 'ec-p256', sans: ['app.example.test'] });
+      const input = await writePemInputs(dir, pki);
+      const out = join(dir, `server.${format}`);
+      const passwords = { KS_PASS: 'changeit', KEY_PASS: 'k3y-only' };
+      const built = await runCli(
+        [
+          'keystore',
+          'build',
+          '--key',
+          input.key,
+          '--cert',
+          input.cert,
+          '--chain',
+          input.chain,
+          '--format',
+          format,
+          '--out',
+          out,
+          '--alias',
+          'tomcat',
+          '--password-env',
+          'KS_PASS',
+          '--key-password-env',
+          'KEY_PASS',
+        ],
+        passwords,
+      );
+      expect(built.stderr).toBe('');
+      expect(built.code).toBe(0);
+
+      const view = await loadInJava(classes, javaType, out, 'tomcat', { store: 'changeit', key: 'k3y-only' });
+      expect(view.leafSha256).toBe(sha256(pki.leaf));
+      // The store password opens the file (KeyStore.load) but not the key (getKey)…
+      await expect(loadInJava(classes, javaType, out, 'tomcat', 'changeit')).rejects.toThrow(
+        /UnrecoverableKeyException(?:(?!KeyStore\.load)[\s\S])*KeyStore\.getKey/,
+      );
+      // …and the key password does not open the file.
+      await expect(
+        loadInJava(classes, javaType, out, 'tomcat', { store: 'k3y-only', key: 'k3y-only' }),
+      ).rejects.toThrow(/(?:password was incorrect|Integrity check failed)[\s\S]*KeyStore\.load/);
+
+      const server = await serveInJava(classes, javaType, out, 'tomcat', {
+        store: 'changeit',
+        key: 'k3y-only',
+      });
+      try {
+        const handshake = await opensslHandshake({
+          port: server.port,
+          servername: 'app.example.test',
+          caFile: input.root,
+        });
+        expect(handshake.verifyLine).toBe('Verify return code: 0 (ok)');
+      } finally {
+        await server.stop();
+      }
+
+      const inspect = (args: string[]) =>
+        runCli(['keystore', 'inspect', out, '--password-env', 'KS_PASS', ...args, '--json'], passwords);
+      const inspected = await inspect(['--key-password-env', 'KEY_PASS']);
+      expect(inspected.code).toBe(0);
+      expect(JSON.parse(inspected.stdout)).toMatchObject({ format, keyMatchesCertificate: true });
+      const withoutKeyPassword = await inspect([]);
+      expect(withoutKeyPassword.code).toBe(3);
+      expect(withoutKeyPassword.stderr).toMatch(/wrong key password/);
+    },
+  );
+
   it('keytool -importkeystore converts our JKS, and the copy opens in Java', async () => {
     const dir = await tempDir();
     const pki = await aPki({ keyType: 'rsa-2048' });

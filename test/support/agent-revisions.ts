@@ -24,6 +24,8 @@ export function aCertificateConfig(id: string, domains = ['app.acme-ha.test']): 
     keyType: 'ec-p256',
     challenge: 'http-01',
     groups: [],
+    nodes: [],
+    publicEndpoint: 'internal',
     dmz: [],
     fallbacks: [],
     keystores: [

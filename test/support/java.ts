@@ -21,18 +21,26 @@ export interface JavaKeystoreView {
 
 export type JavaKeystoreType = 'JKS' | 'PKCS12';
 
-function javaEnv(password: string): NodeJS.ProcessEnv {
-  // Java decodes the environment with the locale: non-ASCII passwords need a UTF-8 one.
-  return { ...process.env, KEYSTORE_PASSWORD: password, LC_ALL: 'C.UTF-8' };
+/** The store password alone (it protects the key entry too), or the key entry's own beside it. */
+export type JavaPasswords = string | { readonly store: string; readonly key: string };
+
+function javaEnv(password: JavaPasswords): NodeJS.ProcessEnv {
+  const { store, key } = typeof password === 'string' ? { store: password, key: undefined } : password;
+  // Java decodes the environment with the locale: non-ASCII passwords need a UTF-8 one. An undefined
+  // KEY_PASSWORD is left out of the child's environment (the probe then uses the store password).
+  return { ...process.env, KEYSTORE_PASSWORD: store, KEY_PASSWORD: key, LC_ALL: 'C.UTF-8' };
 }
 
-/** Loads the keystore in Java and decrypts the key entry; rejects with Java's error text. */
+/**
+ * Loads the keystore in Java (`KeyStore.load` with the store password) and decrypts the key entry
+ * (`getKey` with the key password); rejects with Java's error text.
+ */
 export async function loadInJava(
   classes: string,
   type: JavaKeystoreType,
   file: string,
   alias: string,
-  password: string,
+  password: JavaPasswords,
 ): Promise<JavaKeystoreView> {
   const { stdout } = await run('java', ['-cp', classes, 'KeystoreProbe', 'load', type, file, alias], {
     env: javaEnv(password),
@@ -46,13 +54,13 @@ export interface JavaTlsServer {
   stop(): Promise<void>;
 }
 
-/** Serves TLS from the keystore with Java's own SSLServerSocket on 127.0.0.1. */
+/** Serves TLS from the keystore with Java's own SSLServerSocket on 127.0.0.1 (key manager: the key password). */
 export async function serveInJava(
   classes: string,
   type: JavaKeystoreType,
   file: string,
   alias: string,
-  password: string,
+  password: JavaPasswords,
 ): Promise<JavaTlsServer> {
   const child: ChildProcessWithoutNullStreams = spawn(
     'java',

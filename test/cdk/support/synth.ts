@@ -73,6 +73,7 @@ certificates:
     keystores:
       - format: pkcs12
         password: { ssmParameter: /acme-ha/web-keystore }
+        keyPassword: { ssmParameter: /acme-ha/web-key }
       - format: pem
   - id: wild
     domains: ['*.apps.example.com', apps.example.com]

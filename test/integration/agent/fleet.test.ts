@@ -220,6 +220,7 @@ describe('three agents in front of Java, nginx and HAProxy', () => {
           certificateId: CERT,
           revision: r,
           groups: ['web'],
+          nodes: [],
           dmz: [],
         });
     } finally {

@@ -71,6 +71,7 @@ describe('revision events', () => {
         certificateId: cert.id,
         revision: revision + 1,
         groups: cert.groups,
+        nodes: cert.nodes,
         dmz: cert.dmz,
       });
     expect(await certificatesHeardBy('mft-a')).toEqual(['files']);

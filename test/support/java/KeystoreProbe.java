@@ -1,6 +1,7 @@
 // Judges a keystore the way a Java server does: KeyStore.load, getKey (which decrypts the key,
 // unlike `keytool -list`), getCertificateChain, and, with "serve", TLS from an SSLServerSocket.
-// Usage: java KeystoreProbe load|serve JKS|PKCS12 <file> <alias>; password in $KEYSTORE_PASSWORD.
+// Usage: java KeystoreProbe load|serve JKS|PKCS12 <file> <alias>; password in $KEYSTORE_PASSWORD, the
+// key entry's in $KEY_PASSWORD (default: the keystore password), as Tomcat's certificateKeyPassword.
 // "serve" prints {"port":N} and answers handshakes on 127.0.0.1 until its standard input closes.
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -20,11 +21,13 @@ public class KeystoreProbe {
   public static void main(String[] args) throws Exception {
     String mode = args[0], type = args[1], file = args[2], alias = args[3];
     char[] password = System.getenv("KEYSTORE_PASSWORD").toCharArray();
+    String keyPasswordEnv = System.getenv("KEY_PASSWORD");
+    char[] keyPassword = keyPasswordEnv == null ? password : keyPasswordEnv.toCharArray();
     KeyStore ks = KeyStore.getInstance(type);
     try (InputStream in = new FileInputStream(file)) {
       ks.load(in, password);
     }
-    Key key = ks.getKey(alias, password);
+    Key key = ks.getKey(alias, keyPassword);
     Certificate[] chain = ks.getCertificateChain(alias);
     if (key == null || chain == null) throw new IllegalStateException("no key entry named " + alias);
     String leaf = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
@@ -33,7 +36,7 @@ public class KeystoreProbe {
     if (!mode.equals("serve")) return;
 
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, password);
+    kmf.init(ks, keyPassword);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(kmf.getKeyManagers(), null, null);
     SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()

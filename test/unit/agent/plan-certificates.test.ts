@@ -51,6 +51,40 @@ describe('planCertificates', () => {
     await expect(plan).rejects.toThrow('environment variable ADMIN_AUTH is not set or empty');
   });
 
+  it('resolves the store and key passwords of a keystore target at start, naming an unset variable', async () => {
+    const [target] = agentConfigSchema.parse({
+      version: 1,
+      node: { id: 'web-1' },
+      aws: { region: 'us-east-1', queueUrl: 'https://sqs.example.test/1/q' },
+      targets: [
+        {
+          certificateId: 'web',
+          format: 'jks',
+          path: '/opt/tomcat/conf/server.jks',
+          alias: 'tomcat',
+          password: { env: 'KS_PASS' },
+          keyPassword: { env: 'KEY_PASS' },
+        },
+      ],
+    }).targets;
+    if (!target) throw new Error('no target');
+    const [plan] = await planCertificates(
+      [target],
+      new EnvSecretResolver({ KS_PASS: 'store-pass', KEY_PASS: 'key-pass' }),
+      reloaderFor,
+    );
+    expect(plan?.targets[0]?.selection).toMatchObject({ password: 'store-pass', keyPassword: 'key-pass' });
+    const [withoutKeyPassword] = await planCertificates(
+      [{ ...target, keyPassword: undefined }],
+      new EnvSecretResolver({ KS_PASS: 'store-pass' }),
+      reloaderFor,
+    );
+    expect(withoutKeyPassword?.targets[0]?.selection.keyPassword).toBeUndefined();
+    await expect(
+      planCertificates([target], new EnvSecretResolver({ KS_PASS: 'store-pass' }), reloaderFor),
+    ).rejects.toThrow('environment variable KEY_PASS is not set or empty');
+  });
+
   it('refuses a header name that is no HTTP token', () => {
     expect(() => targets({ 'Bad Header': 'x' })).toThrow(/not an HTTP header name/);
   });

@@ -330,7 +330,14 @@ describe('handleMessage', () => {
     const event = (certificateId: string): IntakeMessage => ({
       id: certificateId,
       receiveCount: 1,
-      event: { type: 'certificate.revision_published', certificateId, revision: 1, groups: [], dmz: [] },
+      event: {
+        type: 'certificate.revision_published',
+        certificateId,
+        revision: 1,
+        groups: [],
+        nodes: [],
+        dmz: [],
+      },
       problem: null,
     });
     await handleMessage({ ...node.deps, intake }, options, event(CERT));
@@ -352,6 +359,7 @@ describe('handleMessage', () => {
         certificateId: CERT,
         revision: 1,
         groups: [],
+        nodes: [],
         dmz: [],
       },
       problem: null,

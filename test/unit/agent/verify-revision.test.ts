@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
 import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
+import { EnvSecretResolver } from '../../../adapters/secrets/env-secret-resolver.ts';
 import { type TargetSelection, verifyRevision } from '../../../core/agent/verify-revision.ts';
+import { storeRevisionObjects } from '../../../core/renewal/publish-revision.ts';
 import type { Revision } from '../../../core/renewal/types.ts';
 import { aServerPki } from '../../support/agent-keystores.ts';
-import { publishRevision } from '../../support/agent-revisions.ts';
+import { aCertificateConfig, publishRevision } from '../../support/agent-revisions.ts';
 
 const PEM_TARGET: TargetSelection = {
   format: 'pem',
@@ -69,4 +71,63 @@ describe('verifyRevision of a PEM target', () => {
       expect.objectContaining({ code: 'PEM_FILES_DISAGREE' }),
     );
   });
+});
+
+describe('verifyRevision of a keystore whose key entry has a password of its own', () => {
+  /** A revision the renewer built with a store password and a key password, each from its secret. */
+  async function aRevisionWithKeyPassword(format: 'jks' | 'pkcs12', alias = 'server') {
+    const keystores = new InMemoryKeystoreStore();
+    const pki = await aServerPki();
+    const revision = await storeRevisionObjects({
+      cert: {
+        ...aCertificateConfig('app'),
+        keystores: [{ format, alias, password: { env: 'KS_PASS' }, keyPassword: { env: 'KEY_PASS' } }],
+      },
+      material: { privateKey: pki.leafKey, chain: pki.chain },
+      revision: 1,
+      directory: 'https://ca.invalid/directory',
+      configHash: 'test',
+      now: new Date(),
+      keystores,
+      secrets: new EnvSecretResolver({ KS_PASS: 'store-pass', KEY_PASS: 'key-pass' }),
+    });
+    return { revision, bytes: new Map(keystores.objects) };
+  }
+  const target = (format: 'jks' | 'pkcs12', keyPassword?: string, alias = 'server'): TargetSelection => ({
+    format,
+    pemFiles: [],
+    password: 'store-pass',
+    keyPassword,
+    alias,
+    names: [],
+  });
+
+  it.each(['jks', 'pkcs12'] as const)(
+    '%s: accepted with the key password, refused without it',
+    async (format) => {
+      const { revision, bytes } = await aRevisionWithKeyPassword(format);
+      expect(() => verifyRevision(revision, target(format, 'key-pass'), bytes, new Date())).not.toThrow();
+      for (const selection of [target(format), target(format, 'wrong')])
+        expect(() => verifyRevision(revision, selection, bytes, new Date())).toThrow(
+          expect.objectContaining({
+            code: 'KEYSTORE_PASSWORD',
+            message: expect.stringMatching(/wrong key password/),
+          }),
+        );
+    },
+  );
+
+  it.each(['jks', 'pkcs12'] as const)(
+    '%s: the alias matches in any case, as Java looks it up (JKS stores it lower-cased, PKCS#12 as given)',
+    async (format) => {
+      const { revision, bytes } = await aRevisionWithKeyPassword(format, 'Tomcat');
+      for (const alias of ['Tomcat', 'tomcat', 'TOMCAT'])
+        expect(() =>
+          verifyRevision(revision, target(format, 'key-pass', alias), bytes, new Date()),
+        ).not.toThrow();
+      expect(() => verifyRevision(revision, target(format, 'key-pass', 'jetty'), bytes, new Date())).toThrow(
+        /the key entry is tomcat, not jetty/i,
+      );
+    },
+  );
 });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { installingNodes } from '../../../core/config/certificate-config.ts';
 import { ConfigError, parseConfig } from '../../../core/config/parse-config.ts';
+import { certificateHolders, eventAudience, nodeAudience } from '../../../core/fleet-audience.ts';
 
 const example = readFileSync(join(import.meta.dirname, '..', '..', '..', 'examples', 'acme-ha.yaml'), 'utf8');
 
@@ -89,5 +91,89 @@ dmz: [{ id: d1, url: "https://d1.internal:8443", pushedBy: [n2] }]
         expect.stringMatching(/dmz\[0\]\.pushedBy\[0\]: unknown node n2/),
       ]),
     );
+  });
+});
+
+/** A configuration with `certificates` over a fleet of two nodes and one DMZ instance. */
+const fleet = (certificates: string) => `version: 1
+certificates:
+${certificates}
+nodes:
+  - { id: mft-1, groups: [mft] }
+  - { id: mft-2, groups: [mft] }
+dmz: [{ id: dmz-1, url: "https://dmz-1.internal:8443", pushedBy: [mft-1, mft-2] }]
+`;
+
+describe('where a certificate is installed (CrushFTP: "Server Instance" and "Replicate?")', () => {
+  it('by groups, by named node, on DMZ instances only, or a combination', () => {
+    const config = parseConfig(
+      fleet(`  - { id: all, domains: [files.example.com], groups: [mft], dmz: [dmz-1], keystores: [{ format: pem }] }
+  - { id: one, domains: [mft-1.example.com], nodes: [mft-1], keystores: [{ format: pem }] }
+  - { id: edge, domains: [dmz.example.com], dmz: [dmz-1], publicEndpoint: dmz, keystores: [{ format: pem }] }`),
+      'fleet.yaml',
+    );
+    expect(
+      config.certificates.map((c) => ({
+        id: c.id,
+        nodes: installingNodes(config, c),
+        dmz: c.dmz,
+        at: c.publicEndpoint,
+      })),
+    ).toEqual([
+      { id: 'all', nodes: ['mft-1', 'mft-2'], dmz: ['dmz-1'], at: 'internal' },
+      { id: 'one', nodes: ['mft-1'], dmz: [], at: 'internal' },
+      { id: 'edge', nodes: [], dmz: ['dmz-1'], at: 'dmz' },
+    ]);
+    // Who hears of each revision: the named node by its own audience entry.
+    expect(config.certificates.map((c) => eventAudience(c))).toEqual([
+      ['mft', 'dmz:dmz-1'],
+      ['node:mft-1'],
+      ['dmz:dmz-1'],
+    ]);
+    expect(nodeAudience(config, 'mft-2')).toEqual(['mft', 'node:mft-2', 'dmz:dmz-1']);
+    expect(certificateHolders(config, 'one')).toEqual(['mft-1']);
+    expect(certificateHolders(config, 'edge')).toEqual(['dmz:dmz-1']);
+  });
+
+  it('refuses a certificate installed nowhere once the fleet is declared, and says why', () => {
+    const nowhere = '  - { id: lost, domains: [lost.example.com], keystores: [{ format: pem }] }';
+    expect(problemsOf(fleet(nowhere))).toEqual([
+      '3 certificates[0]: installed nowhere: no declared node is in its groups or named in its nodes, and it has no dmz (earlier releases accepted this; no node could read it)',
+    ]);
+    // Without declared nodes, any agent that targets it installs it (the embedded stack's ad-hoc nodes).
+    expect(parseConfig(`version: 1\ncertificates:\n${nowhere}\n`, 'adhoc.yaml').certificates).toHaveLength(1);
+  });
+
+  it('refuses unknown named nodes and publicEndpoint: dmz without DMZ instances', () => {
+    expect(
+      problemsOf(
+        fleet(
+          `  - { id: a, domains: [a.example.com], nodes: [mft-9], publicEndpoint: dmz, keystores: [{ format: pem }] }`,
+        ),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        '3 certificates[0].nodes[0]: unknown node mft-9',
+        '3 certificates[0].publicEndpoint: publicEndpoint: dmz needs the DMZ instances its names resolve to (dmz: [...])',
+      ]),
+    );
+  });
+
+  it('refuses every way of making a DMZ instance order or pull certificates', () => {
+    const text = `version: 1
+certificates:
+  - { id: a, domains: [a.example.com], groups: [mft], nodes: [dmz-1], keystores: [{ format: pem }] }
+nodes:
+  - { id: mft-1, groups: [mft] }
+  - { id: dmz-2, groups: [mft] }
+dmz:
+  - { id: dmz-1, url: "https://dmz-1.internal:8443", pushedBy: [mft-1, dmz-2] }
+  - { id: dmz-2, url: "https://dmz-2.internal:8443", pushedBy: [dmz-1] }
+`;
+    expect(problemsOf(text)).toEqual([
+      '3 certificates[0].nodes[0]: dmz-1 is a DMZ instance: list it under dmz (DMZ instances receive certificates, they never order or pull them)',
+      '9 dmz[1].id: dmz-2 is declared as a node too: a DMZ instance never orders or pulls certificates (it only receives them from its pushers), so it cannot be a node',
+      '9 dmz[1].pushedBy[0]: dmz-1 is a DMZ instance: only internal nodes push (a DMZ instance opens no connection inward)',
+    ]);
   });
 });

@@ -220,7 +220,7 @@ const aDmzConfig = (targets: readonly Target[]) => ({
 
 const aCertificateConfig = (domains: readonly string[]) => ({
   version: 1,
-  certificates: [{ id: 'app', domains, keystores: [{ format: 'pem' }] }],
+  certificates: [{ id: 'app', domains, groups: ['web'], keystores: [{ format: 'pem' }] }],
 });
 
 /** The problems of a configuration file, as a user reads them, minus the line numbers. */
@@ -304,6 +304,23 @@ describe('the three configuration files agree', () => {
     expect(dmzProblems(targets)).toEqual(expected);
   });
 
+  it('a DMZ config that would order certificates or reach AWS is refused, saying where each key belongs', () => {
+    expect(
+      problemsOf(dmzConfigSchema, {
+        ...aDmzConfig([aTarget()]),
+        aws: { region: 'eu-west-1' },
+        certificates: [],
+        colour: 'blue',
+      }),
+    ).toEqual([
+      ": a DMZ instance never orders certificates and never talks to AWS: its internal nodes push every revision to it. aws belongs in an internal node's agent configuration; certificates belongs in the certificate configuration; unknown keys: colour",
+    ]);
+    // Other unknown keys keep the validation library's own message.
+    expect(problemsOf(dmzConfigSchema, { ...aDmzConfig([aTarget()]), colour: 'blue' })).toEqual([
+      ': Unrecognized key: "colour"',
+    ]);
+  });
+
   it('one id rule and one duplicate-id rule for certificates, DMZ instances and DMZ peers', () => {
     const idMessage = 'must be 1–63 characters of a-z, 0-9 and -, starting with a letter or digit';
     expect(problemsOf(dmzConfigSchema, { ...aDmzConfig([aTarget()]), id: 'DMZ_1' })).toEqual([
@@ -382,5 +399,52 @@ describe('the three configuration files agree', () => {
     expect(() =>
       parseYamlConfig(readFileSync(join(examples, 'agent.yaml'), 'utf8'), 'agent.yaml', agentConfigSchema),
     ).not.toThrow();
+  });
+});
+
+describe('a key password of its own is for jks and pkcs12 keystores only', () => {
+  const PEM_KEY_PASSWORD = 'PEM files have no key password: privkey.pem is not encrypted';
+  /** The keystore's problems in a certificate configuration (whatever else it may be missing). */
+  const keystoreProblems = (keystore: object) =>
+    problemsOf(configSchema, {
+      version: 1,
+      certificates: [{ id: 'app', domains: ['app.example.com'], groups: ['web'], keystores: [keystore] }],
+      nodes: [{ id: 'web-1', groups: ['web'] }],
+    }).filter((p) => p.startsWith('certificates[0].keystores'));
+
+  it('the certificate configuration takes it from any secret source, and refuses it on pem', () => {
+    const password = { secretsManager: 'acme-ha/store-password' };
+    for (const keyPassword of [{ secretsManager: 'acme-ha/key-password' }, { env: 'KEY_PASS' }]) {
+      for (const format of ['jks', 'pkcs12'])
+        expect(keystoreProblems({ format, alias: 'tomcat', password, keyPassword })).toEqual([]);
+    }
+    expect(keystoreProblems({ format: 'pem', keyPassword: { env: 'KEY_PASS' } })).toEqual([
+      `certificates[0].keystores[0].keyPassword: ${PEM_KEY_PASSWORD}`,
+    ]);
+    expect(keystoreProblems({ format: 'jks', password, keyPassword: 'plain text' })).toEqual([
+      'certificates[0].keystores[0].keyPassword: must be one of { env: NAME }, { secretsManager: ID }, { ssmParameter: /PATH }',
+    ]);
+  });
+
+  it('an agent or DMZ target takes it from the environment, and refuses it on pem', () => {
+    const jks = aTarget({
+      format: 'jks',
+      path: '/opt/app/server.jks',
+      alias: 'tomcat',
+      password: { env: 'KS_PASS' },
+      keyPassword: { env: 'KEY_PASS' },
+    });
+    expect(agentProblems([jks])).toEqual([]);
+    expect(dmzProblems([{ ...jks, format: 'pkcs12' }])).toEqual([]);
+    const agent = parseYamlConfig(JSON.stringify(anAgentConfig([jks])), 'agent.yaml', agentConfigSchema);
+    expect(agent.targets[0]?.keyPassword).toEqual({ env: 'KEY_PASS' });
+
+    const pem = aTarget({ keyPassword: { env: 'KEY_PASS' } });
+    expect(agentProblems([pem])).toEqual([`targets[0].keyPassword: ${PEM_KEY_PASSWORD}`]);
+    expect(dmzProblems([pem])).toEqual([`targets[0].keyPassword: ${PEM_KEY_PASSWORD}`]);
+    // As the store password: a node's secrets come from its environment file only.
+    expect(agentProblems([{ ...jks, keyPassword: { secretsManager: 'x' } }])).toContain(
+      'targets[0].keyPassword: Unrecognized key: "secretsManager"',
+    );
   });
 });

@@ -3,6 +3,7 @@ import { InMemoryInstalledRevisions } from '../../../adapters/memory/in-memory-i
 import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
 import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node-status-store.ts';
 import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
+import { sleep } from '../../../adapters/time/sleep.ts';
 import { DmzUnreachableError } from '../../../core/dmz/dmz-errors.ts';
 import { type DmzPeer, DmzPusher } from '../../../core/dmz/push-to-dmz.ts';
 import type { RevisionPush } from '../../../core/dmz/revision-push.ts';
@@ -85,5 +86,61 @@ describe('DmzPusher', () => {
       ['dmz-quick', 'pushed'],
     ]);
     expect(events).toEqual(['quick applied', 'silent timed out']);
+  });
+
+  it("pushes a certificate it does not install itself (a DMZ instance's own) as soon as a revision is published", async () => {
+    const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+    const pki = await aServerPki();
+    await publishRevision(stores, CERT, pki);
+    const pushed: number[] = [];
+    let installed: number | null = null;
+    const receiver: DmzReceiverClient = {
+      installed: async (certificateId) => ({ certificateId, revision: installed, serial: null }),
+      push: async (push) => {
+        installed = push.revision.revision;
+        pushed.push(installed);
+        return {
+          certificateId: push.revision.certificateId,
+          result: 'applied',
+          revision: installed,
+          installedRevision: installed,
+          servedSerial: push.revision.serial,
+          errorCode: null,
+          message: null,
+        };
+      },
+    };
+    const pusher = new DmzPusher({
+      nodeId: 'gateway',
+      peers: [peer('dmz-own', receiver)],
+      state: stores.state,
+      keystores: stores.keystores,
+      installed: new InMemoryInstalledRevisions(),
+      status: new InMemoryNodeStatusStore(),
+      ownCertificates: new Set(),
+      // Without the nudge, revision 2 would wait for this.
+      reconcileIntervalMs: 3_600_000,
+      clock: { now: () => new Date() },
+      log: silentLogger,
+      sleep,
+      random: () => 0.5,
+    });
+    const stop = new AbortController();
+    const running = pusher.run(stop.signal);
+    const until = async (want: number) => {
+      for (let i = 0; i < 100 && pushed.length < want; i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      await until(1);
+      expect(pushed).toEqual([1]);
+      await publishRevision(stores, CERT, pki);
+      // What the agent does on the revision event of a certificate it has no target for.
+      pusher.notify({ certificateId: CERT, result: 'published' });
+      await until(2);
+      expect(pushed).toEqual([1, 2]);
+    } finally {
+      stop.abort();
+      await running;
+    }
   });
 });

@@ -46,6 +46,33 @@ describe('JKS', () => {
     );
   });
 
+  it('protects the key entry with a key password of its own, and jks-js reads it with that one', async () => {
+    const pki = await aPki({ keyType: 'rsa-2048' });
+    const bytes = encodeJks(
+      [
+        { kind: 'privateKey', alias: 'tomcat', created, privateKey: pki.leafKey, chain: pki.chain },
+        { kind: 'trustedCertificate', alias: 'root', created, certificate: pki.root },
+      ],
+      'store-pass',
+      'kéy-pass',
+    );
+    const [key, trusted] = decodeJks(bytes, 'store-pass', 'kéy-pass');
+    if (key?.kind !== 'privateKey' || trusted?.kind !== 'trustedCertificate')
+      throw new Error('unexpected entries');
+    expect(key.privateKey.export({ format: 'der', type: 'pkcs8' })).toEqual(
+      pki.leafKey.export({ format: 'der', type: 'pkcs8' }),
+    );
+    expect(trusted.certificate.fingerprint256).toBe(pki.root.fingerprint256);
+    // The store password opens the file but not the key; the key password does not open the file.
+    expect(() => decodeJks(bytes, 'store-pass')).toThrow(/wrong key password/);
+    expect(() => decodeJks(bytes, 'kéy-pass', 'kéy-pass')).toThrow(/wrong keystore password/);
+
+    const entry = jksJs.toPem(bytes, 'store-pass', 'kéy-pass').tomcat;
+    expect(createPrivateKey(entry?.key ?? '').export({ format: 'der', type: 'pkcs8' })).toEqual(
+      pki.leafKey.export({ format: 'der', type: 'pkcs8' }),
+    );
+  });
+
   it('refuses a wrong password and altered bytes', async () => {
     const pki = await aPki();
     const bytes = encodeJks(

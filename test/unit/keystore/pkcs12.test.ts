@@ -16,6 +16,23 @@ describe('PKCS#12', () => {
     expect(der(material.privateKey)).toEqual(der(pki.leafKey));
   });
 
+  it('encrypts the key with a key password of its own; the MAC keeps the store password', async () => {
+    const pki = await aPki({ intermediates: 1 });
+    const bytes = encodePkcs12(
+      { privateKey: pki.leafKey, chain: pki.chain },
+      'jetty',
+      'store-pass',
+      'key-pass',
+    );
+    const { alias, material } = decodePkcs12(bytes, 'store-pass', 'key-pass');
+    expect(alias).toBe('jetty');
+    expect(material.chain.map((c) => c.fingerprint256)).toEqual(pki.chain.map((c) => c.fingerprint256));
+    expect(der(material.privateKey)).toEqual(der(pki.leafKey));
+    expect(() => decodePkcs12(bytes, 'store-pass')).toThrow(KeystorePasswordError);
+    expect(() => decodePkcs12(bytes, 'store-pass')).toThrow(/wrong key password/);
+    expect(() => decodePkcs12(bytes, 'key-pass', 'key-pass')).toThrow(KeystorePasswordError);
+  });
+
   it('refuses a wrong password and garbage', async () => {
     const pki = await aPki();
     const bytes = encodePkcs12({ privateKey: pki.leafKey, chain: pki.chain }, 'a', 'right');

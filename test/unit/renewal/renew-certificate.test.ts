@@ -87,7 +87,14 @@ describe('renewCertificate', () => {
     expect(current?.sans).toEqual(['app.example.test', 'www.example.test']);
     expect(current?.ariCertId).toMatch(/^[\w-]+\.[\w-]+$/);
     expect(events.events).toEqual([
-      { type: 'certificate.revision_published', certificateId: 'app', revision: 1, groups: ['web'], dmz: [] },
+      {
+        type: 'certificate.revision_published',
+        certificateId: 'app',
+        revision: 1,
+        groups: ['web'],
+        nodes: [],
+        dmz: [],
+      },
     ]);
     expect(await lock.acquire('certificate/app', 'other', 1000)).not.toBeNull();
   });

@@ -84,11 +84,27 @@ describe('rollout terms', () => {
     ).toThrow(/certificates\[0\]\.rollout\.maxParallel: Too small/);
   });
 
-  it('await every node that joins when the configuration declares no nodes, or the certificate no group', () => {
+  it('await every node that joins when the configuration declares no nodes', () => {
     const bare = aConfig();
     expect(rolloutTermsOf(bare, first(bare))).toEqual({ maxParallel: 1, nodes: null });
-    const groupless = aConfig(NODES, []);
-    expect(awaitedNodesOf(groupless, first(groupless))).toBeNull();
+    // With the nodes declared, a certificate none of them installs is refused before it gets here.
+    expect(() => aConfig(NODES, [])).toThrow(/certificates\[0\]: installed nowhere/);
+  });
+
+  it('await the nodes a certificate names beside those of its groups', () => {
+    const named = aConfig({
+      ...NODES,
+      certificates: [
+        {
+          id: 'app',
+          domains: ['app.example.test'],
+          groups: ['api'],
+          nodes: ['web-2'],
+          keystores: [{ format: 'pem' }],
+        },
+      ],
+    });
+    expect(awaitedNodesOf(named, first(named))).toEqual(['api-1', 'web-1', 'web-2']);
   });
 });
 
