@@ -268,12 +268,12 @@ export const agentConfigSchema = z
   })
   .check(
     z.superRefine((config, ctx) => {
-      if (config.targets.length === 0 && !config.responder)
+      if (config.targets.length === 0 && config.dmz.length === 0 && !config.responder)
         ctx.addIssue({
           code: 'custom',
           path: ['targets'],
           message:
-            'declare at least one target, or a responder (for a node that only answers HTTP-01 challenges)',
+            'declare at least one target, a DMZ instance to push to (dmz), or a responder (for a node that only answers HTTP-01 challenges)',
         });
       if ((config.targets.length > 0 || config.dmz.length > 0) && !config.aws.queueUrl)
         ctx.addIssue({

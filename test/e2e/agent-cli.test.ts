@@ -420,7 +420,9 @@ describe('acme-ha agent run', () => {
     await writeFile(bad, ['version: 1', 'node: { id: idle-1 }', 'aws: { region: us-east-1 }', ''].join('\n'));
     const idle = await runCli(['agent', 'sync', '--config', bad]);
     expect(idle.code).toBe(3);
-    expect(idle.stderr).toMatch(/targets: declare at least one target, or a responder/);
+    expect(idle.stderr).toMatch(
+      /targets: declare at least one target, a DMZ instance to push to \(dmz\), or a responder/,
+    );
 
     const noQueue = join(dir, 'no-queue.yaml');
     await writeFile(noQueue, (await readFile(configFile, 'utf8')).replace(/^ {2}queueUrl: .*\n/m, ''));

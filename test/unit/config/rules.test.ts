@@ -304,6 +304,21 @@ describe('the three configuration files agree', () => {
     expect(dmzProblems(targets)).toEqual(expected);
   });
 
+  it('an agent that only pushes to DMZ instances needs no target of its own', () => {
+    const peer = {
+      id: 'dmz-1',
+      url: 'https://dmz-1.internal:8443',
+      serverFingerprint: FINGERPRINT,
+      clientCertificate: '/etc/acme-ha/dmz-client.pem',
+      clientKey: '/etc/acme-ha/dmz-client.key',
+      certificates: ['dmz-site'],
+    };
+    expect(problemsOf(agentConfigSchema, { ...anAgentConfig([]), dmz: [peer] })).toEqual([]);
+    expect(problemsOf(agentConfigSchema, anAgentConfig([]))).toEqual([
+      'targets: declare at least one target, a DMZ instance to push to (dmz), or a responder (for a node that only answers HTTP-01 challenges)',
+    ]);
+  });
+
   it('a DMZ config that would order certificates or reach AWS is refused, saying where each key belongs', () => {
     expect(
       problemsOf(dmzConfigSchema, {
