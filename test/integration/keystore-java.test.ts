@@ -46,6 +46,19 @@ for (const [format, javaType] of [
   }
 }
 
+/** `acme-ha keystore build` of the PEM inputs into `out`, the store password from KS_PASS. */
+function buildArgs(
+  input: { readonly key: string; readonly cert: string; readonly chain: string },
+  format: string,
+  out: string,
+  alias: string,
+): string[] {
+  return [
+    ...['keystore', 'build', '--key', input.key, '--cert', input.cert, '--chain', input.chain],
+    ...['--format', format, '--out', out, '--alias', alias, '--password-env', 'KS_PASS'],
+  ];
+}
+
 describe('keystores served by Java, verified by OpenSSL', () => {
   it.each(cases)(
     '$format, $keyType, $intermediates intermediate(s)',
@@ -54,28 +67,9 @@ describe('keystores served by Java, verified by OpenSSL', () => {
       const pki = await aPki({ keyType, intermediates, sans: ['app.example.test', 'localhost'] });
       const input = await writePemInputs(dir, pki);
       const out = join(dir, `server.${format}`);
-      const built = await runCli(
-        [
-          'keystore',
-          'build',
-          '--key',
-          input.key,
-          '--cert',
-          input.cert,
-          '--chain',
-          input.chain,
-          '--format',
-          format,
-          '--out',
-          out,
-          '--alias',
-          'MyServer',
-          '--password-env',
-          'KS_PASS',
-          '--json',
-        ],
-        { KS_PASS: 'changeit' },
-      );
+      const built = await runCli([...buildArgs(input, format, out, 'MyServer'), '--json'], {
+        KS_PASS: 'changeit',
+      });
       expect(built.stderr).toBe('');
       expect(built.code).toBe(0);
 
@@ -161,26 +155,7 @@ describe('keystores served by Java, verified by OpenSSL', () => {
       const out = join(dir, `server.${format}`);
       const passwords = { KS_PASS: 'changeit', KEY_PASS: 'k3y-only' };
       const built = await runCli(
-        [
-          'keystore',
-          'build',
-          '--key',
-          input.key,
-          '--cert',
-          input.cert,
-          '--chain',
-          input.chain,
-          '--format',
-          format,
-          '--out',
-          out,
-          '--alias',
-          'tomcat',
-          '--password-env',
-          'KS_PASS',
-          '--key-password-env',
-          'KEY_PASS',
-        ],
+        [...buildArgs(input, format, out, 'tomcat'), '--key-password-env', 'KEY_PASS'],
         passwords,
       );
       expect(built.stderr).toBe('');

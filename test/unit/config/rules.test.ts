@@ -206,6 +206,16 @@ const anAgentConfig = (targets: readonly Target[]) => ({
   targets,
 });
 
+/** A DMZ instance an agent pushes to. */
+const A_PEER = {
+  id: 'dmz-1',
+  url: 'https://dmz-1.internal:8443',
+  serverFingerprint: FINGERPRINT,
+  clientCertificate: '/etc/acme-ha/dmz-client.pem',
+  clientKey: '/etc/acme-ha/dmz-client.key',
+  certificates: ['app'],
+};
+
 const aDmzConfig = (targets: readonly Target[]) => ({
   version: 1,
   id: 'dmz-1',
@@ -305,15 +315,7 @@ describe('the three configuration files agree', () => {
   });
 
   it('an agent that only pushes to DMZ instances needs no target of its own', () => {
-    const peer = {
-      id: 'dmz-1',
-      url: 'https://dmz-1.internal:8443',
-      serverFingerprint: FINGERPRINT,
-      clientCertificate: '/etc/acme-ha/dmz-client.pem',
-      clientKey: '/etc/acme-ha/dmz-client.key',
-      certificates: ['dmz-site'],
-    };
-    expect(problemsOf(agentConfigSchema, { ...anAgentConfig([]), dmz: [peer] })).toEqual([]);
+    expect(problemsOf(agentConfigSchema, { ...anAgentConfig([]), dmz: [A_PEER] })).toEqual([]);
     expect(problemsOf(agentConfigSchema, anAgentConfig([]))).toEqual([
       'targets: declare at least one target, a DMZ instance to push to (dmz), or a responder (for a node that only answers HTTP-01 challenges)',
     ]);
@@ -345,14 +347,7 @@ describe('the three configuration files agree', () => {
     expect(problemsOf(configSchema, { version: 1, certificates: [certificate] })).toEqual([
       `certificates[0].id: ${idMessage}`,
     ]);
-    const peer = {
-      id: 'dmz-1',
-      url: 'https://dmz-1.internal:8443',
-      serverFingerprint: FINGERPRINT,
-      clientCertificate: '/etc/acme-ha/dmz-client.pem',
-      clientKey: '/etc/acme-ha/dmz-client.key',
-      certificates: ['app'],
-    };
+    const peer = A_PEER;
     expect(problemsOf(agentConfigSchema, { ...anAgentConfig([aTarget()]), dmz: [peer, peer] })).toEqual([
       'dmz[1].id: duplicate id dmz-1',
     ]);
