@@ -19,9 +19,11 @@ certificates:
   - { id: files, domains: [files.example.com], groups: [mft], dmz: [dmz-1], keystores: [{ format: pem }] }
   - { id: portal, domains: [portal.example.com], dmz: [dmz-1], keystores: [{ format: pem }] }
   - { id: web, domains: [www.example.com], groups: [web], keystores: [{ format: pem }] }
+  - { id: solo, domains: [solo.example.com], nodes: [web-b], keystores: [{ format: pem }] }
 nodes:
   - { id: mft-a, groups: [mft] }
   - { id: web-a, groups: [web] }
+  - { id: web-b, groups: [web] }
   - { id: gateway, groups: [edge] }
 dmz:
   - { id: dmz-1, url: 'https://dmz-1.example.com:8443', pushedBy: [gateway] }
@@ -63,7 +65,7 @@ async function certificatesHeardBy(nodeId: string): Promise<string[]> {
 }
 
 describe('revision events', () => {
-  it('reach the nodes of the certificate’s groups and the pushers of its DMZ instances, no one else', async () => {
+  it('reach the nodes of the certificate’s groups, the nodes it names and the pushers of its DMZ instances, no one else', async () => {
     const publisher = new SnsEventPublisher(clients.sns, stack.resources.topicArn);
     for (const [revision, cert] of config.certificates.entries())
       await publisher.publish({
@@ -76,6 +78,8 @@ describe('revision events', () => {
       });
     expect(await certificatesHeardBy('mft-a')).toEqual(['files']);
     expect(await certificatesHeardBy('web-a')).toEqual(['web']);
+    // Named alone ("Replicate?" unchecked): web-b hears of it, web-a in the same group does not.
+    expect(await certificatesHeardBy('web-b')).toEqual(['solo', 'web']);
     expect(await certificatesHeardBy('gateway')).toEqual(['files', 'portal']);
   });
 });
