@@ -79,7 +79,10 @@ export function parseYamlConfig<S extends z.ZodMiniType>(
     source,
     result.error.issues.map((issue) => ({
       path: formatPath(issue.path),
-      line: lineOf(issue.path),
+      // An unknown key is located at the key itself, not at the object that holds it.
+      line: lineOf(
+        issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path,
+      ),
       message: issue.message,
     })),
   );

@@ -50,7 +50,7 @@ describe('certificate configuration', () => {
         expect.stringMatching(
           /^7 certificates\[0\]\.keystores\[0\]\.password: a jks keystore needs a password source/,
         ),
-        expect.stringMatching(/^3 certificates\[0\]: Unrecognized key: "colour"/),
+        expect.stringMatching(/^9 certificates\[0\]: Unrecognized key: "colour"/),
       ]),
     );
     // The cross-field checks run once the shapes are right.
