@@ -10,7 +10,7 @@ import { type AcmeHaConfig, installingNodes } from './config/certificate-config.
 import { DMZ_NODE_PREFIX } from './dmz/push-to-dmz.ts';
 
 /** The audience entry of a node a certificate names (its groups are entries as they are). */
-export const NAMED_NODE_PREFIX = 'node:';
+const NAMED_NODE_PREFIX = 'node:';
 
 /** The `groups` attribute of a certificate's revision event. */
 export function eventAudience(certificate: {

@@ -1,7 +1,7 @@
 import type { ReloadConfig, TargetConfig } from '../config/agent-config.ts';
 import { PEM_FILES } from '../keystore/pem-files.ts';
 import type { Reloader } from '../ports/reloader.ts';
-import type { SecretResolver } from '../ports/secret-resolver.ts';
+import { resolveIfNamed, type SecretResolver } from '../ports/secret-resolver.ts';
 import type { CertificatePlan, PlannedTarget } from './sync/plan.ts';
 
 /**
@@ -39,8 +39,8 @@ async function planTarget(
   secrets: SecretResolver,
   reloaderFor: ReloaderFactory,
 ): Promise<PlannedTarget> {
-  const password = target.password ? await secrets.resolve(target.password) : undefined;
-  const keyPassword = target.keyPassword ? await secrets.resolve(target.keyPassword) : undefined;
+  const password = await resolveIfNamed(secrets, target.password);
+  const keyPassword = await resolveIfNamed(secrets, target.keyPassword);
   return {
     selection: {
       format: target.format,

@@ -140,11 +140,12 @@ export function openKeystore(
     };
   }
   if (!password) throw new KeystorePasswordError(`${source} is a ${format} keystore: a password is needed`);
+  const keyPw = keyPassword || password;
   if (format === 'pkcs12') {
-    const { alias, material } = decodePkcs12(bytes, password, keyPassword || password);
+    const { alias, material } = decodePkcs12(bytes, password, keyPw);
     return { format, alias, chain: material.chain, privateKey: material.privateKey };
   }
-  const entries = decodeJks(bytes, password, keyPassword || password);
+  const entries = decodeJks(bytes, password, keyPw);
   const keyEntry = entries.find((e) => e.kind === 'privateKey');
   if (keyEntry) {
     const [leaf, ...rest] = keyEntry.chain;

@@ -5,3 +5,11 @@ export interface SecretResolver {
   /** @throws SecretUnavailableError naming the source (never the value) */
   resolve(source: SecretSource): Promise<string>;
 }
+
+/** The secret a source names, or undefined when none is named (a keystore's optional passwords). */
+export async function resolveIfNamed(
+  secrets: SecretResolver,
+  source: SecretSource | undefined,
+): Promise<string | undefined> {
+  return source ? secrets.resolve(source) : undefined;
+}

@@ -5,7 +5,7 @@ import { buildKeystore } from '../keystore/keystore.ts';
 import { checkMaterial, type KeyMaterial } from '../keystore/material.ts';
 import { readCertificates, readPrivateKey } from '../keystore/pem.ts';
 import type { KeystoreStore } from '../ports/keystore-store.ts';
-import type { SecretResolver } from '../ports/secret-resolver.ts';
+import { resolveIfNamed, type SecretResolver } from '../ports/secret-resolver.ts';
 import { ariCertificateId } from './ari.ts';
 import type { IssuedCertificate, Revision, RevisionObject } from './types.ts';
 
@@ -46,8 +46,8 @@ export async function storeRevisionObjects(input: {
   const { cert, material, revision, now } = input;
   const objects: RevisionObject[] = [];
   for (const ks of cert.keystores) {
-    const password = ks.password ? await input.secrets.resolve(ks.password) : undefined;
-    const keyPassword = ks.keyPassword ? await input.secrets.resolve(ks.keyPassword) : undefined;
+    const password = await resolveIfNamed(input.secrets, ks.password);
+    const keyPassword = await resolveIfNamed(input.secrets, ks.keyPassword);
     const output = buildKeystore(material, {
       format: ks.format,
       alias: ks.alias ?? cert.id,
