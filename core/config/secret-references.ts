@@ -3,7 +3,7 @@
  * keystores and registers accounts. The CDK grants read access to exactly these; `acme-ha renew`
  * checks the `{ env: VAR }` ones before it orders anything.
  */
-import type { AcmeHaConfig, SecretSource } from './certificate-config.ts';
+import type { CertificateConfig, SecretSource } from './certificate-config.ts';
 
 /** One secret source the configuration names, with its path there and its certificate. */
 export interface SecretReference {
@@ -13,7 +13,9 @@ export interface SecretReference {
 }
 
 /** Every secret source the renewer reads: keystore and key passwords, EAB keys (also of fallbacks). */
-export function secretReferences(config: Pick<AcmeHaConfig, 'certificates'>): SecretReference[] {
+export function secretReferences(config: {
+  readonly certificates: readonly CertificateConfig[];
+}): SecretReference[] {
   return config.certificates.flatMap((cert, i) => {
     const at = (source: SecretSource | undefined, path: string): SecretReference[] =>
       source ? [{ source, path: `certificates[${i}].${path}`, certificateId: cert.id }] : [];
