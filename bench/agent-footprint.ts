@@ -9,9 +9,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { packageAgent } from '../build/package-agent.ts';
+import { EMBEDDED_NODE, packageAgent, packageExecutables } from '../build/package-agent.ts';
+import { nodeRuntime, RUNTIMES } from '../build/runtimes.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
 import { fmt, stats } from './measure.ts';
 import type { BenchSuite } from './suite.ts';
@@ -27,10 +28,12 @@ const RECONCILE_SECONDS = 900;
 const LONG_POLL_SECONDS = 20;
 
 interface Variant {
-  readonly id: 'service' | 'node' | 'cli';
+  readonly id: 'service' | 'node' | 'cli' | 'sea' | 'node24';
   readonly label: string;
   /** The program and its arguments before `agent run`. */
   readonly command: readonly [string, ...string[]];
+  /** Beside the stack's: what the installed unit or host adds. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 interface Measured {
@@ -119,7 +122,7 @@ export const agentFootprint: BenchSuite = {
     const windowSeconds = quick ? 20 : 60;
     const stack = await startLocalStack({
       prefix: 'bench-idle',
-      nodes: ['idle-service', 'idle-node', 'idle-cli'],
+      nodes: ['idle-service', 'idle-node', 'idle-cli', 'idle-sea', 'idle-node24'],
       pebble: false,
     });
     const dir = await mkdtemp(join(tmpdir(), 'acme-ha-bench-idle-'));
@@ -135,10 +138,15 @@ export const agentFootprint: BenchSuite = {
         version: string;
       };
       let bundle: string | undefined;
+      let sea: string | undefined;
+      let node24: string | undefined;
       let bundleError: string | undefined;
       try {
         await packageAgent(join(dir, 'dist'));
         bundle = join(dir, 'dist', `acme-ha-agent-${version}`, 'acme-ha-agent.mjs');
+        const [agentArchive] = await packageExecutables(join(dir, 'dist'));
+        sea = join(agentArchive.replace(/\.tar\.gz$/, ''), 'acme-ha-agent');
+        node24 = await nodeRuntime(EMBEDDED_NODE);
       } catch (error) {
         bundleError = (error as Error).message.split('\n')[0] ?? 'package failed';
       }
@@ -154,6 +162,22 @@ export const agentFootprint: BenchSuite = {
                 id: 'node' as const,
                 label: '`node acme-ha-agent.mjs agent run` (the same, without the launcher)',
                 command: [process.execPath, bundle] as const,
+              },
+            ]
+          : []),
+        ...(sea && bundle && node24
+          ? [
+              {
+                id: 'sea' as const,
+                label: `\`acme-ha-agent agent run\` (the single executable, Node ${RUNTIMES[EMBEDDED_NODE].version} inside, MALLOC_TRIM_THRESHOLD_ as its unit sets it)`,
+                command: [sea] as const,
+                env: { MALLOC_TRIM_THRESHOLD_: '131072' },
+              },
+              {
+                id: 'node24' as const,
+                label: `\`acme-ha-agent.mjs agent run\` through its first line on Node ${RUNTIMES[EMBEDDED_NODE].version} (the bundle beside its own runtime)`,
+                command: [bundle] as const,
+                env: { PATH: `${dirname(node24)}:${process.env.PATH ?? ''}` },
               },
             ]
           : []),
@@ -180,7 +204,12 @@ export const agentFootprint: BenchSuite = {
           });
           const [program, ...args] = v.command;
           const child = spawn(program, [...args, 'agent', 'run', '--config', config], {
-            env: { ...process.env, ...stack.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+            env: {
+              ...process.env,
+              ...stack.env,
+              ...v.env,
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            },
             stdio: ['ignore', 'ignore', 'pipe'],
           });
           children.push(child);

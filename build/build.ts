@@ -27,7 +27,7 @@ export const ROOT = join(import.meta.dirname, '..');
 export const DIST = join(ROOT, 'dist');
 
 /**
- * The first line of the agent and DMZ bundles, how they start when run as programs (the systemd
+ * The first lines of the agent and DMZ bundles, how they start when run as programs (the systemd
  * unit runs the file itself). Measured on the idle agent (docs/design/2026-11-28-agent.md, "Memory
  * of the idle agent"); neither slows a sync measurably.
  * - `--max-semi-space-size=1`: V8's young generation grows to 8 MiB per semi-space while the agent
@@ -39,12 +39,18 @@ export const DIST = join(ROOT, 'dist');
  *   node binary is never paged in and no compiled code is kept (idle RSS −4 MiB). The agent waits on
  *   the network; what it computes (ASN.1 of one keystore, hashes in OpenSSL) takes milliseconds in
  *   the interpreter. No WebAssembly either: nothing in the bundles may use `fetch` (undici parses
- *   HTTP in WebAssembly); the HTTP reload uses node:http. `--no-expose-wasm` says so explicitly,
- *   which keeps V8's warning about the flags' conflict off stderr.
- * `env -S` is GNU coreutils 8.30 or later, as on every distribution that runs Node.js 20.
+ *   HTTP in WebAssembly); the HTTP reload uses node:http.
+ * - `--no-expose-wasm` on Node 20 to 23 only: their V8 warns on stderr that `--jitless` turns
+ *   WebAssembly off unless told so explicitly; Node 24's V8 no longer has the flag and refuses to
+ *   start with it. A `#!` line cannot choose, so the file starts as a shell script that does: line 2
+ *   is, to sh, a no-op (`:`) then the real start, and to JavaScript a string and a comment. `node -v`
+ *   answers before V8 starts (about 5 ms). The single executable sets the same flags in its SEA
+ *   config (build/package-agent.ts).
  */
-export const LAUNCHER =
-  '#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1 --jitless --no-expose-wasm';
+export const LAUNCHER = [
+  '#!/bin/sh',
+  `':' //; case "$(node -v)" in v2[0-3].*) w=--no-expose-wasm ;; esac; export MALLOC_TRIM_THRESHOLD_=131072; exec node --max-semi-space-size=1 --jitless \${w-} "$0" "$@"`,
+].join('\n');
 
 const BUILTINS = new Set(builtinModules);
 
@@ -151,6 +157,21 @@ function processBundle(name: string, entry: string, file: string): Target {
       plugins: [builtinsOnDemand, zodEnglishOnly],
       banner: { js: `${LAUNCHER}\n${REQUIRE_BANNER}` },
     },
+  };
+}
+
+/**
+ * A process bundle as the single executable runs it (build/package-agent.ts): one CommonJS file, no
+ * chunks and no launcher, since a Node 24 single executable application runs one CommonJS script
+ * whose `require` loads built-ins only; its settings otherwise as the bundle's. No source map: the
+ * executable cannot carry one beside it (stack traces name bundle lines).
+ */
+export function singleFileBundle(target: Target, outfile: string): Target {
+  const { splitting, chunkNames, outdir, outExtension, banner, entryPoints, ...options } = target.options;
+  const [entry] = Object.values(entryPoints as Record<string, string>);
+  return {
+    name: `${target.name}:single-file`,
+    options: { ...options, format: 'cjs', entryPoints: [entry ?? ''], outfile, sourcemap: false },
   };
 }
 

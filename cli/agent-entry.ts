@@ -10,8 +10,11 @@ import { statusCommand } from './status/status-command.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 endOutputQuietly();
-process.exitCode = await runCli(
+// No top-level await: the single executable runs this file as CommonJS (build/package-agent.ts).
+void runCli(
   program('acme-ha node agent', [agentCommand, statusCommand], processIo),
   process.argv.slice(2),
   processIo,
-);
+).then((code) => {
+  process.exitCode = code;
+});

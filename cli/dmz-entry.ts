@@ -8,8 +8,9 @@ import { endOutputQuietly, processIo } from './io.ts';
 import { program, runCli } from './shell.ts';
 
 endOutputQuietly();
-process.exitCode = await runCli(
-  program('acme-ha DMZ receiver', [dmzCommand], processIo),
-  process.argv.slice(2),
-  processIo,
+// No top-level await: the single executable runs this file as CommonJS (build/package-agent.ts).
+void runCli(program('acme-ha DMZ receiver', [dmzCommand], processIo), process.argv.slice(2), processIo).then(
+  (code) => {
+    process.exitCode = code;
+  },
 );

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { isSea } from 'node:sea';
 import { promisify } from 'node:util';
 import { resolveAccountId } from '../../adapters/fs/account-ids.ts';
 import { writeFileAtomic } from '../../adapters/fs/atomic-file.ts';
@@ -35,6 +36,14 @@ interface WrittenFile {
 }
 
 /**
+ * How this very program is started: the single executable (build/package-agent.ts) is one file;
+ * otherwise Node runs a script.
+ */
+function runningProgram(): string[] {
+  return isSea() ? [process.execPath] : [process.execPath, resolve(process.argv[1] ?? 'acme-ha')];
+}
+
+/**
  * `acme-ha agent install`: validates the config, then (as root) creates the system user, makes the
  * config readable by root and that user only (0640 root:acme-ha: it names password variables and
  * queue URLs), prepares the state and target directories, writes what the configured reloads need
@@ -45,7 +54,7 @@ interface WrittenFile {
 export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
   const configPath = resolve(flags.config);
   const config = await readConfigFile(configPath, 'agent configuration', agentConfigSchema);
-  const exec = flags.bin ? [resolve(flags.bin)] : [process.execPath, resolve(process.argv[1] ?? 'acme-ha')];
+  const exec = flags.bin ? [resolve(flags.bin)] : runningProgram();
   const unitDir = io.env.ACME_HA_SYSTEMD_DIR ?? '/etc/systemd/system';
   const environmentFile = '/etc/acme-ha/agent.env';
   const unit = systemdUnit({ config, configPath, exec, environmentFile });

@@ -276,7 +276,7 @@ describe('agent install for the hardened unit: what the reloads and Roles Anywhe
 describe('the shipped agent bundle, started by its own first line as the installed service starts it', () => {
   it('installs a JKS revision and reloads over HTTP with a secret header (no fetch under --jitless), saying nothing on stderr', async () => {
     const bundle = join(import.meta.dirname, '..', '..', 'dist', 'agent', 'acme-ha-agent.mjs');
-    expect((await readFile(bundle, 'utf8')).split('\n')[0]).toBe(LAUNCHER);
+    expect((await readFile(bundle, 'utf8')).startsWith(`${LAUNCHER}\n`)).toBe(true);
     const reloads: string[] = [];
     const admin = createServer((req, res) => {
       reloads.push(`${req.method} ${req.url} ${req.headers.authorization ?? 'no authorization'}`);
