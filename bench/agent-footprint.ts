@@ -2,17 +2,18 @@
  * Idle agent footprint (issue 9; targets of issues 5 and 16): RSS and CPU of one `agent run` process
  * at idle against the embedded stack, all in the same window: the agent bundle that
  * `npm run package:agent` ships, started as the installed service starts it (the file itself, through
- * its first line) and by plain `node`; and the npm package's CLI (`node bin/acme-ha.js`). Also the
+ * its first lines) and by plain `node`; the self-contained archive's program (the same bundle on
+ * the Node 24 beside it); and the npm package's CLI (`node bin/acme-ha.js`). Also the
  * AWS requests each makes at idle, counted by HTTP proxies in front of the stack's DynamoDB, S3 and
  * SQS endpoints.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EMBEDDED_NODE, packageAgent, packageExecutables } from '../build/package-agent.ts';
-import { nodeRuntime, RUNTIMES } from '../build/runtimes.ts';
+import { EMBEDDED_NODE, packageAgent, packageSelfContained } from '../build/package-agent.ts';
+import { RUNTIMES } from '../build/runtimes.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
 import { fmt, stats } from './measure.ts';
 import type { BenchSuite } from './suite.ts';
@@ -28,12 +29,10 @@ const RECONCILE_SECONDS = 900;
 const LONG_POLL_SECONDS = 20;
 
 interface Variant {
-  readonly id: 'service' | 'node' | 'cli' | 'sea' | 'node24';
+  readonly id: 'service' | 'node' | 'cli' | 'self-contained';
   readonly label: string;
   /** The program and its arguments before `agent run`. */
   readonly command: readonly [string, ...string[]];
-  /** Beside the stack's: what the installed unit or host adds. */
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 interface Measured {
@@ -122,7 +121,7 @@ export const agentFootprint: BenchSuite = {
     const windowSeconds = quick ? 20 : 60;
     const stack = await startLocalStack({
       prefix: 'bench-idle',
-      nodes: ['idle-service', 'idle-node', 'idle-cli', 'idle-sea', 'idle-node24'],
+      nodes: ['idle-service', 'idle-node', 'idle-cli', 'idle-self-contained'],
       pebble: false,
     });
     const dir = await mkdtemp(join(tmpdir(), 'acme-ha-bench-idle-'));
@@ -138,15 +137,13 @@ export const agentFootprint: BenchSuite = {
         version: string;
       };
       let bundle: string | undefined;
-      let sea: string | undefined;
-      let node24: string | undefined;
+      let selfContained: string | undefined;
       let bundleError: string | undefined;
       try {
         await packageAgent(join(dir, 'dist'));
         bundle = join(dir, 'dist', `acme-ha-agent-${version}`, 'acme-ha-agent.mjs');
-        const [agentArchive] = await packageExecutables(join(dir, 'dist'));
-        sea = join(agentArchive.replace(/\.tar\.gz$/, ''), 'acme-ha-agent');
-        node24 = await nodeRuntime(EMBEDDED_NODE);
+        const [agentArchive] = await packageSelfContained(join(dir, 'dist'));
+        selfContained = join(agentArchive.replace(/\.tar\.gz$/, ''), 'bin', 'acme-ha-agent');
       } catch (error) {
         bundleError = (error as Error).message.split('\n')[0] ?? 'package failed';
       }
@@ -165,19 +162,12 @@ export const agentFootprint: BenchSuite = {
               },
             ]
           : []),
-        ...(sea && bundle && node24
+        ...(selfContained
           ? [
               {
-                id: 'sea' as const,
-                label: `\`acme-ha-agent agent run\` (the single executable, Node ${RUNTIMES[EMBEDDED_NODE].version} inside, MALLOC_TRIM_THRESHOLD_ as its unit sets it)`,
-                command: [sea] as const,
-                env: { MALLOC_TRIM_THRESHOLD_: '131072' },
-              },
-              {
-                id: 'node24' as const,
-                label: `\`acme-ha-agent.mjs agent run\` through its first line on Node ${RUNTIMES[EMBEDDED_NODE].version} (the bundle beside its own runtime)`,
-                command: [bundle] as const,
-                env: { PATH: `${dirname(node24)}:${process.env.PATH ?? ''}` },
+                id: 'self-contained' as const,
+                label: `\`bin/acme-ha-agent agent run\` (the self-contained archive: the same bundle on its own Node ${RUNTIMES[EMBEDDED_NODE].version})`,
+                command: [selfContained] as const,
               },
             ]
           : []),
@@ -207,7 +197,6 @@ export const agentFootprint: BenchSuite = {
             env: {
               ...process.env,
               ...stack.env,
-              ...v.env,
               AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             },
             stdio: ['ignore', 'ignore', 'pipe'],

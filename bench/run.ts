@@ -14,7 +14,7 @@ import { costModel } from './cost-model.ts';
 import { keystoreBuild } from './keystore-build.ts';
 import { responder } from './responder.ts';
 import { scale } from './scale.ts';
-import { singleExecutable } from './single-executable.ts';
+import { selfContained } from './self-contained.ts';
 import { stackStart } from './stack-start.ts';
 import { startUp } from './start-up.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
@@ -34,7 +34,7 @@ const SUITES: readonly BenchSuite[] = [
   agentFootprint,
   costModel,
   scale,
-  singleExecutable,
+  selfContained,
 ];
 const ROOT = join(import.meta.dirname, '..');
 

@@ -44,12 +44,17 @@ export const DIST = join(ROOT, 'dist');
  *   WebAssembly off unless told so explicitly; Node 24's V8 no longer has the flag and refuses to
  *   start with it. A `#!` line cannot choose, so the file starts as a shell script that does: line 2
  *   is, to sh, a no-op (`:`) then the real start, and to JavaScript a string and a comment. `node -v`
- *   answers before V8 starts (about 5 ms). The single executable sets the same flags in its SEA
- *   config (build/package-agent.ts).
+ *   answers before V8 starts (about 5 ms). The self-contained archives know their Node (24) and
+ *   start it from a plain wrapper with the same settings (build/package-agent.ts).
+ * - `ACME_HA_PROGRAM`: the path this program was started by, which `agent install` writes into
+ *   the unit (cli/agent/install-runner.ts), so the service starts the same way and keeps the flags.
  */
+export const LAUNCH_FLAGS = ['--max-semi-space-size=1', '--jitless'] as const;
+/** What the launchers export before they start Node (see {@link LAUNCH_FLAGS}). */
+export const LAUNCH_ENV = 'MALLOC_TRIM_THRESHOLD_=131072 ACME_HA_PROGRAM="$0"';
 export const LAUNCHER = [
   '#!/bin/sh',
-  `':' //; case "$(node -v)" in v2[0-3].*) w=--no-expose-wasm ;; esac; export MALLOC_TRIM_THRESHOLD_=131072; exec node --max-semi-space-size=1 --jitless \${w-} "$0" "$@"`,
+  `':' //; case "$(node -v)" in v2[0-3].*) w=--no-expose-wasm ;; esac; export ${LAUNCH_ENV}; exec node ${LAUNCH_FLAGS.join(' ')} \${w-} "$0" "$@"`,
 ].join('\n');
 
 const BUILTINS = new Set(builtinModules);
@@ -157,21 +162,6 @@ function processBundle(name: string, entry: string, file: string): Target {
       plugins: [builtinsOnDemand, zodEnglishOnly],
       banner: { js: `${LAUNCHER}\n${REQUIRE_BANNER}` },
     },
-  };
-}
-
-/**
- * A process bundle as the single executable runs it (build/package-agent.ts): one CommonJS file, no
- * chunks and no launcher, since a Node 24 single executable application runs one CommonJS script
- * whose `require` loads built-ins only; its settings otherwise as the bundle's. No source map: the
- * executable cannot carry one beside it (stack traces name bundle lines).
- */
-export function singleFileBundle(target: Target, outfile: string): Target {
-  const { splitting, chunkNames, outdir, outExtension, banner, entryPoints, ...options } = target.options;
-  const [entry] = Object.values(entryPoints as Record<string, string>);
-  return {
-    name: `${target.name}:single-file`,
-    options: { ...options, format: 'cjs', entryPoints: [entry ?? ''], outfile, sourcemap: false },
   };
 }
 

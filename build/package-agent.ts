@@ -1,174 +1,101 @@
 /**
- * `npm run package:agent`: the installable artifacts for hosts with no npm registry and no build
+ * `npm run package:agent`: the installable archives for hosts with no npm registry and no build
  * tools, in dist/:
- * - `acme-ha-agent-<version>.tar.gz`, for nodes that have Node.js (20 or later): the agent bundle of
+ * - `acme-ha-agent-<version>.tar.gz`, for nodes that have Node.js 20, 22 or 24: the agent bundle of
  *   build/build.ts (the `agent` and `status` commands; no ACME client, no embedded stack, no tsx:
  *   `acme-ha-agent.mjs` and its chunks in `lib/`) with source maps, the example configuration, an
  *   install script and a README;
  * - `acme-ha-agent-<version>-linux-x64.tar.gz` and `acme-ha-dmz-<version>-linux-x64.tar.gz`, for
- *   hosts without Node.js: the agent, and the DMZ receiver, each as one executable file, a Node
- *   single executable application (SEA) of the pinned Node 24 (build/runtimes.ts). Why a SEA rather
- *   than the bundle beside its runtime, and what each costs: docs/design/2026-12-05-single-executable.md.
+ *   hosts without Node.js: the same bundle (the agent's, the DMZ receiver's) with the pinned Node 24
+ *   beside it (build/runtimes.ts) and one program to run, `bin/acme-ha-agent` (`bin/acme-ha-dmz`).
+ *   Why this and not a Node single executable application: the SEA measured 25 MiB more idle RSS
+ *   (docs/design/2026-12-05-self-contained-agent.md).
  */
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildTarget, DIST, LAUNCHER, ROOT, singleFileBundle, TARGETS, type Target } from './build.ts';
+import { buildTarget, DIST, LAUNCH_ENV, LAUNCH_FLAGS, LAUNCHER, ROOT, TARGETS } from './build.ts';
 import { nodeRuntime, RUNTIMES, type RuntimeMajor } from './runtimes.ts';
 
 const run = promisify(execFile);
 
-const INSTALL_SH = `#!/bin/sh
-# Installs the acme-ha agent: the bundle in /opt/acme-ha, a config in /etc/acme-ha, then the
-# hardened systemd unit and its user through \`acme-ha agent install\`.
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-[ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
-command -v node >/dev/null || { echo "install.sh: Node.js >= 20 is needed" >&2; exit 1; }
-install -d -m 0755 /opt/acme-ha
-# Chunks are named by their content: an upgrade adds its own beside the older ones, which an agent
-# still running the older version may load until it restarts.
-install -d -m 0755 /opt/acme-ha/lib
-install -m 0644 "$here"/lib/* /opt/acme-ha/lib/
-install -m 0755 "$here/acme-ha-agent.mjs" /opt/acme-ha/acme-ha-agent.mjs
-install -d -m 0750 /etc/acme-ha
-if [ ! -f /etc/acme-ha/agent.yaml ]; then
-  install -m 0640 "$here/agent.yaml.example" /etc/acme-ha/agent.yaml.example
-  echo "install.sh: edit /etc/acme-ha/agent.yaml.example, save it as /etc/acme-ha/agent.yaml, run me again" >&2
-  exit 2
-fi
-exec node /opt/acme-ha/acme-ha-agent.mjs agent install --config /etc/acme-ha/agent.yaml --bin /opt/acme-ha/acme-ha-agent.mjs "$@"
-`;
-
-async function packageVersion(): Promise<string> {
-  return (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-function target(name: 'agent' | 'dmz'): Target {
-  const found = TARGETS.find((t) => t.name === name);
-  if (!found) throw new Error(`build/build.ts has no ${name} target`);
-  return found;
-}
-
-/** An empty folder `out/name` for an archive's contents. */
-async function freshDir(out: string, name: string): Promise<string> {
-  const dir = join(out, name);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-/** `out/<name>.tar.gz` of the folder `out/<name>`. */
-async function archive(out: string, name: string): Promise<string> {
-  const file = join(out, `${name}.tar.gz`);
-  await run('tar', ['-czf', file, '-C', out, name]);
-  return file;
-}
-
-export async function packageAgent(out = DIST): Promise<string> {
-  const version = await packageVersion();
-  const name = `acme-ha-agent-${version}`;
-  const dir = await freshDir(out, name);
-  // The agent bundle as `npm run build` makes it (see build/build.ts for its settings).
-  const agent = target('agent');
-  await buildTarget({ ...agent, options: { ...agent.options, outdir: dir } });
-  await copyFile(join(ROOT, 'examples', 'agent.yaml'), join(dir, 'agent.yaml.example'));
-  await writeFile(join(dir, 'install.sh'), INSTALL_SH, { mode: 0o755 });
-  await writeFile(
-    join(dir, 'README.txt'),
-    `acme-ha agent ${version}\n\nNeeds Node.js >= 20. As root: ./install.sh (see agent.yaml.example).\nRun by hand: ./acme-ha-agent.mjs agent sync --config agent.yaml (it needs lib/ beside it)\n\nThe installed service runs the file itself, so its first line starts Node with the settings that\nkeep the idle agent small (\`node acme-ha-agent.mjs\` runs without them):\n${LAUNCHER}\n\nStack traces name the TypeScript sources with NODE_OPTIONS=--enable-source-maps (the .map files).\n`,
-  );
-  return archive(out, name);
-}
-
-/** The Node.js line the single executables embed: the newest LTS line build/runtimes.ts pins. */
+/** The Node.js line the self-contained archives carry: the newest LTS line build/runtimes.ts pins. */
 export const EMBEDDED_NODE: RuntimeMajor = 24;
 
-/** The fuse in Node's binary that says whether it carries a SEA blob (Node's SEA documentation). */
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-/** The injector Node's SEA documentation uses. */
-const POSTJECT = join(ROOT, 'node_modules', 'postject', 'dist', 'cli.js');
+/** Where the agent goes on a node, and the program that the unit runs in each kind of archive. */
+const PREFIX = '/opt/acme-ha';
 
 /**
- * The launcher's V8 flags (build/build.ts, LAUNCHER), as the executable's own: Node 24 has no
- * `--expose-wasm` to turn off. glibc's `MALLOC_TRIM_THRESHOLD_` is an environment variable, which
- * the systemd unit sets (agent/install/systemd-unit.ts).
+ * The agent's install script. Both agent archives install the same files in /opt/acme-ha (the
+ * self-contained one adds `runtime/` and `bin/`), a config in /etc/acme-ha, then the hardened
+ * systemd unit and its user through `agent install`, which gets the script's arguments
+ * (`--dry-run` prints what it would do). DESTDIR puts the files under another root, for trying it
+ * out with `--dry-run` (the unit still names the real paths).
  */
-const SEA_EXEC_ARGV = ['--max-semi-space-size=1', '--jitless'];
-
-/**
- * One self-contained program at `file`: the process bundle as one CommonJS script (build/build.ts,
- * singleFileBundle), turned into a SEA blob by the embedded Node itself (the blob's format is
- * tied to the binary's version), injected into a copy of that binary with its symbols stripped
- * (127 → 109 MB; strip runs before the injection, which it would otherwise undo).
- */
-async function singleExecutable(bundle: Target, file: string, node: string): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), 'acme-ha-sea-'));
-  try {
-    const script = join(work, 'main.cjs');
-    await buildTarget(singleFileBundle(bundle, script));
-    const blob = join(work, 'sea.blob');
-    const config = join(work, 'sea-config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        main: script,
-        output: blob,
-        disableExperimentalSEAWarning: true,
-        useSnapshot: false,
-        useCodeCache: false,
-        execArgv: SEA_EXEC_ARGV,
-      }),
-    );
-    await run(node, ['--experimental-sea-config', config], { cwd: work });
-    await run('strip', ['--strip-all', node, '-o', file]).catch((error: { code?: string }) => {
-      throw error.code === 'ENOENT'
-        ? new Error('strip (binutils) is needed to build the single executables')
-        : error;
-    });
-    // postject's own CLI in a child: what it prints (LIEF's warnings about Node's many ELF notes,
-    // harmless) stays out of the build's output unless it fails.
-    await run(process.execPath, [POSTJECT, file, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
-    await chmod(file, 0o755);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-const SEA_INSTALL_SH = `#!/bin/sh
-# Installs the acme-ha agent, one executable that needs no Node.js, as /opt/acme-ha/bin/acme-ha-agent,
-# a config in /etc/acme-ha, then the hardened systemd unit and its user through
-# \`acme-ha-agent agent install\` (arguments go to it: --dry-run prints what it would do).
-# DESTDIR puts the files under another root (the unit still names /opt/acme-ha/bin/acme-ha-agent).
+function installScript(selfContained: boolean): string {
+  const program = selfContained ? `${PREFIX}/bin/acme-ha-agent` : `${PREFIX}/acme-ha-agent.mjs`;
+  const start = selfContained ? `"$root${program}"` : `node "$root${program}"`;
+  return `#!/bin/sh
+# Installs the acme-ha agent${selfContained ? ' with the Node.js it runs on (the host needs none)' : ''} in ${PREFIX},
+# a config in /etc/acme-ha, then the hardened systemd unit and its user through \`agent install\`,
+# which gets this script's arguments: ./install.sh --dry-run prints every file first.
+# DESTDIR=/some/root puts the files there instead (with --dry-run, to try it out).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=\${DESTDIR-}
 [ -n "$root" ] || [ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
-install -d -m 0755 "$root/opt/acme-ha/bin"
-# install(1) replaces the file (a new inode): an agent still running keeps the old one until it restarts.
-install -m 0755 "$here/acme-ha-agent" "$root/opt/acme-ha/bin/acme-ha-agent"
-install -d -m 0750 "$root/etc/acme-ha"
+${selfContained ? '' : 'command -v node >/dev/null || { echo "install.sh: Node.js 20, 22 or 24 is needed (or take the -linux-x64 archive, which brings its own)" >&2; exit 1; }\n'}install -d -m 0755 "$root${PREFIX}" "$root${PREFIX}/lib"
+# Chunks are named by their content: an upgrade adds its own beside the older ones, which an agent
+# still running the older version may load until it restarts. install(1) replaces each other file
+# with a new one, so a running agent keeps the old until then too.
+install -m 0644 "$here"/lib/* "$root${PREFIX}/lib/"
+install -m 0755 "$here/acme-ha-agent.mjs" "$root${PREFIX}/acme-ha-agent.mjs"
+${
+  selfContained
+    ? `install -d -m 0755 "$root${PREFIX}/bin" "$root${PREFIX}/runtime"
+install -m 0755 "$here/runtime/node" "$root${PREFIX}/runtime/node"
+install -m 0644 "$here/runtime/LICENSE" "$root${PREFIX}/runtime/LICENSE"
+install -m 0755 "$here/bin/acme-ha-agent" "$root${program}"
+`
+    : ''
+}install -d -m 0750 "$root/etc/acme-ha"
 if [ ! -f "$root/etc/acme-ha/agent.yaml" ]; then
   install -m 0640 "$here/agent.yaml.example" "$root/etc/acme-ha/agent.yaml.example"
   echo "install.sh: edit $root/etc/acme-ha/agent.yaml.example, save it as $root/etc/acme-ha/agent.yaml, run me again" >&2
   exit 2
 fi
-exec "$root/opt/acme-ha/bin/acme-ha-agent" agent install --config "$root/etc/acme-ha/agent.yaml" --bin /opt/acme-ha/bin/acme-ha-agent "$@"
+exec ${start} agent install --config "$root/etc/acme-ha/agent.yaml" --bin ${program} "$@"
 `;
+}
+
+/**
+ * The program of a self-contained archive, `bin/<file>`: the bundle beside it started by the Node
+ * beside it, with the launcher's settings (build/build.ts) minus `--no-expose-wasm`, which Node 24
+ * does not have. Follows symbolic links to itself, so a link in /usr/local/bin works.
+ */
+function wrapper(file: string, description: string): string {
+  return `#!/bin/sh
+# ${description}: ../${file}.mjs on ../runtime/node (Node.js ${RUNTIMES[EMBEDDED_NODE].version}); the host needs no Node.js.
+here=$(dirname "$(dirname "$(readlink -f "$0")")")
+export ${LAUNCH_ENV}
+exec "$here/runtime/node" ${LAUNCH_FLAGS.join(' ')} "$here/${file}.mjs" "$@"
+`;
+}
 
 /** A unit for the DMZ receiver (it installs no unit of its own): copied by hand, see docs/dmz.md. */
-const DMZ_UNIT = `[Unit]
+const DMZ_UNIT = `# The acme-ha DMZ receiver as a systemd service: /etc/systemd/system/acme-ha-dmz.service.
+# It runs as root here because it writes the file server's keystore and restarts it; to narrow it,
+# take the agent's unit as the model (acme-ha-agent agent install --dry-run prints it): User=,
+# ProtectSystem=strict and ReadWritePaths= for the target directories and /var/lib/acme-ha-dmz.
+[Unit]
 Description=acme-ha DMZ receiver
 After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart=/opt/acme-ha/bin/acme-ha-dmz dmz serve --config /etc/acme-ha-dmz/receiver.yaml
+ExecStart=/opt/acme-ha-dmz/bin/acme-ha-dmz dmz serve --config /etc/acme-ha-dmz/receiver.yaml
 EnvironmentFile=-/etc/acme-ha-dmz/receiver.env
-Environment=MALLOC_TRIM_THRESHOLD_=131072
 Restart=on-failure
 RestartSec=5
 NoNewPrivileges=yes
@@ -180,56 +107,94 @@ ProtectHome=yes
 WantedBy=multi-user.target
 `;
 
-/** What each single-executable archive says about itself and the Node.js inside. */
-function seaReadme(program: string, version: string, body: string): string {
-  const node = RUNTIMES[EMBEDDED_NODE].version;
-  return `acme-ha ${program} ${version} for Linux x64 (glibc 2.28 or later)\n\nOne executable, Node.js ${node} inside (its licence: LICENSE.node): the host needs no Node.js.\n${body}\nIt starts Node with --max-semi-space-size=1 --jitless, which keep the idle process small; set\nMALLOC_TRIM_THRESHOLD_=131072 in its environment for the same reason (the units do).\n`;
+async function packageVersion(): Promise<string> {
+  return (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** An empty folder `out/name` holding the process bundle `name` of build/build.ts, as it builds it. */
+async function bundleDir(out: string, name: string, bundle: 'agent' | 'dmz'): Promise<string> {
+  const dir = join(out, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const found = TARGETS.find((t) => t.name === bundle);
+  if (!found) throw new Error(`build/build.ts has no ${bundle} target`);
+  await buildTarget({ ...found, options: { ...found.options, outdir: dir } });
+  return dir;
+}
+
+/** `out/<name>.tar.gz` of the folder `out/<name>`. */
+async function archive(out: string, name: string): Promise<string> {
+  const file = join(out, `${name}.tar.gz`);
+  await run('tar', ['-czf', file, '-C', out, name]);
+  return file;
+}
+
+/** The pinned Node (its official binary, unchanged: stripping it measured 5 MB more RSS) and licence. */
+async function addRuntime(dir: string, node: string): Promise<void> {
+  await mkdir(join(dir, 'runtime'));
+  await copyFile(node, join(dir, 'runtime', 'node'));
+  await copyFile(join(node, '..', '..', 'LICENSE'), join(dir, 'runtime', 'LICENSE'));
+}
+
+export async function packageAgent(out = DIST): Promise<string> {
+  const version = await packageVersion();
+  const name = `acme-ha-agent-${version}`;
+  const dir = await bundleDir(out, name, 'agent');
+  await copyFile(join(ROOT, 'examples', 'agent.yaml'), join(dir, 'agent.yaml.example'));
+  await writeFile(join(dir, 'install.sh'), installScript(false), { mode: 0o755 });
+  await writeFile(
+    join(dir, 'README.txt'),
+    `acme-ha agent ${version}\n\nNeeds Node.js 20, 22 or 24. As root: ./install.sh (see agent.yaml.example).\nRun by hand: ./acme-ha-agent.mjs agent sync --config agent.yaml (it needs lib/ beside it)\n\nThe installed service runs the file itself, so its first lines start Node with the settings that\nkeep the idle agent small (\`node acme-ha-agent.mjs\` runs without them):\n${LAUNCHER}\n\nStack traces name the TypeScript sources with NODE_OPTIONS=--enable-source-maps (the .map files).\n`,
+  );
+  return archive(out, name);
 }
 
 /**
- * The single-executable archives: the agent (with its install script) and the DMZ receiver (with a
- * unit), each beside Node's licence. Returns the archives' paths, agent first.
+ * The self-contained archives, agent first: each bundle with Node 24 in `runtime/` and its program
+ * in `bin/`; the agent's with its install script, the DMZ receiver's with a systemd unit.
  */
-export async function packageExecutables(out = DIST): Promise<[string, string]> {
+export async function packageSelfContained(out = DIST): Promise<[string, string]> {
   const version = await packageVersion();
   const node = await nodeRuntime(EMBEDDED_NODE);
-  const licence = join(node, '..', '..', 'LICENSE');
+  const nodeVersion = RUNTIMES[EMBEDDED_NODE].version;
   const agentName = `acme-ha-agent-${version}-linux-x64`;
   const dmzName = `acme-ha-dmz-${version}-linux-x64`;
-  const [agentDir, dmzDir] = await Promise.all([freshDir(out, agentName), freshDir(out, dmzName)]);
+  const [agent, dmz] = await Promise.all([
+    bundleDir(out, agentName, 'agent'),
+    bundleDir(out, dmzName, 'dmz'),
+  ]);
   await Promise.all([
-    singleExecutable(target('agent'), join(agentDir, 'acme-ha-agent'), node),
-    singleExecutable(target('dmz'), join(dmzDir, 'acme-ha-dmz'), node),
-    ...[agentDir, dmzDir].flatMap((dir) => [
-      copyFile(licence, join(dir, 'LICENSE.node')),
+    ...[agent, dmz].flatMap((dir) => [
+      addRuntime(dir, node),
       copyFile(join(ROOT, 'LICENSE'), join(dir, 'LICENSE')),
+      mkdir(join(dir, 'bin')),
     ]),
-    copyFile(join(ROOT, 'examples', 'agent.yaml'), join(agentDir, 'agent.yaml.example')),
-    writeFile(join(agentDir, 'install.sh'), SEA_INSTALL_SH, { mode: 0o755 }),
+    copyFile(join(ROOT, 'examples', 'agent.yaml'), join(agent, 'agent.yaml.example')),
+    writeFile(join(agent, 'install.sh'), installScript(true), { mode: 0o755 }),
+    writeFile(join(dmz, 'acme-ha-dmz.service'), DMZ_UNIT),
     writeFile(
-      join(agentDir, 'README.txt'),
-      seaReadme(
-        'agent',
-        version,
-        'As root: ./install.sh (see agent.yaml.example); ./install.sh --dry-run shows the unit first.\nRun by hand: ./acme-ha-agent agent sync --config agent.yaml\n',
-      ),
+      join(agent, 'README.txt'),
+      `acme-ha agent ${version} for Linux x64 (glibc 2.28 or later), with Node.js ${nodeVersion} in runtime/\n(its licence: runtime/LICENSE): the host needs no Node.js.\n\nAs root: ./install.sh (see agent.yaml.example); ./install.sh --dry-run shows the unit first.\nRun by hand: bin/acme-ha-agent agent sync --config agent.yaml\n`,
     ),
-    writeFile(join(dmzDir, 'acme-ha-dmz.service'), DMZ_UNIT),
     writeFile(
-      join(dmzDir, 'README.txt'),
-      seaReadme(
-        'DMZ receiver',
-        version,
-        'As root: install -D -m 0755 acme-ha-dmz /opt/acme-ha/bin/acme-ha-dmz, the config in\n/etc/acme-ha-dmz/receiver.yaml (docs/dmz.md), acme-ha-dmz.service in /etc/systemd/system, then\nsystemctl enable --now acme-ha-dmz. Run by hand: ./acme-ha-dmz dmz serve --config receiver.yaml\n',
-      ),
+      join(dmz, 'README.txt'),
+      `acme-ha DMZ receiver ${version} for Linux x64 (glibc 2.28 or later), with Node.js ${nodeVersion} in runtime/\n(its licence: runtime/LICENSE): the host needs no Node.js.\n\nAs root: mkdir -p /opt/acme-ha-dmz && cp -R bin runtime lib acme-ha-dmz.mjs /opt/acme-ha-dmz/, the\nconfiguration in /etc/acme-ha-dmz/receiver.yaml (docs/dmz.md), acme-ha-dmz.service in\n/etc/systemd/system/, then systemctl enable --now acme-ha-dmz.\nRun by hand: bin/acme-ha-dmz dmz serve --config receiver.yaml\n`,
     ),
+  ]);
+  await Promise.all([
+    writeFile(join(agent, 'bin', 'acme-ha-agent'), wrapper('acme-ha-agent', `acme-ha agent ${version}`), {
+      mode: 0o755,
+    }),
+    writeFile(join(dmz, 'bin', 'acme-ha-dmz'), wrapper('acme-ha-dmz', `acme-ha DMZ receiver ${version}`), {
+      mode: 0o755,
+    }),
   ]);
   return Promise.all([archive(out, agentName), archive(out, dmzName)]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
-  for (const file of [await packageAgent(), ...(await packageExecutables())])
+  for (const file of [await packageAgent(), ...(await packageSelfContained())])
     process.stdout.write(`${file}\n`);
   process.stderr.write(`packaged in ${Math.round(performance.now() - started)} ms\n`);
 }

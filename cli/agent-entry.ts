@@ -10,11 +10,8 @@ import { statusCommand } from './status/status-command.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 endOutputQuietly();
-// No top-level await: the single executable runs this file as CommonJS (build/package-agent.ts).
-void runCli(
+process.exitCode = await runCli(
   program('acme-ha node agent', [agentCommand, statusCommand], processIo),
   process.argv.slice(2),
   processIo,
-).then((code) => {
-  process.exitCode = code;
-});
+);

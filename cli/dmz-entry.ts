@@ -8,9 +8,8 @@ import { endOutputQuietly, processIo } from './io.ts';
 import { program, runCli } from './shell.ts';
 
 endOutputQuietly();
-// No top-level await: the single executable runs this file as CommonJS (build/package-agent.ts).
-void runCli(program('acme-ha DMZ receiver', [dmzCommand], processIo), process.argv.slice(2), processIo).then(
-  (code) => {
-    process.exitCode = code;
-  },
+process.exitCode = await runCli(
+  program('acme-ha DMZ receiver', [dmzCommand], processIo),
+  process.argv.slice(2),
+  processIo,
 );

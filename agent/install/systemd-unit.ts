@@ -51,8 +51,6 @@ export function systemdUnit(input: UnitInput): string {
     'Type=simple',
     `ExecStart=${[...input.exec, 'agent', 'run', '--config', input.configPath].map(quote).join(' ')}`,
     `EnvironmentFile=-${input.environmentFile}`,
-    // What the bundle's launcher sets and the single executable cannot (build/build.ts, LAUNCHER).
-    'Environment=MALLOC_TRIM_THRESHOLD_=131072',
     ...(config.aws.rolesAnywhere ? [`Environment=${quote(`AWS_CONFIG_FILE=${awsConfigPath(config)}`)}`] : []),
     `User=${SERVICE_USER}`,
     `Group=${SERVICE_USER}`,

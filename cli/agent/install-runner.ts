@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isSea } from 'node:sea';
 import { promisify } from 'node:util';
 import { resolveAccountId } from '../../adapters/fs/account-ids.ts';
 import { writeFileAtomic } from '../../adapters/fs/atomic-file.ts';
@@ -36,11 +35,14 @@ interface WrittenFile {
 }
 
 /**
- * How this very program is started: the single executable (build/package-agent.ts) is one file;
+ * How this very program was started: by a launcher (the bundle's first lines, the self-contained
+ * archive's wrapper; see build/build.ts), which says so in ACME_HA_PROGRAM and sets Node's flags;
  * otherwise Node runs a script.
  */
-function runningProgram(): string[] {
-  return isSea() ? [process.execPath] : [process.execPath, resolve(process.argv[1] ?? 'acme-ha')];
+function runningProgram(env: NodeJS.ProcessEnv): string[] {
+  return env.ACME_HA_PROGRAM
+    ? [resolve(env.ACME_HA_PROGRAM)]
+    : [process.execPath, resolve(process.argv[1] ?? 'acme-ha')];
 }
 
 /**
@@ -54,7 +56,7 @@ function runningProgram(): string[] {
 export async function install(flags: InstallFlags, io: CliIo): Promise<void> {
   const configPath = resolve(flags.config);
   const config = await readConfigFile(configPath, 'agent configuration', agentConfigSchema);
-  const exec = flags.bin ? [resolve(flags.bin)] : runningProgram();
+  const exec = flags.bin ? [resolve(flags.bin)] : runningProgram(io.env);
   const unitDir = io.env.ACME_HA_SYSTEMD_DIR ?? '/etc/systemd/system';
   const environmentFile = '/etc/acme-ha/agent.env';
   const unit = systemdUnit({ config, configPath, exec, environmentFile });

@@ -61,5 +61,15 @@ describe('package:agent', () => {
     );
     expect(install.stdout).toContain('ExecStart=/opt/acme-ha/acme-ha-agent.mjs agent run --config');
     expect(install.stdout).toContain('NoNewPrivileges=yes');
+    // Started through its own first lines and without --bin, it names itself, so the service starts
+    // the same way (with the launcher's memory settings), not as `node acme-ha-agent.mjs`.
+    const byItself = await run(
+      bundle,
+      ['agent', 'install', '--config', join(dir, 'agent.yaml.example'), '--dry-run'],
+      {
+        env,
+      },
+    );
+    expect(byItself.stdout).toContain(`ExecStart=${bundle} agent run --config`);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * The single-executable archives of `npm run package:agent` on a host without Node.js: every
- * command here runs with a PATH that holds a few system tools and no `node`. The agent archive's
- * own install.sh installs it under a temporary root; the installed executable reports its version,
- * prints the unit it would install, installs a revision published to the embedded stack
- * (`agent sync`) and pushes it over mutual TLS to the DMZ receiver, itself the single executable of
- * the other archive, paired by its own `dmz pair`, which installs it too.
+ * The self-contained archives of `npm run package:agent` (each bundle with its own Node.js) on a
+ * host without Node.js: every command here runs with a PATH that holds a few system tools and no
+ * `node`. The agent archive's own install.sh installs it under a temporary root; the installed
+ * program reports its version, prints the unit it would install, installs a revision published to
+ * the embedded stack (`agent sync`) and pushes it over mutual TLS to the DMZ receiver, run from the
+ * other archive and paired by its own `dmz pair`, which installs it too.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/aws-clients.ts';
-import { EMBEDDED_NODE, packageExecutables } from '../../build/package-agent.ts';
+import { EMBEDDED_NODE, packageSelfContained } from '../../build/package-agent.ts';
 import { RUNTIMES } from '../../build/runtimes.ts';
 import type { PairingResult } from '../../cli/dmz/pair-runner.ts';
 import { VERSION } from '../../cli/version.ts';
@@ -27,7 +27,7 @@ const run = promisify(execFile);
 const stack = useLocalStack({ nodes: ['sea-1'], prefix: 'sea', pebble: false });
 
 /** What the install script and the programs call, and nothing else: no node, no npm. */
-const HOST_TOOLS = ['sh', 'install', 'id', 'dirname', 'openssl'];
+const HOST_TOOLS = ['sh', 'install', 'id', 'dirname', 'readlink', 'openssl'];
 
 let clients: AwsClients;
 let dir: string;
@@ -39,7 +39,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   clients = createAwsClients(stack().clientConfigs);
   dir = await tempDir('acme-ha-sea-');
-  const [agentArchive, dmzArchive] = await packageExecutables(join(dir, 'out'));
+  const [agentArchive, dmzArchive] = await packageSelfContained(join(dir, 'out'));
   const unpack = async (archive: string, into: string): Promise<string> => {
     await mkdir(into);
     await run('tar', ['-xzf', archive, '-C', into]);
@@ -63,26 +63,37 @@ afterAll(() => {
   clients?.destroy();
 });
 
-describe('the single executables on a host without Node.js', () => {
-  it('the archives hold one executable each, beside the licences', async () => {
+describe('the self-contained agent and DMZ receiver on a host without Node.js', () => {
+  it('each archive holds its bundle, the pinned Node.js with its licence, and one program in bin/', async () => {
     expect((await readdir(unpacked.agent)).sort()).toEqual([
       'LICENSE',
-      'LICENSE.node',
       'README.txt',
-      'acme-ha-agent',
+      'acme-ha-agent.mjs',
+      'acme-ha-agent.mjs.map',
       'agent.yaml.example',
+      'bin',
       'install.sh',
+      'lib',
+      'runtime',
     ]);
     expect((await readdir(unpacked.dmz)).sort()).toEqual([
       'LICENSE',
-      'LICENSE.node',
       'README.txt',
-      'acme-ha-dmz',
+      'acme-ha-dmz.mjs',
+      'acme-ha-dmz.mjs.map',
       'acme-ha-dmz.service',
+      'bin',
+      'lib',
+      'runtime',
     ]);
-    expect(await readFile(join(unpacked.agent, 'README.txt'), 'utf8')).toContain(
-      `Node.js ${RUNTIMES[EMBEDDED_NODE].version} inside`,
-    );
+    for (const root of [unpacked.agent, unpacked.dmz]) {
+      expect((await readdir(join(root, 'runtime'))).sort()).toEqual(['LICENSE', 'node']);
+      expect((await execute(join(root, 'runtime', 'node'), ['--version'], host)).stdout).toBe(
+        `v${RUNTIMES[EMBEDDED_NODE].version}\n`,
+      );
+    }
+    expect(await readdir(join(unpacked.agent, 'bin'))).toEqual(['acme-ha-agent']);
+    expect(await readdir(join(unpacked.dmz, 'bin'))).toEqual(['acme-ha-dmz']);
     const noNode = await execute('/bin/sh', ['-c', 'command -v node'], host);
     expect(noNode.code).not.toBe(0);
   });
@@ -100,7 +111,7 @@ describe('the single executables on a host without Node.js', () => {
     expect(version).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
 
     // The DMZ receiver: paired and served by its own executable.
-    const dmzExe = join(unpacked.dmz, 'acme-ha-dmz');
+    const dmzExe = join(unpacked.dmz, 'bin', 'acme-ha-dmz');
     const pairing = await execute(
       dmzExe,
       ['dmz', 'pair', '--out', join(dir, 'pair'), '--dmz-name', '127.0.0.1', '--dmz-id', 'dmz-1', '--json'],
@@ -181,7 +192,14 @@ describe('the single executables on a host without Node.js', () => {
     expect(dryRun.stderr).toBe('');
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toContain('ExecStart=/opt/acme-ha/bin/acme-ha-agent agent run --config');
-    expect(dryRun.stdout).toContain('Environment=MALLOC_TRIM_THRESHOLD_=131072');
+    // Run by hand without --bin, the program still names itself (its wrapper says how it started).
+    const byHand = await execute(
+      installed,
+      ['agent', 'install', '--config', join(root, 'etc', 'acme-ha', 'agent.yaml'), '--dry-run'],
+      host,
+    );
+    expect(byHand.code).toBe(0);
+    expect(byHand.stdout).toContain(`ExecStart=${installed} agent run --config`);
 
     const pki = await aServerPki();
     await publishRevision(stackStores(s, clients), 'web', pki);
