@@ -129,23 +129,32 @@ export async function runAgent(
   await reconcileAll(deps, options, signal);
   let nextReconcile = deps.clock.now().getTime() + options.reconcileIntervalMs;
   let failures = 0;
+  /** While the queue is unavailable: when to try it again. */
+  let retryQueueAt = 0;
   while (!signal.aborted) {
     let messages: IntakeMessage[] = [];
-    try {
-      // The long poll never outlasts the next reconcile: the interval is a promise, even when the
-      // queue is quiet (or an event went astray, e.g. into a poll abandoned by a restart).
-      const untilReconcile = Math.ceil((nextReconcile - deps.clock.now().getTime()) / 1000);
-      messages = await deps.intake.receive({
-        signal,
-        waitSeconds: Math.max(1, Math.min(20, untilReconcile)),
-      });
-      failures = 0;
-    } catch (error) {
-      if (signal.aborted) break;
-      failures++;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-      deps.log.error('queue unavailable', { error: (error as Error).message, retryInMs: delay });
-      await deps.sleep(delay, signal);
+    const now = deps.clock.now().getTime();
+    if (now < retryQueueAt) {
+      // Backing off from the queue, but not from the reconcile: with SQS down and the table up, the
+      // node still catches up on time.
+      await deps.sleep(Math.min(retryQueueAt, nextReconcile) - now, signal);
+    } else {
+      try {
+        // The long poll never outlasts the next reconcile: the interval is a promise, even when the
+        // queue is quiet (or an event went astray, e.g. into a poll abandoned by a restart).
+        const untilReconcile = Math.ceil((nextReconcile - now) / 1000);
+        messages = await deps.intake.receive({
+          signal,
+          waitSeconds: Math.max(1, Math.min(20, untilReconcile)),
+        });
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        failures++;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        deps.log.error('queue unavailable', { error: (error as Error).message, retryInMs: delay });
+        retryQueueAt = deps.clock.now().getTime() + delay;
+      }
     }
     for (const message of messages) {
       try {
