@@ -72,12 +72,16 @@ exec ${start} agent install --config "$root/etc/acme-ha/agent.yaml" --bin ${prog
 /**
  * The program of a self-contained archive, `bin/<file>`: the bundle beside it started by the Node
  * beside it, with the launcher's settings (build/build.ts) minus `--no-expose-wasm`, which Node 24
- * does not have. Follows symbolic links to itself, so a link in /usr/local/bin works.
+ * does not have. Follows symbolic links to itself, so a link in /usr/local/bin works; calls no
+ * other program otherwise (systemd's PATH or an empty one will do).
  */
 function wrapper(file: string, description: string): string {
   return `#!/bin/sh
 # ${description}: ../${file}.mjs on ../runtime/node (Node.js ${RUNTIMES[EMBEDDED_NODE].version}); the host needs no Node.js.
-here=$(dirname "$(dirname "$(readlink -f "$0")")")
+self=$0
+[ -L "$self" ] && self=$(readlink -f "$self")
+case $self in */*) ;; *) self=./$self ;; esac
+here=\${self%/*}/..
 export ${LAUNCH_ENV}
 exec "$here/runtime/node" ${LAUNCH_FLAGS.join(' ')} "$here/${file}.mjs" "$@"
 `;

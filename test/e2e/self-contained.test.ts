@@ -27,7 +27,7 @@ const run = promisify(execFile);
 const stack = useLocalStack({ nodes: ['sea-1'], prefix: 'sea', pebble: false });
 
 /** What the install script and the programs call, and nothing else: no node, no npm. */
-const HOST_TOOLS = ['sh', 'install', 'id', 'dirname', 'readlink', 'openssl'];
+const HOST_TOOLS = ['sh', 'install', 'id', 'dirname', 'openssl'];
 
 let clients: AwsClients;
 let dir: string;
