@@ -1,7 +1,10 @@
 /**
  * Promise: no half-written keystore, ever. A child process replaces a JKS keystore through the
  * agent's real file sink and is killed with SIGKILL at a seeded random instant inside the write
- * (calibrated from measured write times). After every kill the file is byte-equal to the complete
+ * (the window calibrated from measured write times, then widened or narrowed after each batch of
+ * runs so that kills keep landing on both sides of the rename: what else the machine is doing
+ * changes the write's timing, since fsync waits for the file system's other writes and the
+ * killer spins on a core). After every kill the file is byte-equal to the complete
  * old or the complete new keystore and opens with its password; the backup is complete too; what
  * the kill leaves behind is only hidden or `.tmp`-suffixed debris that is never world-readable; and
  * a restart (the same write again) converges on the new bytes.
@@ -21,6 +24,8 @@ import { tempDir } from '../support/temp-dir.ts';
 const PASSWORD = 'changeit';
 const RUNS = faultLong() ? 2000 : 200;
 const SEED = faultSeed(1010);
+/** Runs between two adjustments of the kill window. */
+const BATCH = 25;
 
 let base: string;
 let bundle: string;
@@ -119,24 +124,35 @@ describe('kill -9 during a keystore write', () => {
       samples.push(writeUs ?? 0);
     }
     samples.sort((a, b) => a - b);
-    const windowUs = Math.max(500, Math.round((samples[samples.length - 1] ?? 2000) * 1.5));
+    let windowUs = Math.max(500, Math.round((samples[samples.length - 1] ?? 2000) * 1.5));
+    const windows: number[] = [];
     const random = seededRandom(SEED);
     const stages = new Map<Stage, number>();
     let debrisRuns = 0;
-    for (let i = 0; i < RUNS; i++) {
-      const delayUs = Math.round(random() * windowUs);
-      const dir = join(base, `run-${i}`);
-      const result = await oneRun(dir, delayUs).catch((error: unknown) => {
-        throw new Error(`run ${i} (seed ${SEED}, delay ${delayUs} µs): ${(error as Error).message}`);
-      });
-      stages.set(result.stage, (stages.get(result.stage) ?? 0) + 1);
-      if (result.debris.length > 0) debrisRuns++;
-      await rm(dir, { recursive: true, force: true });
+    for (let first = 0; first < RUNS; first += BATCH) {
+      windows.push(windowUs);
+      let renamed = 0;
+      const last = Math.min(RUNS, first + BATCH);
+      for (let i = first; i < last; i++) {
+        const delayUs = Math.round(random() * windowUs);
+        const dir = join(base, `run-${i}`);
+        const result = await oneRun(dir, delayUs).catch((error: unknown) => {
+          throw new Error(`run ${i} (seed ${SEED}, delay ${delayUs} µs): ${(error as Error).message}`);
+        });
+        stages.set(result.stage, (stages.get(result.stage) ?? 0) + 1);
+        if (result.stage === 'renamed') renamed++;
+        if (result.debris.length > 0) debrisRuns++;
+        await rm(dir, { recursive: true, force: true });
+      }
+      // Keep about a fifth to a half of the kills after the rename, whatever the machine's load.
+      const share = renamed / (last - first);
+      if (share < 0.2) windowUs = Math.round(windowUs * 1.5);
+      else if (share > 0.5) windowUs = Math.max(500, Math.round(windowUs * 0.75));
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(
       `[fault] kill -9 keystore write: ${RUNS} runs, seed ${SEED}, write ${samples[0]}–${samples.at(-1)} µs, ` +
-        `kill window 0–${windowUs} µs, stages ${JSON.stringify(Object.fromEntries(stages))}, ` +
+        `kill windows 0–${windows.join('/')} µs per ${BATCH} runs, stages ${JSON.stringify(Object.fromEntries(stages))}, ` +
         `runs leaving debris ${debrisRuns}, ${seconds} s`,
     );
     // The kills must land both before and after the rename, or the window proves nothing.
