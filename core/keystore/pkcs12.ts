@@ -184,9 +184,10 @@ function readKey(bag: SafeBag, keyPassword: string): KeyObject {
           passphrase: keyPassword,
         });
   } catch (cause) {
-    // The MAC verified, so the bag is as written: a failed decryption is the key password's.
-    if ((cause as { code?: unknown }).code === 'ERR_OSSL_BAD_DECRYPT')
-      throw new KeystorePasswordError('wrong key password', { cause });
+    // The MAC verified, so the bag is as written: an encrypted key that does not come out is the key
+    // password's, whether the padding check failed (ERR_OSSL_BAD_DECRYPT) or, about once in a
+    // hundred wrong passwords, the padding happened to look right and the plaintext is not a key.
+    if (bag.bagId !== id_keyBag) throw new KeystorePasswordError('wrong key password', { cause });
     throw new KeystoreFormatError('the private key of the PKCS#12 file cannot be decrypted', { cause });
   }
 }
