@@ -10,6 +10,7 @@ import { InstalledRevisionFile } from '../adapters/fs/installed-revision-file.ts
 import { KeystoreFileSink } from '../adapters/fs/keystore-file-sink.ts';
 import { InMemoryEventIntake } from '../adapters/memory/in-memory-event-intake.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
+import { drainerFor } from '../adapters/reload/drainer-for.ts';
 import { reloaderFor } from '../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../adapters/secrets/env-secret-resolver.ts';
 import { sleep } from '../adapters/time/sleep.ts';
@@ -56,6 +57,7 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
     config.targets,
     new EnvSecretResolver(options.env ?? process.env),
     reloaderFor,
+    drainerFor,
   );
   const { region, endpoints } = config.aws;
   const clients = createAgentAwsClients({

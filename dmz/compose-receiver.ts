@@ -16,6 +16,7 @@ import {
 import { InMemoryLock } from '../adapters/memory/in-memory-lock.ts';
 import { InMemoryNodeStatusStore } from '../adapters/memory/in-memory-node-status-store.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
+import { drainerFor } from '../adapters/reload/drainer-for.ts';
 import { reloaderFor } from '../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../adapters/secrets/env-secret-resolver.ts';
 import { sleep } from '../adapters/time/sleep.ts';
@@ -55,6 +56,7 @@ export async function startDmzReceiver(
     config.targets,
     new EnvSecretResolver(options.env ?? process.env),
     reloaderFor,
+    drainerFor,
   );
   const [certificatePem, keyPem, ...clientCaPems] = await Promise.all([
     readInputFile(config.tls.certificate, 'receiver certificate'),

@@ -68,3 +68,65 @@ async function startOnce(options: HaproxyOptions, port: number): Promise<Haproxy
   });
   return { ...server, port, configFile, adminSocket, certificateName: options.combinedPemFile };
 }
+
+export interface BalancerOptions {
+  /** Directory for the configuration and the admin socket (created if needed). */
+  readonly directory: string;
+  /** The backend's servers: a name each (as `set server` takes it) and a port on 127.0.0.1. */
+  readonly servers: readonly { readonly name: string; readonly port: number }[];
+}
+
+export interface HaproxyBalancer {
+  readonly pid: number;
+  /** Where clients connect. */
+  readonly port: number;
+  /** The runtime API socket (`level admin`): `set server <backend>/<name> state drain|ready`. */
+  readonly adminSocket: string;
+  readonly backend: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real HAProxy as the cluster's load balancer: TLS passed through (mode tcp, so each client sees
+ * and verifies the certificate the node itself serves, as in front of a file-transfer server),
+ * round robin over the nodes, a TCP health check every 200 ms (down after 2 failures, up after 1),
+ * no redispatch (a connection sent to a node that refuses it fails, as it would for a client).
+ * @throws MissingToolError without haproxy; LocalStackError when it does not start
+ */
+export async function startHaproxyBalancer(options: BalancerOptions): Promise<HaproxyBalancer> {
+  await ensureTools([TOOLS.haproxy]);
+  return onFreePort(async (port) => {
+    await mkdir(options.directory, { recursive: true });
+    const configFile = join(options.directory, 'balancer.cfg');
+    const adminSocket = join(options.directory, 'balancer.sock');
+    const backend = 'nodes';
+    await writeFile(
+      configFile,
+      [
+        'global',
+        `  stats socket ${adminSocket} mode 600 level admin`,
+        'defaults',
+        '  mode tcp',
+        '  timeout connect 2s',
+        '  timeout client 30s',
+        '  timeout server 30s',
+        'frontend clients',
+        `  bind ${LOOPBACK}:${port}`,
+        `  default_backend ${backend}`,
+        `backend ${backend}`,
+        '  balance roundrobin',
+        ...options.servers.map(
+          (s) => `  server ${s.name} ${LOOPBACK}:${s.port} check inter 200 fall 2 rise 1`,
+        ),
+        '',
+      ].join('\n'),
+    );
+    const server = await startServerProcess({
+      component: 'haproxy',
+      command: 'haproxy',
+      args: ['-db', '-f', configFile],
+      port,
+    });
+    return { ...server, port, adminSocket, backend };
+  }, /address already in use|cannot bind/i);
+}

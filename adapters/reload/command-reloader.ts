@@ -2,32 +2,52 @@ import { execFile } from 'node:child_process';
 import { ReloadFailedError } from '../../core/agent/agent-errors.ts';
 import type { Reloader } from '../../core/ports/reloader.ts';
 
+/** A command as configured: an argv array runs without a shell, a string under /bin/sh -c. */
+export type ConfiguredCommand = string | readonly string[];
+
+export function describeCommand(command: ConfiguredCommand): string {
+  return `command ${typeof command === 'string' ? command : command.join(' ')}`;
+}
+
 /**
- * Runs a command (`systemctl reload nginx`, `nginx -s reload`): an argv array runs without a shell,
- * a string runs under /bin/sh -c. Exit status 0 is success; the process group is killed at the timeout.
+ * Runs a configured command to its end: exit status 0 is success; it is killed at the timeout.
+ * Rejects with `fail(detail)`: the exit status and the last line of stderr, or the timeout.
  */
+export function runCommand(
+  command: ConfiguredCommand,
+  timeoutMs: number,
+  fail: (detail: string, cause?: unknown) => Error,
+): Promise<void> {
+  const [file, ...args] = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+  if (!file) return Promise.reject(fail('empty command'));
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+      if (!error) return resolve();
+      const detail = error.killed
+        ? `timed out after ${timeoutMs} ms`
+        : `exit ${error.code ?? 'unknown'}${stderr.trim() ? `: ${lastLine(stderr)}` : ''}`;
+      reject(fail(detail, error));
+    });
+  });
+}
+
+/** Runs a command (`systemctl reload nginx`, `nginx -s reload`) as the reload action. */
 export class CommandReloader implements Reloader {
   readonly description: string;
 
   constructor(
-    private readonly command: string | readonly string[],
+    private readonly command: ConfiguredCommand,
     private readonly timeoutMs: number,
   ) {
-    this.description = `command ${typeof command === 'string' ? command : command.join(' ')}`;
+    this.description = describeCommand(command);
   }
 
   reload(): Promise<void> {
-    const [file, ...args] = typeof this.command === 'string' ? ['/bin/sh', '-c', this.command] : this.command;
-    if (!file) return Promise.reject(new ReloadFailedError('empty reload command'));
-    return new Promise((resolve, reject) => {
-      execFile(file, args, { timeout: this.timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
-        if (!error) return resolve();
-        const detail = error.killed
-          ? `timed out after ${this.timeoutMs} ms`
-          : `exit ${error.code ?? 'unknown'}${stderr.trim() ? `: ${lastLine(stderr)}` : ''}`;
-        reject(new ReloadFailedError(`${this.description}: ${detail}`, { cause: error }));
-      });
-    });
+    return runCommand(
+      this.command,
+      this.timeoutMs,
+      (detail, cause) => new ReloadFailedError(`${this.description}: ${detail}`, { cause }),
+    );
   }
 }
 

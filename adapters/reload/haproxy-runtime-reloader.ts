@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { ReloadFailedError } from '../../core/agent/agent-errors.ts';
 import type { Reloader } from '../../core/ports/reloader.ts';
+import { haproxyCommand, oneLine } from './haproxy-socket.ts';
 
 /**
  * Hitless certificate update through HAProxy's runtime API: `set ssl cert <name>` with the PEM
@@ -34,32 +34,12 @@ export class HaproxyRuntimeReloader implements Reloader {
       throw new ReloadFailedError(`${this.description}: commit ssl cert: ${oneLine(commit)}`);
   }
 
-  /** One command per connection (the socket's non-interactive mode closes after the answer). */
   private command(text: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = createConnection(this.socketPath);
-      let answer = '';
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new ReloadFailedError(`${this.description}: no answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        answer += chunk;
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        reject(new ReloadFailedError(`${this.description}: ${error.message}`, { cause: error }));
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-      socket.write(text);
-    });
+    return haproxyCommand(
+      this.socketPath,
+      text,
+      this.timeoutMs,
+      (detail, cause) => new ReloadFailedError(`${this.description}: ${detail}`, { cause }),
+    );
   }
-}
-
-function oneLine(text: string): string {
-  return text.trim().replaceAll('\n', ' | ').slice(0, 300) || 'no answer';
 }

@@ -40,3 +40,10 @@ export class ProbeFailedError extends AcmeHaError {
   override readonly code = 'PROBE_FAILED';
   override readonly retryable = true;
 }
+
+/** The load balancer could not be told to drain this node (or to take it back). */
+export class DrainFailedError extends AcmeHaError {
+  override readonly name: string = 'DrainFailedError';
+  override readonly code = 'DRAIN_FAILED';
+  override readonly retryable = true;
+}

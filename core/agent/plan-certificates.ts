@@ -1,5 +1,6 @@
-import type { ReloadConfig, TargetConfig } from '../config/agent-config.ts';
+import type { DrainConfig, ReloadConfig, TargetConfig } from '../config/agent-config.ts';
 import { PEM_FILES } from '../keystore/pem-files.ts';
+import type { Drainer } from '../ports/drainer.ts';
 import type { Reloader } from '../ports/reloader.ts';
 import { resolveIfNamed, type SecretResolver } from '../ports/secret-resolver.ts';
 import type { CertificatePlan, PlannedTarget } from './sync/plan.ts';
@@ -14,6 +15,9 @@ export type ReloaderFactory = (
   headers: Readonly<Record<string, string>>,
 ) => Reloader;
 
+/** Makes the drain action a target's configuration describes (adapters/reload/drainer-for.ts). */
+export type DrainerFactory = (drain: DrainConfig) => Drainer;
+
 /**
  * Turns configured targets (of an agent or a DMZ receiver) into sync plans: targets grouped by
  * certificate (one rollout slot covers all of a certificate's targets on this node), passwords
@@ -25,10 +29,11 @@ export async function planCertificates(
   targets: readonly TargetConfig[],
   secrets: SecretResolver,
   reloaderFor: ReloaderFactory,
+  drainerFor: DrainerFactory,
 ): Promise<CertificatePlan[]> {
   const byCertificate = new Map<string, PlannedTarget[]>();
   for (const target of targets) {
-    const planned = await planTarget(target, secrets, reloaderFor);
+    const planned = await planTarget(target, secrets, reloaderFor, drainerFor);
     byCertificate.set(target.certificateId, [...(byCertificate.get(target.certificateId) ?? []), planned]);
   }
   return [...byCertificate].map(([certificateId, planned]) => ({ certificateId, targets: planned }));
@@ -38,6 +43,7 @@ async function planTarget(
   target: TargetConfig,
   secrets: SecretResolver,
   reloaderFor: ReloaderFactory,
+  drainerFor: DrainerFactory,
 ): Promise<PlannedTarget> {
   const password = await resolveIfNamed(secrets, target.password);
   const keyPassword = await resolveIfNamed(secrets, target.keyPassword);
@@ -56,6 +62,13 @@ async function planTarget(
     group: target.group,
     reloader: target.reload
       ? reloaderFor(target.reload, target, await resolveHeaders(target.reload, secrets))
+      : null,
+    drain: target.drain
+      ? {
+          drainer: drainerFor(target.drain),
+          timeoutMs: target.drain.timeoutSeconds * 1000,
+          settleMs: target.drain.settleSeconds * 1000,
+        }
       : null,
     probes: target.probe.map((p) => ({
       host: p.host,

@@ -51,10 +51,18 @@ function arn(service: string, resource: string) {
 /** An HTTP header name: an RFC 9110 token. */
 const headerName = z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not an HTTP header name'));
 
+/** argv (no shell) or one string run by /bin/sh -c. */
+const commandSchema = z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))]);
+
+/** HAProxy's runtime API: a unix socket path, or `host:port` of a `stats socket ipv4@…`. */
+const runtimeSocket = z
+  .string()
+  .check(z.regex(/^(\/[^\0]*|[A-Za-z0-9.-]+:\d{1,5})$/, 'must be an absolute socket path or host:port'));
+
 export const reloadSchema = z
   .strictObject({
     /** argv (no shell) or one string run by /bin/sh -c. */
-    command: z.optional(z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))])),
+    command: z.optional(commandSchema),
     signal: z.optional(z.enum(SIGNALS)),
     pidFile: z.optional(absolutePath),
     http: z.optional(
@@ -98,6 +106,24 @@ export const reloadSchema = z
     }),
   );
 
+export const drainSchema = z
+  .strictObject({
+    /** This node as a server of a backend in an HAProxy load balancer, through its runtime API. */
+    haproxy: z.optional(z.strictObject({ socket: runtimeSocket, backend: nonEmpty, server: nonEmpty })),
+    /** Commands that take the node out of rotation and back (a load balancer's CLI or API). */
+    command: z.optional(z.strictObject({ drain: commandSchema, ready: commandSchema })),
+    /** The most it waits for the node's open connections to end before it reloads anyway. */
+    timeoutSeconds: z._default(seconds(3600), 60),
+    /** After a command drain, which cannot count connections: how long to wait. */
+    settleSeconds: z._default(seconds(3600), 10),
+  })
+  .check(
+    z.superRefine((d, ctx) => {
+      if ([d.haproxy, d.command].filter((k) => k !== undefined).length !== 1)
+        ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of haproxy, command' });
+    }),
+  );
+
 export const probeSchema = z.strictObject({
   host: z._default(host, '127.0.0.1'),
   port,
@@ -135,6 +161,12 @@ export const targetSchema = z
     group: z.optional(nonEmpty),
     mode: z._default(mode, 0o600),
     reload: z.optional(reloadSchema),
+    /**
+     * Out of the load balancer's rotation around the reload, for servers whose reload is a restart
+     * (docs/design/2026-12-05-drain.md): drain, wait for the node's connections to end, reload,
+     * probe, and back in rotation once the probe saw the new certificate.
+     */
+    drain: z.optional(drainSchema),
     probe: z._default(z.array(probeSchema), []),
   })
   .check(
@@ -155,6 +187,18 @@ export const targetSchema = z
         });
       if (t.format !== 'pem' && t.files)
         ctx.addIssue({ code: 'custom', path: ['files'], message: 'files is for pem targets only' });
+      if (t.drain && !t.reload)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['drain'],
+          message: 'drain is around a reload: set reload too',
+        });
+      if (t.drain && t.probe.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probe'],
+          message: 'a drained target needs a probe: it rejoins only once the probe saw the new certificate',
+        });
       if (t.probe.length > 0 && !t.reload)
         ctx.addIssue({ code: 'custom', path: ['reload'], message: 'a probed target needs a reload action' });
       if (t.reload?.haproxy && (t.format !== 'pem' || (t.files && !t.files.includes(PEM_FILES.combined))))
@@ -296,5 +340,6 @@ export const agentConfigSchema = z
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type TargetConfig = AgentConfig['targets'][number];
 export type ReloadConfig = NonNullable<TargetConfig['reload']>;
+export type DrainConfig = NonNullable<TargetConfig['drain']>;
 export type ResponderConfig = NonNullable<AgentConfig['responder']>;
 export type DmzPeerConfig = AgentConfig['dmz'][number];

@@ -131,6 +131,7 @@ describe('queue messages', () => {
           path: '/srv/app.jks',
           mode: 0o600,
           reloader: server,
+          drain: null,
           probes: [{ host: '127.0.0.1', port: 1001, servername: 'app.acme-ha.test' }],
         },
       ],

@@ -1,14 +1,17 @@
 /**
- * The node's side of an install, inside its rollout slot: write the changed files atomically (with
- * backups), reload each server once, and wait until the probes see the new certificate; when the
- * reload or the probe fails, halt the rollout for the other nodes, restore the backups and reload
- * again.
+ * The node's side of an install, inside its rollout slot: take the node out of its load balancer's
+ * rotation where a target says so (and stop there if that fails: nothing written, nothing
+ * reloaded), write the changed files atomically (with backups), reload each server once, and wait
+ * until the probes see the new certificate, then back into rotation; when the reload or the probe
+ * fails, halt the rollout for the other nodes, restore the backups and reload again, and rejoin
+ * only once the old certificate is served again.
  */
 import { recordServed } from '../rollout-slot.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { type PlannedFile, remember } from './download.ts';
+import { drainAll, drainsOf, readyAll } from './drain.ts';
 import { failureOf, type SyncOutcome } from './outcome.ts';
-import type { PlannedTarget } from './plan.ts';
+import type { PlannedDrain, PlannedTarget } from './plan.ts';
 import { waitUntilServed } from './probe.ts';
 import type { RolloutContext } from './sync-context.ts';
 
@@ -34,22 +37,15 @@ export async function install(
 ): Promise<SyncOutcome> {
   const { deps, desired } = ctx;
   const id = ctx.plan.certificateId;
-  const reloadStartedAt = deps.clock.now().toISOString();
-  deps.log.info('slot acquired', {
-    certificateId: id,
-    revision: desired.revision,
-    slot: slot.name,
-    canary: slot.canary,
-  });
-  await ctx.report({
-    result: 'reloading',
-    reloadStartedAt,
-    reloadFinishedAt: null,
-    errorCode: null,
-    error: null,
-  });
-  const written = await writeChanged(ctx, files);
+  const reloadStartedAt = await announce(ctx, slot);
   const touched = distinctTargets(files.filter((f) => f.changed));
+  const drains = drainsOf(touched);
+  try {
+    await drainAll(deps, drains, id);
+  } catch (error) {
+    return await drainFailed(ctx, drains, reloadStartedAt, error);
+  }
+  const written = await writeChanged(ctx, files);
   try {
     await reloadAll(deps, touched, id);
     await waitUntilServed(deps, touched, desired.serial);
@@ -57,9 +53,11 @@ export async function install(
     return await rollBack(ctx, { touched, written, reloadStartedAt, error });
   }
   const record = await remember(deps, desired, files);
+  // Served and proven: the canary's result counts, whether or not the balancer takes the node back.
   if (slot.canary) await deps.rollouts.promote(id, desired.revision, deps.nodeId, deps.clock.now());
   await recordServed(deps, id, desired.revision, deps.clock.now());
-  const reloadFinishedAt = deps.clock.now().toISOString();
+  const outOfRotation = await rejoin(ctx, drains, record.revision, reloadStartedAt);
+  if (outOfRotation) return outOfRotation;
   deps.log.info('reload finished', {
     certificateId: id,
     revision: desired.revision,
@@ -73,11 +71,94 @@ export async function install(
     revisionServed: probed ? desired.revision : null,
     servedSerial: probed ? desired.serial : null,
     reloadStartedAt,
-    reloadFinishedAt,
+    reloadFinishedAt: deps.clock.now().toISOString(),
     errorCode: null,
     error: null,
   });
   return ctx.outcome('applied', { installedRevision: record.revision });
+}
+
+/** Logs and reports that this node starts installing; @returns when it started */
+async function announce(ctx: RolloutContext, slot: HeldSlot): Promise<string> {
+  const reloadStartedAt = ctx.deps.clock.now().toISOString();
+  ctx.deps.log.info('slot acquired', {
+    certificateId: ctx.plan.certificateId,
+    revision: ctx.desired.revision,
+    slot: slot.name,
+    canary: slot.canary,
+  });
+  await ctx.report({
+    result: 'reloading',
+    reloadStartedAt,
+    reloadFinishedAt: null,
+    errorCode: null,
+    error: null,
+  });
+  return reloadStartedAt;
+}
+
+/**
+ * Back into the load balancer's rotation after a good install.
+ * @returns null when it is back (or never left); the failed outcome, reported, when it could not be
+ */
+async function rejoin(
+  ctx: RolloutContext,
+  drains: readonly PlannedDrain[],
+  installedRevision: number,
+  reloadStartedAt: string,
+): Promise<SyncOutcome | null> {
+  const { deps, desired } = ctx;
+  try {
+    await readyAll(deps, drains, desired.certificateId);
+    return null;
+  } catch (error) {
+    const { code, message } = failureOf(error);
+    deps.log.error('installed, but not back in rotation', {
+      certificateId: desired.certificateId,
+      errorCode: code,
+      error: message,
+    });
+    await ctx.report({
+      result: 'failed',
+      revisionOnDisk: installedRevision,
+      revisionServed: desired.revision,
+      servedSerial: desired.serial,
+      reloadStartedAt,
+      reloadFinishedAt: deps.clock.now().toISOString(),
+      errorCode: code,
+      error: `installed and served, but not back in rotation: ${message}`,
+    });
+    return ctx.outcome('failed', { errorCode: code, message, installedRevision });
+  }
+}
+
+/**
+ * A load balancer that could not be told to drain: nothing was written or reloaded (a node is never
+ * restarted while in rotation); those already drained are put back, and the next sync tries again.
+ */
+async function drainFailed(
+  ctx: RolloutContext,
+  drains: readonly PlannedDrain[],
+  reloadStartedAt: string,
+  error: unknown,
+): Promise<SyncOutcome> {
+  const { deps, desired, installed } = ctx;
+  const { code, message } = failureOf(error);
+  deps.log.error('drain failed, not reloading', {
+    certificateId: desired.certificateId,
+    errorCode: code,
+    error: message,
+  });
+  await readyAll(deps, drains, desired.certificateId).catch(() => undefined);
+  await ctx.report({
+    result: 'failed',
+    revisionOnDisk: installed?.revision ?? null,
+    reloadStartedAt,
+    reloadFinishedAt: deps.clock.now().toISOString(),
+    errorCode: code,
+    error: `not reloaded: ${message}`,
+  });
+  return ctx.outcome('failed', { errorCode: code, message });
 }
 
 /** @returns the paths written, in order */
@@ -133,6 +214,8 @@ async function rollBack(ctx: RolloutContext, failed: FailedInstall): Promise<Syn
   // Halt first: the others must not start reloading while we are still restoring.
   await deps.rollouts.halt(id, desired.revision, deps.nodeId, `${deps.nodeId}: ${message}`, deps.clock.now());
   const { servedAfter, problem } = await restorePrevious(ctx, failed);
+  // Back in rotation with the old certificate; a node whose rollback did not take stays out.
+  if (!problem) await readyAll(deps, drainsOf(failed.touched), id).catch(() => undefined);
   deps.log.error('rolled back', {
     certificateId: id,
     revision: desired.revision,

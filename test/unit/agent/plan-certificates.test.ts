@@ -3,6 +3,7 @@
  * at start, so a missing variable stops the agent before any renewal, naming the variable only.
  */
 import { describe, expect, it } from 'vitest';
+import { drainerFor } from '../../../adapters/reload/drainer-for.ts';
 import { reloaderFor } from '../../../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../../../adapters/secrets/env-secret-resolver.ts';
 import { planCertificates } from '../../../core/agent/plan-certificates.ts';
@@ -36,6 +37,7 @@ describe('planCertificates', () => {
         seen.push({ ...resolved });
         return reloaderFor(reload, target, resolved);
       },
+      drainerFor,
     );
     expect(seen).toEqual([{ Authorization: 'Bearer s3cret', 'X-Team': 'certs' }]);
     expect(plan?.targets[0]?.reloader?.description).toBe('http POST https://admin.example.test/reload');
@@ -46,6 +48,7 @@ describe('planCertificates', () => {
       targets({ Authorization: { env: 'ADMIN_AUTH' } }),
       new EnvSecretResolver({}),
       reloaderFor,
+      drainerFor,
     );
     await expect(plan).rejects.toBeInstanceOf(SecretUnavailableError);
     await expect(plan).rejects.toThrow('environment variable ADMIN_AUTH is not set or empty');
@@ -72,16 +75,18 @@ describe('planCertificates', () => {
       [target],
       new EnvSecretResolver({ KS_PASS: 'store-pass', KEY_PASS: 'key-pass' }),
       reloaderFor,
+      drainerFor,
     );
     expect(plan?.targets[0]?.selection).toMatchObject({ password: 'store-pass', keyPassword: 'key-pass' });
     const [withoutKeyPassword] = await planCertificates(
       [{ ...target, keyPassword: undefined }],
       new EnvSecretResolver({ KS_PASS: 'store-pass' }),
       reloaderFor,
+      drainerFor,
     );
     expect(withoutKeyPassword?.targets[0]?.selection.keyPassword).toBeUndefined();
     await expect(
-      planCertificates([target], new EnvSecretResolver({ KS_PASS: 'store-pass' }), reloaderFor),
+      planCertificates([target], new EnvSecretResolver({ KS_PASS: 'store-pass' }), reloaderFor, drainerFor),
     ).rejects.toThrow('environment variable KEY_PASS is not set or empty');
   });
 

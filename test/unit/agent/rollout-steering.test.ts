@@ -102,6 +102,7 @@ function aNode(
         path,
         mode: 0o600,
         reloader: server,
+        drain: null,
         probes: [{ host: '127.0.0.1', port, servername: 'app.acme-ha.test' }],
       },
     ],

@@ -279,6 +279,39 @@ describe('the three configuration files agree', () => {
     expect(dmzProblems([bad]).sort()).toEqual(expected.sort());
   });
 
+  it('drain: one kind, around a probed reload; a runtime socket is a path or host:port', () => {
+    const haproxy = { socket: '/run/haproxy/lb.sock', backend: 'files', server: 'web-1' };
+    expect(agentProblems([aTarget({ drain: { haproxy } })])).toEqual([]);
+    expect(
+      dmzProblems([aTarget({ drain: { haproxy: { ...haproxy, socket: 'lb.internal:9999' } } })]),
+    ).toEqual([]);
+    expect(
+      agentProblems([aTarget({ drain: { command: { drain: 'lb-off web-1', ready: ['lb-on', 'web-1'] } } })]),
+    ).toEqual([]);
+    expect(
+      agentProblems([
+        aTarget({ drain: { haproxy, command: { drain: 'a', ready: 'b' } } }),
+        aTarget({ certificateId: 'b', path: '/etc/b/tls', drain: {} }),
+        aTarget({ certificateId: 'c', path: '/etc/c/tls', reload: undefined, probe: [], drain: { haproxy } }),
+        aTarget({ certificateId: 'd', path: '/etc/d/tls', probe: [], drain: { haproxy } }),
+        aTarget({
+          certificateId: 'e',
+          path: '/etc/e/tls',
+          drain: { haproxy: { ...haproxy, socket: 'relative.sock' } },
+        }),
+      ]).sort(),
+    ).toEqual(
+      [
+        'targets[0].drain: set exactly one of haproxy, command',
+        'targets[1].drain: set exactly one of haproxy, command',
+        'targets[2].drain: drain is around a reload: set reload too',
+        'targets[2].probe: a drained target needs a probe: it rejoins only once the probe saw the new certificate',
+        'targets[3].probe: a drained target needs a probe: it rejoins only once the probe saw the new certificate',
+        'targets[4].drain.haproxy.socket: must be an absolute socket path or host:port',
+      ].sort(),
+    );
+  });
+
   it('the same bad DNS name gets the same message in all three files', () => {
     for (const [name, message] of [
       ['not a name', NOT_A_DNS_NAME],
