@@ -19,6 +19,7 @@ import { stackStart } from './stack-start.ts';
 import { startUp } from './start-up.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
 import { lineChart } from './svg-chart.ts';
+import { zeroDowntime } from './zero-downtime.ts';
 
 // The SDK's notice that its 2027 releases need Node 22 says nothing about what is measured here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -35,6 +36,7 @@ const SUITES: readonly BenchSuite[] = [
   costModel,
   scale,
   selfContained,
+  zeroDowntime,
 ];
 const ROOT = join(import.meta.dirname, '..');
 

@@ -1,0 +1,260 @@
+/**
+ * The zero-downtime scenario of issue 21, for the drain test and the benchmark: a real HAProxy
+ * (TLS passed through, TCP health checks) in front of N nodes whose reload is a restart (every
+ * connection dropped, the port closed for a while, as a Java file-transfer server's service
+ * restart does), clients making fresh TLS connections through it back to back and verifying each
+ * chain against the CA, and the nodes' agents rolling a new revision across them.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, createServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
+import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
+import { type SyncOnceResult, syncOnce } from '../../core/agent/agent-loop.ts';
+import { startHaproxyBalancer } from '../../local/haproxy-server.ts';
+import { freeTcpPort, LOOPBACK } from '../../local/net.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { agentConfigFor, createTestAgent } from './agent-fleet.ts';
+import { aServerPki, writePemFiles } from './agent-keystores.ts';
+import { publishRevision, stackStores } from './agent-revisions.ts';
+import { pemOf, type TestPki } from './pki.ts';
+
+export const SERVED_NAME = 'app.acme-ha.test';
+/** How long a request takes at the server: long enough to be cut by a restart. */
+const REQUEST_MS = 100;
+/** How long a restart leaves the port closed. */
+const DOWN_MS = 600;
+/** Concurrent clients. */
+const CLIENTS = 8;
+
+/** A TLS server on the node's port whose reload is a restart. */
+export class RestartingServer {
+  private server: TlsServer | undefined;
+  private readonly sockets = new Set<Socket>();
+  restarts = 0;
+
+  constructor(
+    private readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const [key, cert] = await Promise.all([
+      readFile(join(this.dir, 'privkey.pem')),
+      readFile(join(this.dir, 'fullchain.pem')),
+    ]);
+    const server = createServer({ key, cert }, (socket) => {
+      setTimeout(() => socket.end('ok\n'), REQUEST_MS);
+    });
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, LOOPBACK, () => resolve());
+    });
+    this.server = server;
+  }
+
+  async restart(): Promise<void> {
+    this.restarts++;
+    await this.stop();
+    await sleep(DOWN_MS);
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** What clients saw in one phase: requests that succeeded, failures by kind, latencies (ms). */
+export interface PhaseTraffic {
+  ok: number;
+  failures: Record<string, number>;
+  latenciesMs: number[];
+}
+
+export const failed = (phase: PhaseTraffic): number =>
+  Object.values(phase.failures).reduce((a, b) => a + b, 0);
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** One request through the balancer on a fresh TLS connection, verified against `ca`; the failure's kind or null. */
+function oneRequest(port: number, ca: readonly string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    let body = '';
+    let settled = false;
+    const done = (kind: string | null) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(kind);
+    };
+    const socket: TLSSocket = connect({ host: LOOPBACK, port, servername: SERVED_NAME, ca: [...ca] });
+    socket.setTimeout(5_000, () => done('timeout'));
+    socket.on('secureConnect', () => {
+      if (!socket.authorized) done(`tls-verify: ${String(socket.authorizationError)}`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    socket.on('end', () => done(body === 'ok\n' ? null : 'cut-off'));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      done(
+        error.code?.startsWith('ERR_TLS') || /certificate/i.test(error.message)
+          ? 'tls-verify'
+          : (error.code ?? 'error'),
+      ),
+    );
+  });
+}
+
+/** Clients making requests back to back until `stop` aborts, each counted in the phase current when it started. */
+async function traffic(
+  port: number,
+  ca: readonly string[],
+  phase: () => PhaseTraffic,
+  stop: AbortSignal,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (!stop.aborted) {
+        const counted = phase();
+        const t0 = performance.now();
+        const kind = await oneRequest(port, ca);
+        if (kind === null) {
+          counted.ok++;
+          counted.latenciesMs.push(performance.now() - t0);
+        } else counted.failures[kind] = (counted.failures[kind] ?? 0) + 1;
+      }
+    }),
+  );
+}
+
+export interface ScenarioResult {
+  /** Before the new revision was published. */
+  readonly steady: PhaseTraffic;
+  /** From its publication until every node applied it (and half a second more). */
+  readonly during: PhaseTraffic;
+  readonly sync: readonly SyncOnceResult[];
+  /** Wall time of the rollout, from publication to the last node applied. */
+  readonly rolloutMs: number;
+  readonly nodes: readonly { readonly id: string; readonly port: number; readonly restarts: number }[];
+  readonly second: TestPki;
+  /** The CA certificates clients trust, one PEM file. */
+  readonly caFile: string;
+}
+
+/**
+ * Nodes on revision 1 behind the balancer; revision 2 rolled out by the nodes' agents (one slot)
+ * while the clients run. `cleanups` gets what stops the servers and the balancer.
+ */
+export async function rollingRestartUnderTraffic(options: {
+  readonly stack: LocalStack;
+  readonly clients: AwsClients;
+  readonly nodeIds: readonly string[];
+  readonly certificateId: string;
+  readonly drain: boolean;
+  readonly base: string;
+  readonly cleanups: (() => Promise<void>)[];
+}): Promise<ScenarioResult> {
+  const { stack, base, cleanups, certificateId } = options;
+  const first = await aServerPki({ sans: [SERVED_NAME] });
+  const second = await aServerPki({ sans: [SERVED_NAME] });
+  const ca = [pemOf([first.root]), pemOf([second.root])];
+  await mkdir(base, { recursive: true });
+  const caFile = join(base, 'ca.pem');
+  await writeFile(caFile, ca.join(''));
+  const nodes = await Promise.all(
+    options.nodeIds.map(async (id) => {
+      const dir = join(base, id, 'pem');
+      await mkdir(dir, { recursive: true });
+      await writePemFiles(dir, first);
+      const server = new RestartingServer(dir, await freeTcpPort());
+      await server.start();
+      cleanups.push(() => server.stop());
+      const control = createHttpServer((_req, res) => {
+        server.restart().then(
+          () => res.writeHead(204).end(),
+          (error: Error) => res.writeHead(500).end(error.message),
+        );
+      });
+      const controlPort = await listenOn(control, 0, LOOPBACK);
+      cleanups.push(() => closeHttp(control));
+      return { id, dir, server, controlPort };
+    }),
+  );
+  const balancer = await startHaproxyBalancer({
+    directory: join(base, 'balancer'),
+    servers: nodes.map((n) => ({ name: n.id, port: n.server.port })),
+  });
+  cleanups.push(() => balancer.stop());
+  const stores = stackStores(stack, options.clients);
+  await publishRevision(stores, certificateId, first);
+  const agents = await Promise.all(
+    nodes.map((n) =>
+      createTestAgent(
+        stack,
+        agentConfigFor(stack, n.id, join(base, n.id, 'state'), [
+          {
+            certificateId,
+            format: 'pem',
+            path: n.dir,
+            reload: {
+              http: { url: `http://${LOOPBACK}:${n.controlPort}/restart`, method: 'POST' },
+              timeoutSeconds: 10,
+            },
+            probe: [{ port: n.server.port, sni: SERVED_NAME }],
+            ...(options.drain
+              ? {
+                  drain: {
+                    haproxy: { socket: balancer.adminSocket, backend: balancer.backend, server: n.id },
+                    timeoutSeconds: 10,
+                    settleSeconds: 1,
+                  },
+                }
+              : {}),
+          },
+        ]),
+      ),
+    ),
+  );
+  // Revision 1 is what the nodes serve already: the agents record it (nothing restarts).
+  for (const agent of agents) await syncOnce(agent.deps, agent.options);
+
+  const steady: PhaseTraffic = { ok: 0, failures: {}, latenciesMs: [] };
+  const during: PhaseTraffic = { ok: 0, failures: {}, latenciesMs: [] };
+  let current = steady;
+  const stop = new AbortController();
+  const running = traffic(balancer.port, ca, () => current, stop.signal);
+  await sleep(1_000);
+  current = during;
+  const t0 = performance.now();
+  await publishRevision(stores, certificateId, second);
+  const sync = await Promise.all(agents.map((agent) => syncOnce(agent.deps, agent.options)));
+  const rolloutMs = performance.now() - t0;
+  await sleep(500);
+  stop.abort();
+  await running;
+  return {
+    steady,
+    during,
+    sync,
+    rolloutMs,
+    nodes: nodes.map((n) => ({ id: n.id, port: n.server.port, restarts: n.server.restarts })),
+    second,
+    caFile,
+  };
+}
