@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, createServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
 import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
+import { haproxyCommand } from '../../adapters/reload/haproxy-socket.ts';
 import { type SyncOnceResult, syncOnce } from '../../core/agent/agent-loop.ts';
 import { startHaproxyBalancer } from '../../local/haproxy-server.ts';
 import { freeTcpPort, LOOPBACK } from '../../local/net.ts';
@@ -34,7 +35,10 @@ const CLIENTS = 8;
 export class RestartingServer {
   private server: TlsServer | undefined;
   private readonly sockets = new Set<Socket>();
+  private loaded: { key: Buffer; cert: Buffer } | undefined;
   restarts = 0;
+  /** A broken restart: the server comes back with what it served before, whatever the files say. */
+  ignoreNewFiles = false;
 
   constructor(
     private readonly dir: string,
@@ -42,10 +46,14 @@ export class RestartingServer {
   ) {}
 
   async start(): Promise<void> {
-    const [key, cert] = await Promise.all([
-      readFile(join(this.dir, 'privkey.pem')),
-      readFile(join(this.dir, 'fullchain.pem')),
-    ]);
+    const [key, cert] =
+      this.ignoreNewFiles && this.loaded
+        ? [this.loaded.key, this.loaded.cert]
+        : await Promise.all([
+            readFile(join(this.dir, 'privkey.pem')),
+            readFile(join(this.dir, 'fullchain.pem')),
+          ]);
+    this.loaded = { key, cert };
     const server = createServer({ key, cert }, (socket) => {
       setTimeout(() => socket.end('ok\n'), REQUEST_MS);
     });
@@ -152,6 +160,8 @@ export interface ScenarioResult {
   /** Wall time of the rollout, from publication to the last node applied. */
   readonly rolloutMs: number;
   readonly nodes: readonly { readonly id: string; readonly port: number; readonly restarts: number }[];
+  /** Each node's state in the balancer afterwards (`show stat` status: UP, DRAIN, DOWN…). */
+  readonly balancerStatus: Readonly<Record<string, string>>;
   readonly second: TestPki;
   /** The CA certificates clients trust, one PEM file. */
   readonly caFile: string;
@@ -167,13 +177,18 @@ export async function rollingRestartUnderTraffic(options: {
   readonly nodeIds: readonly string[];
   readonly certificateId: string;
   readonly drain: boolean;
+  /**
+   * A node whose restart does not take the new certificate (the broken-canary drill): it syncs
+   * first, rolls back, and halts the rollout for the others.
+   */
+  readonly brokenNodeId?: string;
   readonly base: string;
   readonly cleanups: (() => Promise<void>)[];
 }): Promise<ScenarioResult> {
   const { stack, base, cleanups, certificateId } = options;
-  const first = await aServerPki({ sans: [SERVED_NAME] });
+  const initial = await aServerPki({ sans: [SERVED_NAME] });
   const second = await aServerPki({ sans: [SERVED_NAME] });
-  const ca = [pemOf([first.root]), pemOf([second.root])];
+  const ca = [pemOf([initial.root]), pemOf([second.root])];
   await mkdir(base, { recursive: true });
   const caFile = join(base, 'ca.pem');
   await writeFile(caFile, ca.join(''));
@@ -181,9 +196,10 @@ export async function rollingRestartUnderTraffic(options: {
     options.nodeIds.map(async (id) => {
       const dir = join(base, id, 'pem');
       await mkdir(dir, { recursive: true });
-      await writePemFiles(dir, first);
+      await writePemFiles(dir, initial);
       const server = new RestartingServer(dir, await freeTcpPort());
       await server.start();
+      server.ignoreNewFiles = id === options.brokenNodeId;
       cleanups.push(() => server.stop());
       const control = createHttpServer((_req, res) => {
         server.restart().then(
@@ -202,7 +218,7 @@ export async function rollingRestartUnderTraffic(options: {
   });
   cleanups.push(() => balancer.stop());
   const stores = stackStores(stack, options.clients);
-  await publishRevision(stores, certificateId, first);
+  await publishRevision(stores, certificateId, initial);
   const agents = await Promise.all(
     nodes.map((n) =>
       createTestAgent(
@@ -243,7 +259,13 @@ export async function rollingRestartUnderTraffic(options: {
   current = during;
   const t0 = performance.now();
   await publishRevision(stores, certificateId, second);
-  const sync = await Promise.all(agents.map((agent) => syncOnce(agent.deps, agent.options)));
+  const broken = options.nodeIds.indexOf(options.brokenNodeId ?? '');
+  const brokenAgent = agents[broken];
+  const first = brokenAgent ? [await syncOnce(brokenAgent.deps, brokenAgent.options)] : [];
+  const others = await Promise.all(
+    agents.filter((_, i) => i !== broken).map((agent) => syncOnce(agent.deps, agent.options)),
+  );
+  const sync = [...first, ...others];
   const rolloutMs = performance.now() - t0;
   await sleep(500);
   stop.abort();
@@ -253,8 +275,23 @@ export async function rollingRestartUnderTraffic(options: {
     during,
     sync,
     rolloutMs,
+    balancerStatus: await serverStatus(balancer.adminSocket, balancer.backend),
     nodes: nodes.map((n) => ({ id: n.id, port: n.server.port, restarts: n.server.restarts })),
     second,
     caFile,
   };
+}
+
+/** Each server's status in the balancer's backend, from `show stat`. */
+async function serverStatus(socket: string, backend: string): Promise<Record<string, string>> {
+  const csv = await haproxyCommand(socket, 'show stat\n', 5_000, (detail) => new Error(detail));
+  const [header, ...rows] = csv.split('\n');
+  const columns = (header ?? '').replace(/^# /, '').split(',');
+  const status = columns.indexOf('status');
+  return Object.fromEntries(
+    rows
+      .map((r) => r.split(','))
+      .filter((r) => r[0] === backend && r[1] !== 'BACKEND')
+      .map((r) => [r[1] ?? '', r[status] ?? '']),
+  );
 }

@@ -72,8 +72,10 @@ async function rollout(certificateId: string, drain: boolean): Promise<ScenarioR
 
 describe('a rolling restart behind HAProxy, clients connecting throughout', () => {
   it('with drain: every request succeeds and every chain verifies', async () => {
-    const { steady, during } = await rollout('drained', true);
+    const { steady, during, balancerStatus } = await rollout('drained', true);
     expect([steady.failures, during.failures]).toEqual([{}, {}]);
+    // Every node back in rotation.
+    expect(balancerStatus).toEqual({ 'lb-1': 'UP', 'lb-2': 'UP', 'lb-3': 'UP' });
     expect(during.ok).toBeGreaterThan(50);
   }, 120_000);
 
@@ -81,6 +83,34 @@ describe('a rolling restart behind HAProxy, clients connecting throughout', () =
     const { steady, during } = await rollout('undrained', false);
     expect(steady.failures).toEqual({});
     expect(failed(during)).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe('the broken-canary drill behind HAProxy, clients connecting throughout', () => {
+  it('the broken node rolls back and rejoins with the old certificate; no one else restarts; no request fails', async () => {
+    clients ??= createAwsClients(stack().clientConfigs);
+    const result = await rollingRestartUnderTraffic({
+      stack: stack(),
+      clients,
+      nodeIds: NODES,
+      certificateId: 'drill',
+      drain: true,
+      brokenNodeId: 'lb-1',
+      base: await tempDir('acme-ha-drain-drill-'),
+      cleanups,
+    });
+    expect(result.sync.flatMap((r) => r.outcomes.map((o) => [o.certificateId, o.result]))).toEqual([
+      ['drill', 'rolled-back'],
+      ['drill', 'halted'],
+      ['drill', 'halted'],
+    ]);
+    // Restarted for the new certificate, which did not take, and again for the restored one.
+    expect(result.nodes.map((n) => n.restarts)).toEqual([2, 0, 0]);
+    expect(result.balancerStatus).toEqual({ 'lb-1': 'UP', 'lb-2': 'UP', 'lb-3': 'UP' });
+    console.log(
+      `[drain] drill: during ${JSON.stringify({ ok: result.during.ok, failures: result.during.failures })}`,
+    );
+    expect([result.steady.failures, result.during.failures]).toEqual([{}, {}]);
   }, 120_000);
 });
 
