@@ -25,6 +25,8 @@ export interface JavaTlsServerOptions {
   readonly password: string;
   /** Answer reloads with 200 but keep the old certificate (a server that does not really reload). */
   readonly ignoreReloads?: boolean;
+  /** The TLS port, for a restart that comes back where it was. @default a free port */
+  readonly tlsPort?: number;
 }
 
 export interface JavaTlsServer {
@@ -58,7 +60,12 @@ export async function startJavaTlsServer(options: JavaTlsServerOptions): Promise
   if (options.ignoreReloads) args.push('--ignore-reloads');
   const child: ChildProcessWithoutNullStreams = spawn('java', args, {
     // Java decodes the environment with the locale: UTF-8 for non-ASCII passwords.
-    env: { ...process.env, KEYSTORE_PASSWORD: options.password, LC_ALL: 'C.UTF-8' },
+    env: {
+      ...process.env,
+      KEYSTORE_PASSWORD: options.password,
+      LC_ALL: 'C.UTF-8',
+      ...(options.tlsPort ? { TLS_PORT: String(options.tlsPort) } : {}),
+    },
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {

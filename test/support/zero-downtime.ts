@@ -16,10 +16,11 @@ import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
 import { haproxyCommand } from '../../adapters/reload/haproxy-socket.ts';
 import { type SyncOnceResult, syncOnce } from '../../core/agent/agent-loop.ts';
 import { startHaproxyBalancer } from '../../local/haproxy-server.ts';
+import { type JavaTlsServer, startJavaTlsServer } from '../../local/java-tls-server.ts';
 import { freeTcpPort, LOOPBACK } from '../../local/net.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { agentConfigFor, createTestAgent } from './agent-fleet.ts';
-import { aServerPki, writePemFiles } from './agent-keystores.ts';
+import { agentConfigFor, createTestAgent, PASSWORD, PASSWORD_ENV, type TargetInput } from './agent-fleet.ts';
+import { aServerPki, jksOf, writePemFiles } from './agent-keystores.ts';
 import { publishRevision, stackStores } from './agent-revisions.ts';
 import { pemOf, type TestPki } from './pki.ts';
 
@@ -81,6 +82,48 @@ export class RestartingServer {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * A real Java TLS server (local/java-tls-server.ts) on a JKS keystore whose reload is a restart: the
+ * JVM stops and a new one starts on the same port, loading the keystore file as it is now.
+ */
+export class JavaRestartingServer {
+  private server: JavaTlsServer | undefined;
+  restarts = 0;
+
+  private constructor(
+    private readonly keystore: string,
+    readonly port: number,
+  ) {}
+
+  static async start(keystore: string): Promise<JavaRestartingServer> {
+    const node = new JavaRestartingServer(keystore, await freeTcpPort());
+    await node.launch();
+    return node;
+  }
+
+  private async launch(): Promise<void> {
+    this.server = await startJavaTlsServer({
+      type: 'JKS',
+      keystore: this.keystore,
+      alias: 'server',
+      password: PASSWORD,
+      tlsPort: this.port,
+    });
+  }
+
+  async restart(): Promise<void> {
+    this.restarts++;
+    await this.stop();
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.stop();
   }
 }
 
@@ -159,6 +202,7 @@ export interface ScenarioResult {
   readonly sync: readonly SyncOnceResult[];
   /** Wall time of the rollout, from publication to the last node applied. */
   readonly rolloutMs: number;
+  /** Each node, and how often it restarted during the rollout. */
   readonly nodes: readonly { readonly id: string; readonly port: number; readonly restarts: number }[];
   /** Each node's state in the balancer afterwards (`show stat` status: UP, DRAIN, DOWN…). */
   readonly balancerStatus: Readonly<Record<string, string>>;
@@ -182,6 +226,8 @@ export async function rollingRestartUnderTraffic(options: {
    * first, rolls back, and halts the rollout for the others.
    */
   readonly brokenNodeId?: string;
+  /** Nodes that are real Java servers on a JKS keystore (restarted as a JVM); the others are in-process. */
+  readonly javaNodeIds?: readonly string[];
   readonly base: string;
   readonly cleanups: (() => Promise<void>)[];
 }): Promise<ScenarioResult> {
@@ -194,12 +240,30 @@ export async function rollingRestartUnderTraffic(options: {
   await writeFile(caFile, ca.join(''));
   const nodes = await Promise.all(
     options.nodeIds.map(async (id) => {
-      const dir = join(base, id, 'pem');
+      const dir = join(base, id, 'tls');
       await mkdir(dir, { recursive: true });
-      await writePemFiles(dir, initial);
-      const server = new RestartingServer(dir, await freeTcpPort());
-      await server.start();
-      server.ignoreNewFiles = id === options.brokenNodeId;
+      const java = options.javaNodeIds?.includes(id) ?? false;
+      let server: RestartingServer | JavaRestartingServer;
+      let target: TargetInput;
+      if (java) {
+        const keystore = join(dir, 'server.jks');
+        await writeFile(keystore, jksOf(initial, PASSWORD));
+        server = await JavaRestartingServer.start(keystore);
+        target = {
+          certificateId,
+          format: 'jks',
+          path: keystore,
+          alias: 'server',
+          password: { env: PASSWORD_ENV },
+        };
+      } else {
+        await writePemFiles(dir, initial);
+        const tls = new RestartingServer(dir, await freeTcpPort());
+        await tls.start();
+        tls.ignoreNewFiles = id === options.brokenNodeId;
+        server = tls;
+        target = { certificateId, format: 'pem', path: dir };
+      }
       cleanups.push(() => server.stop());
       const control = createHttpServer((_req, res) => {
         server.restart().then(
@@ -209,7 +273,7 @@ export async function rollingRestartUnderTraffic(options: {
       });
       const controlPort = await listenOn(control, 0, LOOPBACK);
       cleanups.push(() => closeHttp(control));
-      return { id, dir, server, controlPort };
+      return { id, server, controlPort, target };
     }),
   );
   const balancer = await startHaproxyBalancer({
@@ -225,9 +289,7 @@ export async function rollingRestartUnderTraffic(options: {
         stack,
         agentConfigFor(stack, n.id, join(base, n.id, 'state'), [
           {
-            certificateId,
-            format: 'pem',
-            path: n.dir,
+            ...n.target,
             reload: {
               http: { url: `http://${LOOPBACK}:${n.controlPort}/restart`, method: 'POST' },
               timeoutSeconds: 10,
@@ -247,8 +309,10 @@ export async function rollingRestartUnderTraffic(options: {
       ),
     ),
   );
-  // Revision 1 is what the nodes serve already: the agents record it (nothing restarts).
+  // Revision 1: the agents record it (a JKS file is rewritten and restarts once: its bytes carry a
+  // creation date). Restarts are counted from here.
   for (const agent of agents) await syncOnce(agent.deps, agent.options);
+  const restartsBefore = nodes.map((n) => n.server.restarts);
 
   const steady: PhaseTraffic = { ok: 0, failures: {}, latenciesMs: [] };
   const during: PhaseTraffic = { ok: 0, failures: {}, latenciesMs: [] };
@@ -276,7 +340,11 @@ export async function rollingRestartUnderTraffic(options: {
     sync,
     rolloutMs,
     balancerStatus: await serverStatus(balancer.adminSocket, balancer.backend),
-    nodes: nodes.map((n) => ({ id: n.id, port: n.server.port, restarts: n.server.restarts })),
+    nodes: nodes.map((n, i) => ({
+      id: n.id,
+      port: n.server.port,
+      restarts: n.server.restarts - (restartsBefore[i] ?? 0),
+    })),
     second,
     caFile,
   };

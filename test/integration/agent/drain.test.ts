@@ -1,6 +1,7 @@
 /**
  * Zero downtime, through a real load balancer (test/support/zero-downtime.ts): HAProxy in front of
- * three nodes whose reload is a restart, clients connecting through it throughout, the agents
+ * three nodes whose reload is a restart (one a real Java server on a JKS keystore, whose JVM is
+ * restarted), clients connecting through it throughout, the agents
  * rolling a new revision across the nodes. With `drain` (HAProxy's runtime API) no request fails;
  * the same rollout without it does fail, so the test can fail. And a balancer that cannot be
  * reached is no reason to restart a node in rotation.
@@ -27,6 +28,8 @@ import {
 } from '../../support/zero-downtime.ts';
 
 const NODES = ['lb-1', 'lb-2', 'lb-3'];
+/** A real Java server on a JKS keystore, restarted as a JVM; the other two are in-process TLS servers. */
+const JAVA_NODES = ['lb-2'];
 
 const stack = useLocalStack({ nodes: NODES, prefix: 'drain', pebble: false });
 let clients: AwsClients | undefined;
@@ -42,6 +45,7 @@ async function rollout(certificateId: string, drain: boolean): Promise<ScenarioR
     stack: stack(),
     clients,
     nodeIds: NODES,
+    javaNodeIds: JAVA_NODES,
     certificateId,
     drain,
     base: await tempDir(`acme-ha-drain-${certificateId}-`),
@@ -93,6 +97,7 @@ describe('the broken-canary drill behind HAProxy, clients connecting throughout'
       stack: stack(),
       clients,
       nodeIds: NODES,
+      javaNodeIds: JAVA_NODES,
       certificateId: 'drill',
       drain: true,
       brokenNodeId: 'lb-1',
