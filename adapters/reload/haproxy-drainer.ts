@@ -1,6 +1,6 @@
 import { DrainFailedError } from '../../core/agent/agent-errors.ts';
 import type { Drainer } from '../../core/ports/drainer.ts';
-import { haproxyCommand, oneLine } from './haproxy-socket.ts';
+import { haproxyCommand, oneLine, parseShowStat } from './haproxy-socket.ts';
 
 /**
  * Drains this node in an HAProxy load balancer through its runtime API: `set server B/S state
@@ -28,13 +28,12 @@ export class HaproxyDrainer implements Drainer {
   }
 
   async activeConnections(): Promise<number | null> {
-    const csv = await this.command('show stat\n');
-    const [header, ...rows] = csv.split('\n');
-    const columns = (header ?? '').replace(/^# /, '').split(',');
-    const scur = columns.indexOf('scur');
-    const row = rows.map((r) => r.split(',')).find((r) => r[0] === this.backend && r[1] === this.server);
-    if (scur < 0 || !row) throw new DrainFailedError(`${this.description}: not in show stat`);
-    return Number(row[scur]);
+    const row = parseShowStat(await this.command('show stat\n')).find(
+      (r) => r.pxname === this.backend && r.svname === this.server,
+    );
+    if (row?.scur === undefined || row.scur === '')
+      throw new DrainFailedError(`${this.description}: not in show stat`);
+    return Number(row.scur);
   }
 
   private async setState(state: 'drain' | 'ready'): Promise<void> {

@@ -42,3 +42,18 @@ export function haproxyCommand(
 export function oneLine(text: string): string {
   return text.trim().replaceAll('\n', ' | ').slice(0, 300) || 'no answer';
 }
+
+/**
+ * `show stat` as rows keyed by its CSV header (`pxname`, `svname`, `scur`, `status`…): one row per
+ * frontend, server and backend.
+ */
+export function parseShowStat(csv: string): Record<string, string>[] {
+  const [header, ...lines] = csv.split('\n');
+  const columns = (header ?? '').replace(/^# /, '').split(',');
+  return lines
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const cells = line.split(',');
+      return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? '']));
+    });
+}

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, createServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
 import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
-import { haproxyCommand } from '../../adapters/reload/haproxy-socket.ts';
+import { haproxyCommand, parseShowStat } from '../../adapters/reload/haproxy-socket.ts';
 import { type SyncOnceResult, syncOnce } from '../../core/agent/agent-loop.ts';
 import { startHaproxyBalancer } from '../../local/haproxy-server.ts';
 import { type JavaTlsServer, startJavaTlsServer } from '../../local/java-tls-server.ts';
@@ -353,13 +353,9 @@ export async function rollingRestartUnderTraffic(options: {
 /** Each server's status in the balancer's backend, from `show stat`. */
 async function serverStatus(socket: string, backend: string): Promise<Record<string, string>> {
   const csv = await haproxyCommand(socket, 'show stat\n', 5_000, (detail) => new Error(detail));
-  const [header, ...rows] = csv.split('\n');
-  const columns = (header ?? '').replace(/^# /, '').split(',');
-  const status = columns.indexOf('status');
   return Object.fromEntries(
-    rows
-      .map((r) => r.split(','))
-      .filter((r) => r[0] === backend && r[1] !== 'BACKEND')
-      .map((r) => [r[1] ?? '', r[status] ?? '']),
+    parseShowStat(csv)
+      .filter((r) => r.pxname === backend && r.svname !== 'BACKEND')
+      .map((r) => [r.svname ?? '', r.status ?? '']),
   );
 }

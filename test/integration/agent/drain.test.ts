@@ -39,18 +39,29 @@ afterAll(async () => {
   clients?.destroy();
 });
 
-async function rollout(certificateId: string, drain: boolean): Promise<ScenarioResult> {
+/** The scenario on this file's stack and nodes; `brokenNodeId` for the broken-canary drill. */
+async function scenario(
+  certificateId: string,
+  drain: boolean,
+  brokenNodeId?: string,
+): Promise<ScenarioResult> {
   clients ??= createAwsClients(stack().clientConfigs);
-  const result = await rollingRestartUnderTraffic({
+  return rollingRestartUnderTraffic({
     stack: stack(),
     clients,
     nodeIds: NODES,
     javaNodeIds: JAVA_NODES,
     certificateId,
     drain,
+    ...(brokenNodeId ? { brokenNodeId } : {}),
     base: await tempDir(`acme-ha-drain-${certificateId}-`),
     cleanups,
   });
+}
+
+/** A full rollout: every node applied the new revision, restarted once and serves it. */
+async function rollout(certificateId: string, drain: boolean): Promise<ScenarioResult> {
+  const result = await scenario(certificateId, drain);
   expect(result.sync.flatMap((r) => r.outcomes.map((o) => o.result))).toEqual([
     'applied',
     'applied',
@@ -92,18 +103,7 @@ describe('a rolling restart behind HAProxy, clients connecting throughout', () =
 
 describe('the broken-canary drill behind HAProxy, clients connecting throughout', () => {
   it('the broken node rolls back and rejoins with the old certificate; no one else restarts; no request fails', async () => {
-    clients ??= createAwsClients(stack().clientConfigs);
-    const result = await rollingRestartUnderTraffic({
-      stack: stack(),
-      clients,
-      nodeIds: NODES,
-      javaNodeIds: JAVA_NODES,
-      certificateId: 'drill',
-      drain: true,
-      brokenNodeId: 'lb-1',
-      base: await tempDir('acme-ha-drain-drill-'),
-      cleanups,
-    });
+    const result = await scenario('drill', true, 'lb-1');
     expect(result.sync.flatMap((r) => r.outcomes.map((o) => [o.certificateId, o.result]))).toEqual([
       ['drill', 'rolled-back'],
       ['drill', 'halted'],
