@@ -46,7 +46,7 @@ export const selfContained: BenchSuite = {
     'issue 22 sets no figure: size, start-up and idle RSS of what a host without Node.js installs, beside the bundle',
   async run({ quick }) {
     const runs = quick ? 5 : 21;
-    const dir = await mkdtemp(join(tmpdir(), 'acme-ha-bench-sea-'));
+    const dir = await mkdtemp(join(tmpdir(), 'acme-ha-bench-self-contained-'));
     try {
       const started = performance.now();
       const bundleArchive = await packageAgent(dir);

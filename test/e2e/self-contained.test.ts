@@ -24,7 +24,7 @@ import { useLocalStack } from '../support/local-stack.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const run = promisify(execFile);
-const stack = useLocalStack({ nodes: ['sea-1'], prefix: 'sea', pebble: false });
+const stack = useLocalStack({ nodes: ['bare-1'], prefix: 'bare', pebble: false });
 
 /** What the install script and the programs call, and nothing else: no node, no npm. */
 const HOST_TOOLS = ['sh', 'install', 'id', 'dirname', 'openssl'];
@@ -38,7 +38,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   clients = createAwsClients(stack().clientConfigs);
-  dir = await tempDir('acme-ha-sea-');
+  dir = await tempDir('acme-ha-bare-');
   const [agentArchive, dmzArchive] = await packageSelfContained(join(dir, 'out'));
   const unpack = async (archive: string, into: string): Promise<string> => {
     await mkdir(into);
@@ -167,12 +167,12 @@ describe('the self-contained agent and DMZ receiver on a host without Node.js', 
       join(root, 'etc', 'acme-ha', 'agent.yaml'),
       [
         'version: 1',
-        'node: { id: sea-1, groups: [web] }',
+        'node: { id: bare-1, groups: [web] }',
         'aws:',
         `  region: ${s.region}`,
         `  table: ${s.resources.tableName}`,
         `  bucket: ${s.resources.bucket}`,
-        `  queueUrl: ${s.resources.queues['sea-1']?.url}`,
+        `  queueUrl: ${s.resources.queues['bare-1']?.url}`,
         `stateDirectory: ${join(dir, 'agent-state')}`,
         'targets:',
         '  - certificateId: web',

@@ -37,14 +37,14 @@ export async function drainAll(
 
 /** The connections still open when it stopped waiting (null: not countable, waited the settle time). */
 async function untilIdle(deps: AgentDeps, drain: PlannedDrain): Promise<number | null> {
-  const deadline = performance.now() + drain.timeoutMs;
+  const deadline = deps.clock.now().getTime() + drain.timeoutMs;
   for (;;) {
     const open = await drain.drainer.activeConnections();
     if (open === null) {
       await deps.sleep(drain.settleMs);
       return null;
     }
-    if (open === 0 || performance.now() >= deadline) return open;
+    if (open === 0 || deps.clock.now().getTime() >= deadline) return open;
     await deps.sleep(deps.rollout.pollMs);
   }
 }
@@ -60,13 +60,13 @@ export async function readyAll(
   certificateId: string,
 ): Promise<void> {
   for (const drain of drains) {
-    const deadline = performance.now() + drain.timeoutMs;
+    const deadline = deps.clock.now().getTime() + drain.timeoutMs;
     for (;;) {
       try {
         await drain.drainer.ready();
         break;
       } catch (error) {
-        if (performance.now() >= deadline) throw error;
+        if (deps.clock.now().getTime() >= deadline) throw error;
         await deps.sleep(deps.rollout.pollMs);
       }
     }
