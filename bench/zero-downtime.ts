@@ -9,12 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAwsClients } from '../adapters/aws/aws-clients.ts';
 import { startLocalStack } from '../local/stack.ts';
-import {
-  failed,
-  type PhaseTraffic,
-  percentile,
-  rollingRestartUnderTraffic,
-} from '../test/support/zero-downtime.ts';
+import { failed, type PhaseTraffic, percentile } from '../local/tls-traffic.ts';
+import { rollingRestartUnderTraffic } from '../test/support/zero-downtime.ts';
 import type { BenchSuite } from './suite.ts';
 
 const SIZES = [3, 10] as const;

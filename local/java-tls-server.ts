@@ -27,6 +27,11 @@ export interface JavaTlsServerOptions {
   readonly ignoreReloads?: boolean;
   /** The TLS port, for a restart that comes back where it was. @default a free port */
   readonly tlsPort?: number;
+  /**
+   * Read an HTTP/1.0 request and answer `200 ok` (for clients that speak first); otherwise the
+   * server writes `ok` right after the handshake.
+   */
+  readonly http?: boolean;
 }
 
 export interface JavaTlsServer {
@@ -58,6 +63,7 @@ export async function startJavaTlsServer(options: JavaTlsServerOptions): Promise
     options.alias,
   ];
   if (options.ignoreReloads) args.push('--ignore-reloads');
+  if (options.http) args.push('--http');
   const child: ChildProcessWithoutNullStreams = spawn('java', args, {
     // Java decodes the environment with the locale: UTF-8 for non-ASCII passwords.
     env: {

@@ -4,10 +4,13 @@
 //   POST /reload  → 200 "reloaded <serial>" (now serving the file's key entry), or 500 with the
 //                   reason (bad password, broken file), in which case the old entry stays served.
 //   GET /serial   → the serial of the leaf being served.
-// Usage: java ReloadableTlsServer <JKS|PKCS12> <keystore file> <alias> [--ignore-reloads]
+// Usage: java ReloadableTlsServer <JKS|PKCS12> <keystore file> <alias> [--ignore-reloads] [--http]
 // Password in $KEYSTORE_PASSWORD. Binds 127.0.0.1 only, on free ports (or $TLS_PORT/$CONTROL_PORT),
 // prints {"tlsPort":N,"controlPort":M,"serial":"..."} and runs until its standard input closes.
 // --ignore-reloads answers 200 and keeps the old certificate: a server that "reloads" but does not.
+// After the handshake it writes "ok\n" and closes; with --http it first reads an HTTP/1.0 request
+// head and answers "HTTP/1.0 200 OK" with that body (for clients that speak first: a load balancer's
+// users).
 import com.sun.net.httpserver.HttpServer;
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -54,7 +57,9 @@ public class ReloadableTlsServer {
 
   public static void main(String[] args) throws Exception {
     String type = args[0], file = args[1], alias = args[2];
-    boolean ignoreReloads = args.length > 3 && args[3].equals("--ignore-reloads");
+    java.util.List<String> flags = java.util.Arrays.asList(args).subList(3, args.length);
+    boolean ignoreReloads = flags.contains("--ignore-reloads");
+    boolean http = flags.contains("--http");
     char[] password = System.getenv("KEYSTORE_PASSWORD").toCharArray();
     current = load(type, file, alias, password);
 
@@ -139,12 +144,31 @@ public class ReloadableTlsServer {
           socket.setSoTimeout(10_000);
           socket.startHandshake();
           OutputStream out = socket.getOutputStream();
-          out.write("ok\n".getBytes(StandardCharsets.UTF_8));
+          if (http) {
+            readRequestHead(socket.getInputStream());
+            out.write(OK_RESPONSE);
+          } else {
+            out.write("ok\n".getBytes(StandardCharsets.UTF_8));
+          }
           out.flush();
         } catch (Exception e) {
           // A probe that disconnects right after the handshake lands here; not worth a line.
         }
       }).start();
+    }
+  }
+
+  static final byte[] OK_RESPONSE = ("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
+      + "Content-Length: 3\r\n\r\nok\n").getBytes(StandardCharsets.US_ASCII);
+
+  /** Reads up to the blank line that ends a request head (at most 8 KiB), so closing loses nothing. */
+  static void readRequestHead(InputStream in) throws java.io.IOException {
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    int matched = 0;
+    for (int read = 0; matched < end.length && read < 8192; read++) {
+      int b = in.read();
+      if (b == -1) return;
+      matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
     }
   }
 

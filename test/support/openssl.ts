@@ -30,9 +30,11 @@ export async function opensslHandshake(options: {
     '-verify_return_error',
     '-showcerts',
   ];
-  const { stdout } = await run('openssl', args, { timeout: 15_000 }).catch((error: { stdout?: string }) => ({
-    stdout: error.stdout ?? '',
-  }));
+  const handshake = run('openssl', args, { timeout: 15_000 });
+  // Nothing to send: s_client prints the handshake, then quits at the end of its input (`</dev/null`)
+  // instead of waiting for the server to close.
+  handshake.child.stdin?.end();
+  const { stdout } = await handshake.catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
   const verifyLine = /Verify return code: .*/.exec(stdout)?.[0] ?? 'no verify result';
   const served = [...stdout.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map(
     (m) => new X509Certificate(m[0]),

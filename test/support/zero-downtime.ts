@@ -6,19 +6,18 @@
  * chain against the CA, and the nodes' agents rolling a new revision across them.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, createServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { createServer, type Server as TlsServer } from 'node:tls';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
-import { closeHttp, listenOn } from '../../adapters/http/http-server.ts';
 import { haproxyCommand, parseShowStat } from '../../adapters/reload/haproxy-socket.ts';
 import { type SyncOnceResult, syncOnce } from '../../core/agent/agent-loop.ts';
 import { startHaproxyBalancer } from '../../local/haproxy-server.ts';
-import { type JavaTlsServer, startJavaTlsServer } from '../../local/java-tls-server.ts';
 import { freeTcpPort, LOOPBACK } from '../../local/net.ts';
+import { type Restartable, RestartingJavaServer, serveRestarts } from '../../local/restarting-java-server.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { newPhase, type PhaseTraffic, runTraffic } from '../../local/tls-traffic.ts';
 import { agentConfigFor, createTestAgent, PASSWORD, PASSWORD_ENV, type TargetInput } from './agent-fleet.ts';
 import { aServerPki, jksOf, writePemFiles } from './agent-keystores.ts';
 import { publishRevision, stackStores } from './agent-revisions.ts';
@@ -32,8 +31,8 @@ const DOWN_MS = 600;
 /** Concurrent clients. */
 const CLIENTS = 8;
 
-/** A TLS server on the node's port whose reload is a restart. */
-export class RestartingServer {
+/** An HTTP/1.0 server on TLS on the node's port whose reload is a restart. */
+export class RestartingServer implements Restartable {
   private server: TlsServer | undefined;
   private readonly sockets = new Set<Socket>();
   private loaded: { key: Buffer; cert: Buffer } | undefined;
@@ -56,7 +55,12 @@ export class RestartingServer {
           ]);
     this.loaded = { key, cert };
     const server = createServer({ key, cert }, (socket) => {
-      setTimeout(() => socket.end('ok\n'), REQUEST_MS);
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (head.includes('\r\n\r\n'))
+          setTimeout(() => socket.end('HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n'), REQUEST_MS);
+      });
     });
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -83,115 +87,6 @@ export class RestartingServer {
     for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise((resolve) => server.close(resolve));
   }
-}
-
-/**
- * A real Java TLS server (local/java-tls-server.ts) on a JKS keystore whose reload is a restart: the
- * JVM stops and a new one starts on the same port, loading the keystore file as it is now.
- */
-export class JavaRestartingServer {
-  private server: JavaTlsServer | undefined;
-  restarts = 0;
-
-  private constructor(
-    private readonly keystore: string,
-    readonly port: number,
-  ) {}
-
-  static async start(keystore: string): Promise<JavaRestartingServer> {
-    const node = new JavaRestartingServer(keystore, await freeTcpPort());
-    await node.launch();
-    return node;
-  }
-
-  private async launch(): Promise<void> {
-    this.server = await startJavaTlsServer({
-      type: 'JKS',
-      keystore: this.keystore,
-      alias: 'server',
-      password: PASSWORD,
-      tlsPort: this.port,
-    });
-  }
-
-  async restart(): Promise<void> {
-    this.restarts++;
-    await this.stop();
-    await this.launch();
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await server?.stop();
-  }
-}
-
-/** What clients saw in one phase: requests that succeeded, failures by kind, latencies (ms). */
-export interface PhaseTraffic {
-  ok: number;
-  failures: Record<string, number>;
-  latenciesMs: number[];
-}
-
-export const failed = (phase: PhaseTraffic): number =>
-  Object.values(phase.failures).reduce((a, b) => a + b, 0);
-
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** One request through the balancer on a fresh TLS connection, verified against `ca`; the failure's kind or null. */
-function oneRequest(port: number, ca: readonly string[]): Promise<string | null> {
-  return new Promise((resolve) => {
-    let body = '';
-    let settled = false;
-    const done = (kind: string | null) => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      resolve(kind);
-    };
-    const socket: TLSSocket = connect({ host: LOOPBACK, port, servername: SERVED_NAME, ca: [...ca] });
-    socket.setTimeout(5_000, () => done('timeout'));
-    socket.on('secureConnect', () => {
-      if (!socket.authorized) done(`tls-verify: ${String(socket.authorizationError)}`);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    socket.on('end', () => done(body === 'ok\n' ? null : 'cut-off'));
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      done(
-        error.code?.startsWith('ERR_TLS') || /certificate/i.test(error.message)
-          ? 'tls-verify'
-          : (error.code ?? 'error'),
-      ),
-    );
-  });
-}
-
-/** Clients making requests back to back until `stop` aborts, each counted in the phase current when it started. */
-async function traffic(
-  port: number,
-  ca: readonly string[],
-  phase: () => PhaseTraffic,
-  stop: AbortSignal,
-): Promise<void> {
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (!stop.aborted) {
-        const counted = phase();
-        const t0 = performance.now();
-        const kind = await oneRequest(port, ca);
-        if (kind === null) {
-          counted.ok++;
-          counted.latenciesMs.push(performance.now() - t0);
-        } else counted.failures[kind] = (counted.failures[kind] ?? 0) + 1;
-      }
-    }),
-  );
 }
 
 export interface ScenarioResult {
@@ -243,12 +138,18 @@ export async function rollingRestartUnderTraffic(options: {
       const dir = join(base, id, 'tls');
       await mkdir(dir, { recursive: true });
       const java = options.javaNodeIds?.includes(id) ?? false;
-      let server: RestartingServer | JavaRestartingServer;
+      let server: (RestartingServer | RestartingJavaServer) & Restartable;
       let target: TargetInput;
       if (java) {
         const keystore = join(dir, 'server.jks');
         await writeFile(keystore, jksOf(initial, PASSWORD));
-        server = await JavaRestartingServer.start(keystore);
+        server = await RestartingJavaServer.start({
+          type: 'JKS',
+          keystore,
+          alias: 'server',
+          password: PASSWORD,
+          http: true,
+        });
         target = {
           certificateId,
           format: 'jks',
@@ -265,15 +166,9 @@ export async function rollingRestartUnderTraffic(options: {
         target = { certificateId, format: 'pem', path: dir };
       }
       cleanups.push(() => server.stop());
-      const control = createHttpServer((_req, res) => {
-        server.restart().then(
-          () => res.writeHead(204).end(),
-          (error: Error) => res.writeHead(500).end(error.message),
-        );
-      });
-      const controlPort = await listenOn(control, 0, LOOPBACK);
-      cleanups.push(() => closeHttp(control));
-      return { id, server, controlPort, target };
+      const control = await serveRestarts(server);
+      cleanups.push(control.stop);
+      return { id, server, restartUrl: control.url, target };
     }),
   );
   const balancer = await startHaproxyBalancer({
@@ -291,7 +186,7 @@ export async function rollingRestartUnderTraffic(options: {
           {
             ...n.target,
             reload: {
-              http: { url: `http://${LOOPBACK}:${n.controlPort}/restart`, method: 'POST' },
+              http: { url: n.restartUrl, method: 'POST' },
               timeoutSeconds: 10,
             },
             probe: [{ port: n.server.port, sni: SERVED_NAME }],
@@ -314,11 +209,18 @@ export async function rollingRestartUnderTraffic(options: {
   for (const agent of agents) await syncOnce(agent.deps, agent.options);
   const restartsBefore = nodes.map((n) => n.server.restarts);
 
-  const steady: PhaseTraffic = { ok: 0, failures: {}, latenciesMs: [] };
-  const during: PhaseTraffic = { ok: 0, failures: {}, latenciesMs: [] };
+  const steady = newPhase();
+  const during = newPhase();
   let current = steady;
   const stop = new AbortController();
-  const running = traffic(balancer.port, ca, () => current, stop.signal);
+  const running = runTraffic({
+    port: balancer.port,
+    servername: SERVED_NAME,
+    ca,
+    clients: CLIENTS,
+    phase: () => current,
+    signal: stop.signal,
+  });
   await sleep(1_000);
   current = during;
   const t0 = performance.now();

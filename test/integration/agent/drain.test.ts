@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import { freeTcpPort, LOOPBACK } from '../../../local/net.ts';
+import { failed } from '../../../local/tls-traffic.ts';
 import { agentConfigFor, createTestAgent } from '../../support/agent-fleet.ts';
 import { aServerPki, serialOf, writePemFiles } from '../../support/agent-keystores.ts';
 import { publishRevision, stackStores } from '../../support/agent-revisions.ts';
@@ -20,7 +21,6 @@ import { opensslHandshake } from '../../support/openssl.ts';
 import { pemOf } from '../../support/pki.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import {
-  failed,
   RestartingServer,
   rollingRestartUnderTraffic,
   type ScenarioResult,
