@@ -1,7 +1,7 @@
 /**
  * Clients of a cluster during a rollout: each makes fresh TLS connections back to back (no session
  * reuse, so every request sees the certificate served now), verifies the chain against the CA and
- * the name, sends one HTTP/1.0 request and expects `200` with the body `ok`. Every request is counted
+ * the name, sends one HTTP/1.0 request and expects `200` with the body `ok` (a newline after it or not: HAProxy's `return` has none). Every request is counted
  * in the phase current when it started: successes with their latency, failures by kind (a
  * connection refused or reset, a TLS verification error, an HTTP error, a cut-off answer).
  */
@@ -25,7 +25,7 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-const OK = /^HTTP\/1\.[01] 200 [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\nok\n$/;
+const OK = /^HTTP\/1\.[01] 200 [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\nok\n?$/;
 
 /** One request on a fresh TLS connection, verified against `ca`; the failure's kind or null. */
 function oneRequest(port: number, servername: string, ca: readonly string[]): Promise<string | null> {

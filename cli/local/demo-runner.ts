@@ -51,6 +51,11 @@ function summaryLines(summary: DemoSummary): string {
     ),
     `  renewal converged on ${summary.nodes.length} node(s) in ${summary.renewal.convergenceMs} ms`,
     `  failure drill: ${summary.failure.node} ${summary.failure.result}, halted ${summary.failure.haltedNodes.join(', ') || 'none'}, recovered at revision ${summary.failure.recoveredRevision}`,
+    ...(summary.zeroDowntime
+      ? [
+          `  zero downtime: ${summary.zeroDowntime.withDrain.during.failed} of ${summary.zeroDowntime.withDrain.during.requests} requests failed during a rollout with drain, ${summary.zeroDowntime.withoutDrain.during.failed} of ${summary.zeroDowntime.withoutDrain.during.requests} without`,
+        ]
+      : []),
     `  done in ${seconds(summary.durationMs)}`,
   ];
   return `${lines.join('\n')}\n`;

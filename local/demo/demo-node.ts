@@ -20,6 +20,7 @@ import { startHaproxy } from '../haproxy-server.ts';
 import { startJavaTlsServer } from '../java-tls-server.ts';
 import { startNginx } from '../nginx-server.ts';
 import { selfSignedOrIssued } from '../pebble-listener-certificate.ts';
+import { RestartingJavaServer, serveRestarts } from '../restarting-java-server.ts';
 import type { LocalStack } from '../stack.ts';
 
 export type ServerKind = 'java' | 'nginx' | 'haproxy';
@@ -35,6 +36,10 @@ export interface DemoNodeOptions {
   readonly certificateId: string;
   readonly names: readonly string[];
   readonly password: string;
+  /** The node's groups. @default ['demo'] */
+  readonly groups?: readonly string[];
+  /** A Java server whose reload is a JVM restart (see startDemoTlsServer). */
+  readonly restarts?: boolean;
   readonly observer: AgentObserver;
   /** DMZ receivers this node pushes to. */
   readonly dmzPeers?: readonly DmzPeerConfig[];
@@ -47,10 +52,18 @@ export interface DemoNode {
   readonly kind: ServerKind;
   readonly tlsPort: number;
   readonly responderPort: number;
-  /** Starts the agent daemon (reconcile at start, then the queue); with `brokenReload`, its reload fails. */
-  startAgent(brokenReload?: boolean): Promise<void>;
+  /** Starts (or restarts) the agent daemon: reconcile at start, then the queue. */
+  startAgent(options?: AgentVariant): Promise<void>;
   stopAgent(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Changes to the node's target for one run of its agent. */
+export interface AgentVariant {
+  /** A broken reload script: the reload reports failure, so the agent must roll back. */
+  readonly brokenReload?: boolean;
+  /** How the node leaves the load balancer around its reload. */
+  readonly drain?: NonNullable<TargetInput['drain']>;
 }
 
 /** A self-signed certificate for the names, so that the server has something to serve at first. */
@@ -78,6 +91,12 @@ export async function startDemoTlsServer(options: {
   readonly certificateId: string;
   readonly names: readonly string[];
   readonly password: string;
+  /**
+   * Java only: the reload is a restart of the JVM on the same port (a file-transfer server's service
+   * restart), and the server speaks HTTP/1.0 as nginx's and HAProxy's do, for clients behind a load
+   * balancer.
+   */
+  readonly restarts?: boolean;
 }): Promise<DemoTlsServer> {
   const { kind, directory, names, password } = options;
   await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -88,17 +107,43 @@ export async function startDemoTlsServer(options: {
     const keystore = join(directory, 'server.jks');
     const jks = buildKeystore(material, { format: 'jks', alias: 'server', password, created: new Date() });
     if (jks.kind === 'file') await writeFile(keystore, jks.bytes, { mode: 0o600 });
+    const jksTarget = {
+      ...base,
+      format: 'jks',
+      path: keystore,
+      alias: 'server',
+      password: { env: DEMO_PASSWORD_ENV },
+    } as const;
+    if (options.restarts) {
+      const java = await RestartingJavaServer.start({
+        type: 'JKS',
+        keystore,
+        alias: 'server',
+        password,
+        http: true,
+      });
+      const restarts = await serveRestarts(java);
+      return {
+        kind,
+        tlsPort: java.port,
+        stop: async () => {
+          await restarts.stop();
+          await java.stop();
+        },
+        target: {
+          ...jksTarget,
+          reload: { http: { url: restarts.url, method: 'POST' }, timeoutSeconds: 10 },
+          probe: probe(java.port),
+        },
+      };
+    }
     const java = await startJavaTlsServer({ type: 'JKS', keystore, alias: 'server', password });
     return {
       kind,
       tlsPort: java.tlsPort,
       stop: java.stop,
       target: {
-        ...base,
-        format: 'jks',
-        path: keystore,
-        alias: 'server',
-        password: { env: DEMO_PASSWORD_ENV },
+        ...jksTarget,
         reload: { http: { url: java.reloadUrl, method: 'POST' }, timeoutSeconds: 10 },
         probe: probe(java.tlsPort),
       },
@@ -175,13 +220,13 @@ export async function startDemoNode(options: DemoNodeOptions): Promise<DemoNode>
     kind,
     tlsPort,
     responderPort: responder.port,
-    startAgent: async (brokenReload = false) => {
+    startAgent: async (variant = {}) => {
       await stopAgent();
-      // A broken reload script: the reload reports failure, so the agent must roll back.
-      const reload = brokenReload
+      const reload = variant.brokenReload
         ? { command: ['sh', '-c', 'echo "reload script broken" >&2; exit 1'], timeoutSeconds: 10 }
         : target.reload;
-      const runtime = await createAgent(agentConfig(options, { ...target, reload }), {
+      const drain = variant.drain ? { drain: variant.drain } : {};
+      const runtime = await createAgent(agentConfig(options, { ...target, reload, ...drain }), {
         log: options.log?.child({ nodeId: id }) ?? silentLogger,
         env: { [DEMO_PASSWORD_ENV]: options.password },
         clientConfigs: stack.clientConfigs,
@@ -207,7 +252,7 @@ function agentConfig(options: DemoNodeOptions, target: TargetInput): AgentConfig
   if (!queue) throw new Error(`the stack has no queue for ${options.id}`);
   return agentConfigSchema.parse({
     version: 1,
-    node: { id: options.id, groups: ['demo'] },
+    node: { id: options.id, groups: options.groups ?? ['demo'] },
     aws: {
       region: options.stack.region,
       table: options.stack.resources.tableName,

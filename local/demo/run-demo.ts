@@ -5,7 +5,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,19 @@ import { ensureTools, TOOLS } from '../prerequisites.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
 import { type DemoDmz, startDemoDmz } from './demo-dmz.ts';
 import { DEMO_PASSWORD_ENV, type DemoNode, type ServerKind, startDemoNode } from './demo-node.ts';
+import {
+  describePool,
+  describeRollout,
+  type RolloutUnderTraffic,
+  rollUnderTraffic,
+  SHOP_CERTIFICATE,
+  SHOP_CLIENTS,
+  SHOP_GROUP,
+  SHOP_NAMES,
+  SHOP_NODES,
+  type ShopPool,
+  startShopPool,
+} from './demo-shop.ts';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.ts';
 
 const run = promisify(execFile);
@@ -112,6 +125,17 @@ export interface DemoSummary {
     readonly haltedNodes: readonly string[];
     readonly recoveredRevision: number;
   };
+  /**
+   * Clients through a real HAProxy while the shop certificate rolls across a Java node that restarts,
+   * nginx and HAProxy: with the Java node drained around its restart, and without (the control).
+   * Null when nginx or HAProxy is not installed.
+   */
+  readonly zeroDowntime: {
+    readonly balancerPort: number;
+    readonly nodes: readonly { readonly id: string; readonly kind: ServerKind; readonly tlsPort: number }[];
+    readonly withDrain: RolloutUnderTraffic;
+    readonly withoutDrain: RolloutUnderTraffic;
+  } | null;
   /** PEM file of the Pebble root the served chains verify against (valid while the demo runs). */
   readonly caFile: string;
   readonly durationMs: number;
@@ -188,7 +212,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
   };
   try {
-    const total = options.dmz > 0 ? 7 : 6;
+    // The zero-downtime step needs HAProxy as the balancer and nginx as one of its nodes.
+    const withShop = (await installed('haproxy')) && (await installed('nginx'));
+    const total = 6 + (options.dmz > 0 ? 1 : 0) + (withShop ? 1 : 0);
     let index = 0;
     const step = (title: string) => {
       signal.throwIfAborted();
@@ -253,6 +279,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       version: 1,
       certificates: [
         { id: CERTIFICATE, domains: NAMES, groups: ['demo'], dmz: dmzInstances.map((d) => d.id), keystores },
+        ...(withShop ? [{ id: SHOP_CERTIFICATE, domains: SHOP_NAMES, groups: [SHOP_GROUP], keystores }] : []),
         ...(siteDmz
           ? [
               {
@@ -267,7 +294,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ],
       // Every node the fleet should have, and one more whose agent was never installed: the fleet
       // status at the end lists it as silent (never seen), as `acme-ha status --config` would.
-      nodes: [...ids, SPARE_NODE].map((id) => ({ id, groups: ['demo'] })),
+      nodes: [
+        ...[...ids, SPARE_NODE].map((id) => ({ id, groups: ['demo'] })),
+        ...(withShop ? SHOP_NODES.map((n) => ({ id: n.id, groups: [SHOP_GROUP] })) : []),
+      ],
       dmz: dmzInstances.flatMap((d) => {
         const [first] = pushers;
         return first ? [{ id: d.id, url: d.peerFor(first, 0).url, pushedBy: pushers }] : [];
@@ -276,7 +306,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const stack: LocalStack = await startLocalStack({
       prefix: 'demo',
       // Each node's subscription as the CDK makes it: its groups, its name and its DMZ pushes.
-      nodes: ids.map((id) => ({ id, filterPolicy: { groups: nodeAudience(fleet, id) } })),
+      nodes: [...ids, ...(withShop ? SHOP_NODES.map((n) => n.id) : [])].map((id) => ({
+        id,
+        filterPolicy: { groups: nodeAudience(fleet, id) },
+      })),
       pebble: {
         httpPort: balancer.port,
         hosts: Object.fromEntries(siteDmz ? DMZ_NAMES.map((name) => [name, DMZ_ADDRESS]) : []),
@@ -294,6 +327,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const caFile = join(directory, 'pebble-root.pem');
     await writeFile(caFile, (await stack.pebble?.rootCertificate()) ?? '');
     reporter.detail(`stack up in ${Math.round(stack.startedInMs)} ms: Pebble ${stack.pebble?.directoryUrl}`);
+    const observer = (node: string) => ({
+      onSync: (outcome: SyncOutcome) => seen.push({ node, outcome, at: performance.now() }),
+    });
     const nodes: DemoNode[] = await Promise.all(
       ids.map((id, i) =>
         startDemoNode({
@@ -305,7 +341,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           certificateId: CERTIFICATE,
           names: NAMES,
           password: PASSWORD,
-          observer: { onSync: (outcome) => seen.push({ node: id, outcome, at: performance.now() }) },
+          observer: observer(id),
           log: options.log,
           dmzPeers: pushers.includes(id)
             ? dmzInstances.map((d) => d.peerFor(id, id === pushers[0] ? 0 : 3))
@@ -320,6 +356,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       reporter.detail(
         `${node.id}: ${node.kind.padEnd(7)} TLS on 127.0.0.1:${node.tlsPort}, self-signed until the first revision`,
       );
+    let shop: ShopPool | undefined;
+    if (withShop) {
+      shop = await startShopPool({
+        directory: join(directory, 'shop'),
+        stack,
+        clients,
+        password: PASSWORD,
+        observer,
+        log: options.log,
+      });
+      cleanups.push(shop.stop);
+      await shop.startAgents(true);
+      reporter.detail(describePool(shop));
+    } else reporter.warn('nginx or haproxy is not installed: the zero-downtime step is left out');
     for (const d of dmzInstances)
       reporter.detail(
         `${d.id}: ${d.kind.padEnd(7)} TLS on 127.0.0.1:${[...d.tlsPorts.values()].join(', ')}, fed by dmz serve (pushed by ${pushers.join(', ')})${d === siteDmz ? `; port-80 responder on ${DMZ_ADDRESS}:${balancer.port}` : ''}`,
@@ -456,7 +506,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     if (!canary) throw new Error('no nodes');
     t = step(`break ${canary.id}'s reload: it rolls back, the rollout halts`);
     for (const node of others) await node.stopAgent();
-    await canary.startAgent(true);
+    await canary.startAgent({ brokenReload: true });
     const third = await renew(true);
     const failed = await waitFor(`${canary.id} to roll back`, () =>
       outcomeOf(canary.id, third.revision, ['rolled-back', 'failed']),
@@ -479,12 +529,58 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       `halted: ${halted.join(', ') || 'none'}; every node and DMZ instance still serves serial ${second.serial}`,
     );
     reporter.detail(`fix ${canary.id}'s reload and renew again`);
-    await canary.startAgent(false);
+    await canary.startAgent();
     const fourth = await renew(true);
     await converge(fourth, performance.now());
     reporter.done(performance.now() - t, `recovered: revision ${fourth.revision} everywhere`);
 
-    // 7. The fleet as `acme-ha status` shows it.
+    // 7. Zero downtime: clients through a real load balancer while the shop's nodes roll.
+    let zeroDowntime: DemoSummary['zeroDowntime'] = null;
+    if (shop) {
+      const pool = shop;
+      t = step('zero downtime: clients through HAProxy while a renewal rolls across Java, nginx, HAProxy');
+      const shopApplied = async (revision: number) => {
+        for (const node of pool.nodes)
+          await waitFor(`${node.id} to apply ${SHOP_CERTIFICATE} revision ${revision}`, () =>
+            seen.find(
+              (s) =>
+                s.node === node.id &&
+                s.outcome.certificateId === SHOP_CERTIFICATE &&
+                s.outcome.revision === revision &&
+                s.outcome.result === 'applied',
+            ),
+          );
+      };
+      const issued = await renew(false, SHOP_CERTIFICATE);
+      await shopApplied(issued.revision);
+      reporter.detail(
+        `${SHOP_NAMES[0]}: revision ${issued.revision} on ${pool.nodes.map((n) => n.id).join(', ')}; ${SHOP_CLIENTS} clients verify every chain through the balancer`,
+      );
+      const ca = [await readFile(caFile, 'utf8')];
+      const measure = (drain: boolean) =>
+        rollUnderTraffic({
+          pool,
+          drain,
+          ca,
+          renew: () => renew(true, SHOP_CERTIFICATE),
+          applied: shopApplied,
+        });
+      const withDrain = await measure(true);
+      reporter.detail(`with drain:    ${describeRollout(withDrain)}`);
+      const withoutDrain = await measure(false);
+      reporter.detail(`without drain: ${describeRollout(withoutDrain)}`);
+      zeroDowntime = {
+        balancerPort: pool.balancer.port,
+        nodes: pool.nodes.map((n) => ({ id: n.id, kind: n.kind, tlsPort: n.tlsPort })),
+        withDrain,
+        withoutDrain,
+      };
+      const verdict = `${withDrain.during.failed} failed request(s) with drain, ${withoutDrain.during.failed} without`;
+      if (withDrain.during.failed > 0) reporter.warn(verdict);
+      reporter.done(performance.now() - t, verdict);
+    }
+
+    // 8. The fleet as `acme-ha status` shows it.
     t = step('fleet status');
     // Judged as `acme-ha status --config` judges it: the nodes the demo's configuration declares are
     // listed even if they never reported (the spare node).
@@ -558,7 +654,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const summary: DemoSummary = {
       ok:
         [...nodeSummaries, ...dmz].every((n) => n.servedSerial === fourth.serial) &&
-        (!site || site.servedBy.join() === siteDmz?.id),
+        (!site || site.servedBy.join() === siteDmz?.id) &&
+        (zeroDowntime?.withDrain.during.failed ?? 0) === 0,
       certificate: {
         id: CERTIFICATE,
         revision: fourth.revision,
@@ -578,6 +675,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         haltedNodes: halted,
         recoveredRevision: fourth.revision,
       },
+      zeroDowntime,
       caFile,
       durationMs: Math.round(performance.now() - started),
     };

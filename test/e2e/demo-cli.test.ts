@@ -26,7 +26,20 @@ interface DemoJson {
   validation: { requestsByNode: Record<string, number>; requestsAtDmz: Record<string, number> };
   renewal: { convergenceMs: number };
   failure: { node: string; result: string; haltedNodes: string[] };
+  zeroDowntime: {
+    balancerPort: number;
+    nodes: { id: string; kind: string; tlsPort: number }[];
+    withDrain: Rollout;
+    withoutDrain: Rollout;
+  } | null;
   caFile: string;
+}
+
+interface Rollout {
+  drain: boolean;
+  revision: number;
+  steady: { requests: number; failed: number };
+  during: { requests: number; failed: number; failures: Record<string, number> };
 }
 
 function startDemo(args: string[]): {
@@ -66,7 +79,7 @@ async function ports(): Promise<Set<number>> {
 }
 
 describe('acme-ha local demo', () => {
-  // A whole demo takes ~10 s on an idle 2-core machine; the bound leaves room for a busy one.
+  // A whole demo takes ~25 s on an idle 2-core machine; the bound leaves room for a busy one.
   it('prints a JSON summary that independent TLS handshakes confirm, and Ctrl-C stops everything', {
     timeout: 180_000,
   }, async () => {
@@ -134,13 +147,32 @@ describe('acme-ha local demo', () => {
         site.serial,
       );
     }
+    // Zero downtime: clients went through a real HAProxy during both rollouts; none failed with the
+    // restarting Java node drained, some did without (the control). The balancer still passes TLS
+    // through to nodes that serve a chain Pebble's root verifies.
+    const zero = summary.zeroDowntime;
+    if (!zero) throw new Error('no zero-downtime step in the summary');
+    expect(zero.nodes.map((n) => n.kind)).toEqual(['java', 'nginx', 'haproxy']);
+    expect(zero.withDrain.during.requests).toBeGreaterThan(100);
+    expect(zero.withDrain.during.failures).toEqual({});
+    expect(zero.withDrain.steady.failed).toBe(0);
+    expect(zero.withoutDrain.during.failed).toBeGreaterThan(0);
+    expect(zero.withoutDrain.revision).toBe(zero.withDrain.revision + 1);
+    const throughBalancer = await opensslHandshake({
+      port: zero.balancerPort,
+      servername: 'shop.demo.acme-ha.test',
+      caFile: summary.caFile,
+    });
+    expect(throughBalancer.verifyLine).toBe('Verify return code: 0 (ok)');
+    expect(throughBalancer.served[0]?.subjectAltName).toBe('DNS:shop.demo.acme-ha.test');
     const pids = await descendants(demo.child.pid ?? 0);
     expect(pids.length).toBeGreaterThanOrEqual(4); // Pebble, Java, nginx, HAProxy at least
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
     expect(await survivors(pids)).toEqual([]);
     const open = await ports();
-    expect(summary.nodes.map((n) => n.tlsPort).filter((p) => open.has(p))).toEqual([]);
+    const ours = [...summary.nodes, ...zero.nodes].map((n) => n.tlsPort).concat(zero.balancerPort);
+    expect(ours.filter((p) => open.has(p))).toEqual([]);
   });
 
   it('runs again right after, and Ctrl-C in the middle of a step leaves no process behind', {
