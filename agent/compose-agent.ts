@@ -10,7 +10,8 @@ import { InstalledRevisionFile } from '../adapters/fs/installed-revision-file.ts
 import { KeystoreFileSink } from '../adapters/fs/keystore-file-sink.ts';
 import { InMemoryEventIntake } from '../adapters/memory/in-memory-event-intake.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
-import { drainerFor } from '../adapters/reload/drainer-for.ts';
+import { drainerFactory } from '../adapters/reload/drainer-for.ts';
+import { HealthEndpoints } from '../adapters/reload/health-endpoint.ts';
 import { reloaderFor } from '../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../adapters/secrets/env-secret-resolver.ts';
 import { sleep } from '../adapters/time/sleep.ts';
@@ -53,11 +54,13 @@ export interface CreateAgentOptions {
  * when DMZ receivers are configured.
  */
 export async function createAgent(config: AgentConfig, options: CreateAgentOptions): Promise<AgentRuntime> {
+  // Health endpoints of drained targets are served as long as the process runs.
+  const health = new HealthEndpoints();
   const plans = await planCertificates(
     config.targets,
     new EnvSecretResolver(options.env ?? process.env),
     reloaderFor,
-    drainerFor,
+    drainerFactory(health),
   );
   const { region, endpoints } = config.aws;
   const clients = createAgentAwsClients({
@@ -124,6 +127,7 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
     },
     ...(dmz ? { dmz } : {}),
   };
+  await health.listen();
   return {
     config,
     deps,
@@ -138,7 +142,10 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
       const { DynamoChallengeStore } = await import('../adapters/aws/dynamo-challenge-store.ts');
       return new DynamoChallengeStore(clients.documents, table, clock);
     },
-    close: () => clients.destroy(),
+    close: () => {
+      clients.destroy();
+      void health.close();
+    },
   };
 }
 

@@ -45,7 +45,7 @@ export const zeroDowntime: BenchSuite = {
             clients,
             nodeIds: nodeIds.slice(0, size),
             certificateId: id,
-            drain,
+            drain: drain ? 'haproxy' : null,
             base: join(base, id),
             cleanups,
           });

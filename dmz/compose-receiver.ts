@@ -16,7 +16,8 @@ import {
 import { InMemoryLock } from '../adapters/memory/in-memory-lock.ts';
 import { InMemoryNodeStatusStore } from '../adapters/memory/in-memory-node-status-store.ts';
 import { TlsProber } from '../adapters/probe/tls-prober.ts';
-import { drainerFor } from '../adapters/reload/drainer-for.ts';
+import { drainerFactory } from '../adapters/reload/drainer-for.ts';
+import { HealthEndpoints } from '../adapters/reload/health-endpoint.ts';
 import { reloaderFor } from '../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../adapters/secrets/env-secret-resolver.ts';
 import { sleep } from '../adapters/time/sleep.ts';
@@ -52,11 +53,13 @@ export async function startDmzReceiver(
   config: DmzConfig,
   options: StartDmzOptions,
 ): Promise<DmzReceiverRuntime> {
+  // Health endpoints of drained targets are served as long as the process runs.
+  const health = new HealthEndpoints();
   const plans = await planCertificates(
     config.targets,
     new EnvSecretResolver(options.env ?? process.env),
     reloaderFor,
-    drainerFor,
+    drainerFactory(health),
   );
   const [certificatePem, keyPem, ...clientCaPems] = await Promise.all([
     readInputFile(config.tls.certificate, 'receiver certificate'),
@@ -109,8 +112,9 @@ export async function startDmzReceiver(
         },
       });
     }
+    await health.listen();
   } catch (error) {
-    await server.stop();
+    await Promise.all([server.stop(), responder?.stop(), health.close()]);
     throw error;
   }
   return {
@@ -118,7 +122,7 @@ export async function startDmzReceiver(
     responder,
     certificates: plans.map((p) => p.certificateId),
     stop: async () => {
-      await Promise.all([server.stop(), responder?.stop()]);
+      await Promise.all([server.stop(), responder?.stop(), health.close()]);
     },
   };
 }

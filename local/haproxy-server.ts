@@ -84,8 +84,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyServ
 export interface BalancerOptions {
   /** Directory for the configuration and the admin socket (created if needed). */
   readonly directory: string;
-  /** The backend's servers: a name each (as `set server` takes it) and a port on 127.0.0.1. */
-  readonly servers: readonly { readonly name: string; readonly port: number }[];
+  /**
+   * The backend's servers: a name each (as `set server` takes it) and a port on 127.0.0.1; with
+   * `healthPort`, HAProxy checks `GET /` there (2xx/3xx: up) instead of connecting to `port`.
+   */
+  readonly servers: readonly { readonly name: string; readonly port: number; readonly healthPort?: number }[];
 }
 
 export interface HaproxyBalancer extends HaproxyProcess {
@@ -98,7 +101,8 @@ const BACKEND = 'nodes';
 /**
  * A real HAProxy as the cluster's load balancer: TLS passed through (mode tcp, so each client sees
  * and verifies the certificate the node itself serves, as in front of a file-transfer server),
- * round robin over the nodes, a TCP health check every 200 ms (down after 2 failures, up after 1),
+ * round robin over the nodes, a health check every 200 ms (down after 2 failures, up after 1; TCP,
+ * or HTTP on a server's `healthPort`),
  * no redispatch (a connection sent to a node that refuses it fails, as it would for a client).
  */
 export async function startHaproxyBalancer(options: BalancerOptions): Promise<HaproxyBalancer> {
@@ -113,7 +117,11 @@ export async function startHaproxyBalancer(options: BalancerOptions): Promise<Ha
     `  default_backend ${BACKEND}`,
     `backend ${BACKEND}`,
     '  balance roundrobin',
-    ...options.servers.map((s) => `  server ${s.name} ${LOOPBACK}:${s.port} check inter 200 fall 2 rise 1`),
+    ...(options.servers.some((s) => s.healthPort) ? ['  option httpchk GET /'] : []),
+    ...options.servers.map(
+      (s) =>
+        `  server ${s.name} ${LOOPBACK}:${s.port} check${s.healthPort ? ` port ${s.healthPort}` : ''} inter 200 fall 2 rise 1`,
+    ),
   ]);
   return { ...balancer, backend: BACKEND };
 }

@@ -16,7 +16,7 @@ export type ReloaderFactory = (
 ) => Reloader;
 
 /** Makes the drain action a target's configuration describes (adapters/reload/drainer-for.ts). */
-export type DrainerFactory = (drain: DrainConfig) => Drainer;
+export type DrainerFactory = (drain: DrainConfig, target: TargetConfig) => Drainer;
 
 /**
  * Turns configured targets (of an agent or a DMZ receiver) into sync plans: targets grouped by
@@ -65,7 +65,7 @@ async function planTarget(
       : null,
     drain: target.drain
       ? {
-          drainer: drainerFor(target.drain),
+          drainer: drainerFor(target.drain, target),
           timeoutMs: target.drain.timeoutSeconds * 1000,
           settleMs: target.drain.settleSeconds * 1000,
         }

@@ -112,15 +112,24 @@ export const drainSchema = z
     haproxy: z.optional(z.strictObject({ socket: runtimeSocket, backend: nonEmpty, server: nonEmpty })),
     /** Commands that take the node out of rotation and back (a load balancer's CLI or API). */
     command: z.optional(z.strictObject({ drain: commandSchema, ready: commandSchema })),
+    /**
+     * An HTTP endpoint the agent serves for the load balancer's health check (AWS ALB/NLB, F5): 200
+     * while in rotation, 503 from the drain until the node is ready again or while the target's
+     * probe ports refuse connections.
+     */
+    health: z.optional(z.strictObject({ port, host: z._default(host, '0.0.0.0') })),
     /** The most it waits for the node's open connections to end before it reloads anyway. */
     timeoutSeconds: z._default(seconds(3600), 60),
-    /** After a command drain, which cannot count connections: how long to wait. */
+    /**
+     * After a drain that cannot count connections (command, health): how long to wait. For a health
+     * drain: the load balancer's check interval × unhealthy threshold, plus its deregistration delay.
+     */
     settleSeconds: z._default(seconds(3600), 10),
   })
   .check(
     z.superRefine((d, ctx) => {
-      if ([d.haproxy, d.command].filter((k) => k !== undefined).length !== 1)
-        ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of haproxy, command' });
+      if ([d.haproxy, d.command, d.health].filter((k) => k !== undefined).length !== 1)
+        ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of haproxy, command, health' });
     }),
   );
 

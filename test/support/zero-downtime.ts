@@ -115,7 +115,11 @@ export async function rollingRestartUnderTraffic(options: {
   readonly clients: AwsClients;
   readonly nodeIds: readonly string[];
   readonly certificateId: string;
-  readonly drain: boolean;
+  /**
+   * How the nodes leave the balancer around their restart: HAProxy's runtime API, or a health
+   * endpoint the agent serves and HAProxy health-checks (`option httpchk`, as an ALB would); or not.
+   */
+  readonly drain: 'haproxy' | 'health' | null;
   /**
    * A node whose restart does not take the new certificate (the broken-canary drill): it syncs
    * first, rolls back, and halts the rollout for the others.
@@ -168,12 +172,17 @@ export async function rollingRestartUnderTraffic(options: {
       cleanups.push(() => server.stop());
       const control = await serveRestarts(server);
       cleanups.push(control.stop);
-      return { id, server, restartUrl: control.url, target };
+      const healthPort = options.drain === 'health' ? await freeTcpPort() : undefined;
+      return { id, server, restartUrl: control.url, target, healthPort };
     }),
   );
   const balancer = await startHaproxyBalancer({
     directory: join(base, 'balancer'),
-    servers: nodes.map((n) => ({ name: n.id, port: n.server.port })),
+    servers: nodes.map((n) => ({
+      name: n.id,
+      port: n.server.port,
+      ...(n.healthPort ? { healthPort: n.healthPort } : {}),
+    })),
   });
   cleanups.push(() => balancer.stop());
   const stores = stackStores(stack, options.clients);
@@ -190,10 +199,20 @@ export async function rollingRestartUnderTraffic(options: {
               timeoutSeconds: 10,
             },
             probe: [{ port: n.server.port, sni: SERVED_NAME }],
-            ...(options.drain
+            ...(options.drain === 'haproxy'
               ? {
                   drain: {
                     haproxy: { socket: balancer.adminSocket, backend: balancer.backend, server: n.id },
+                    timeoutSeconds: 10,
+                    settleSeconds: 1,
+                  },
+                }
+              : {}),
+            // Down after two failed checks 200 ms apart: a second covers it.
+            ...(n.healthPort
+              ? {
+                  drain: {
+                    health: { port: n.healthPort, host: LOOPBACK },
                     timeoutSeconds: 10,
                     settleSeconds: 1,
                   },

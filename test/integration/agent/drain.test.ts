@@ -42,7 +42,7 @@ afterAll(async () => {
 /** The scenario on this file's stack and nodes; `brokenNodeId` for the broken-canary drill. */
 async function scenario(
   certificateId: string,
-  drain: boolean,
+  drain: 'haproxy' | 'health' | null,
   brokenNodeId?: string,
 ): Promise<ScenarioResult> {
   clients ??= createAwsClients(stack().clientConfigs);
@@ -60,7 +60,7 @@ async function scenario(
 }
 
 /** A full rollout: every node applied the new revision, restarted once and serves it. */
-async function rollout(certificateId: string, drain: boolean): Promise<ScenarioResult> {
+async function rollout(certificateId: string, drain: 'haproxy' | 'health' | null): Promise<ScenarioResult> {
   const result = await scenario(certificateId, drain);
   expect(result.sync.flatMap((r) => r.outcomes.map((o) => o.result))).toEqual([
     'applied',
@@ -87,15 +87,22 @@ async function rollout(certificateId: string, drain: boolean): Promise<ScenarioR
 
 describe('a rolling restart behind HAProxy, clients connecting throughout', () => {
   it('with drain: every request succeeds and every chain verifies', async () => {
-    const { steady, during, balancerStatus } = await rollout('drained', true);
+    const { steady, during, balancerStatus } = await rollout('drained', 'haproxy');
     expect([steady.failures, during.failures]).toEqual([{}, {}]);
     // Every node back in rotation.
     expect(balancerStatus).toEqual({ 'lb-1': 'UP', 'lb-2': 'UP', 'lb-3': 'UP' });
     expect(during.ok).toBeGreaterThan(50);
   }, 120_000);
 
+  it('with a health endpoint the balancer checks (as an ALB or NLB would): every request succeeds', async () => {
+    const { steady, during, balancerStatus } = await rollout('health', 'health');
+    expect([steady.failures, during.failures]).toEqual([{}, {}]);
+    expect(balancerStatus).toEqual({ 'lb-1': 'UP', 'lb-2': 'UP', 'lb-3': 'UP' });
+    expect(during.ok).toBeGreaterThan(50);
+  }, 120_000);
+
   it('without drain (the control): clients see failed requests while the nodes restart', async () => {
-    const { steady, during } = await rollout('undrained', false);
+    const { steady, during } = await rollout('undrained', null);
     expect(steady.failures).toEqual({});
     expect(failed(during)).toBeGreaterThan(0);
   }, 120_000);
@@ -103,7 +110,7 @@ describe('a rolling restart behind HAProxy, clients connecting throughout', () =
 
 describe('the broken-canary drill behind HAProxy, clients connecting throughout', () => {
   it('the broken node rolls back and rejoins with the old certificate; no one else restarts; no request fails', async () => {
-    const result = await scenario('drill', true, 'lb-1');
+    const result = await scenario('drill', 'haproxy', 'lb-1');
     expect(result.sync.flatMap((r) => r.outcomes.map((o) => [o.certificateId, o.result]))).toEqual([
       ['drill', 'rolled-back'],
       ['drill', 'halted'],

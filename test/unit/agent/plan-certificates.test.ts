@@ -3,12 +3,16 @@
  * at start, so a missing variable stops the agent before any renewal, naming the variable only.
  */
 import { describe, expect, it } from 'vitest';
-import { drainerFor } from '../../../adapters/reload/drainer-for.ts';
+import { drainerFactory } from '../../../adapters/reload/drainer-for.ts';
+import { HealthEndpoints } from '../../../adapters/reload/health-endpoint.ts';
 import { reloaderFor } from '../../../adapters/reload/reloader-for.ts';
 import { EnvSecretResolver } from '../../../adapters/secrets/env-secret-resolver.ts';
 import { planCertificates } from '../../../core/agent/plan-certificates.ts';
 import { agentConfigSchema } from '../../../core/config/agent-config.ts';
 import { SecretUnavailableError } from '../../../core/errors.ts';
+
+/** Never listened on: these tests only plan. */
+const drainerFor = drainerFactory(new HealthEndpoints());
 
 function targets(headers: Record<string, unknown>) {
   return agentConfigSchema.parse({

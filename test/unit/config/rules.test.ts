@@ -288,6 +288,8 @@ describe('the three configuration files agree', () => {
     expect(
       agentProblems([aTarget({ drain: { command: { drain: 'lb-off web-1', ready: ['lb-on', 'web-1'] } } })]),
     ).toEqual([]);
+    expect(agentProblems([aTarget({ drain: { health: { port: 8081 }, settleSeconds: 15 } })])).toEqual([]);
+    expect(dmzProblems([aTarget({ drain: { health: { port: 8081, host: '10.0.0.5' } } })])).toEqual([]);
     expect(
       agentProblems([
         aTarget({ drain: { haproxy, command: { drain: 'a', ready: 'b' } } }),
@@ -299,15 +301,19 @@ describe('the three configuration files agree', () => {
           path: '/etc/e/tls',
           drain: { haproxy: { ...haproxy, socket: 'relative.sock' } },
         }),
+        aTarget({ certificateId: 'f', path: '/etc/f/tls', drain: { health: { port: 0 } } }),
+        aTarget({ certificateId: 'g', path: '/etc/g/tls', drain: { health: { port: 8081 }, haproxy } }),
       ]).sort(),
     ).toEqual(
       [
-        'targets[0].drain: set exactly one of haproxy, command',
-        'targets[1].drain: set exactly one of haproxy, command',
+        'targets[0].drain: set exactly one of haproxy, command, health',
+        'targets[1].drain: set exactly one of haproxy, command, health',
         'targets[2].drain: drain is around a reload: set reload too',
         'targets[2].probe: a drained target needs a probe: it rejoins only once the probe saw the new certificate',
         'targets[3].probe: a drained target needs a probe: it rejoins only once the probe saw the new certificate',
         'targets[4].drain.haproxy.socket: must be an absolute socket path or host:port',
+        'targets[5].drain.health.port: must be a port number from 1 to 65535',
+        'targets[6].drain: set exactly one of haproxy, command, health',
       ].sort(),
     );
   });
