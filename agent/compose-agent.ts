@@ -82,6 +82,7 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
   const keystores = lazyKeystoreStore(clients, config.aws.bucket);
   const installed = new InstalledRevisionFile(config.stateDirectory);
   const status = new DynamoNodeStatusStore(clients.documents, table);
+  const lock = new DynamoLock(clients.documents, table, clock);
   let dmz: DmzPusher | undefined;
   if (config.dmz.length > 0) {
     const { DmzPusher } = await import('../core/dmz/push-to-dmz.ts');
@@ -92,6 +93,7 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
       keystores,
       installed,
       status,
+      lock,
       ownCertificates: new Set(plans.map((p) => p.certificateId)),
       reconcileIntervalMs: config.reconcileIntervalSeconds * 1000,
       clock,
@@ -108,7 +110,7 @@ export async function createAgent(config: AgentConfig, options: CreateAgentOptio
     installed,
     status,
     rollouts: new DynamoRolloutStore(clients.documents, table),
-    lock: new DynamoLock(clients.documents, table, clock),
+    lock,
     prober: new TlsProber(5_000),
     // Without a queue (a node that only answers HTTP-01 challenges) nothing ever arrives.
     intake: config.aws.queueUrl
@@ -178,6 +180,7 @@ async function dmzPeers(config: AgentConfig): Promise<DmzPeer[]> {
       standbyMs: peer.standbySeconds * 1000,
       retryMinMs: peer.retryMinSeconds * 1000,
       retryMaxMs: peer.retryMaxSeconds * 1000,
+      pushTimeoutMs: peer.timeoutSeconds * 1000,
       receiver: new HttpsDmzReceiverClient({
         dmzId: peer.id,
         url: peer.url,

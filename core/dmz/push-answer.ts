@@ -12,7 +12,11 @@ import type { NodeResult } from '../ports/node-status-store.ts';
  *   revision or reconcile; `failed`: it answered with another failure; `unreachable`: no answer.
  *   Both of the last are retried with backoff.
  */
-export type DmzPushResult = 'pushed' | 'current' | 'nothing' | 'refused' | 'failed' | 'unreachable';
+/**
+ * `busy`: another DMZ instance of the certificate was installing for longer than a push may take
+ * (each holds the certificate's DMZ slot while it does); tried again with backoff.
+ */
+export type DmzPushResult = 'pushed' | 'current' | 'nothing' | 'refused' | 'failed' | 'unreachable' | 'busy';
 
 /** What a pusher makes of the receiver's answer. */
 export function pushResultOf(answer: DmzAnswer): DmzPushResult {

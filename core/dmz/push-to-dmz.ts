@@ -5,17 +5,22 @@
  * only when behind, retried with capped, jittered backoff while the receiver is down, and checked
  * again on every reconcile — so a receiver that was down gets the revision when it is back.
  *
- * Several pushers per DMZ instance (HA) share no lock: a push is idempotent at the receiver, which
- * serialises pushes per certificate and answers `up-to-date` without effect to the second one. A
- * standby pusher (`standbyMs`) waits and asks again first, so in the normal case only one body is
- * ever sent. See docs/design/2026-11-28-dmz.md.
+ * Several pushers per DMZ instance (HA) share no lock per instance: a push is idempotent at the
+ * receiver, which serialises pushes per certificate and answers `up-to-date` without effect to the
+ * second one. A standby pusher (`standbyMs`) waits and asks again first, so in the normal case only
+ * one body is ever sent. Sending a body takes the certificate's DMZ slot, a lease in the shared lock
+ * table: DMZ instances usually stand behind one public load balancer, so only one of them installs
+ * (and restarts) a certificate at a time, whichever pusher feeds it. See docs/design/2026-11-28-dmz.md.
  */
+
+import { acquireSlot } from '../agent/rollout-slot.ts';
 import { AcmeHaError } from '../errors.ts';
 import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DmzAnswer, DmzInstalled, DmzReceiverClient } from '../ports/dmz-receiver.ts';
 import type { InstalledRevisionStore } from '../ports/installed-revision-store.ts';
 import type { KeystoreStore } from '../ports/keystore-store.ts';
+import type { Lock } from '../ports/lock.ts';
 import type { Logger } from '../ports/logger.ts';
 import {
   type NodeResult,
@@ -35,6 +40,8 @@ export interface DmzPeer {
   readonly standbyMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
+  /** The most one push may take (the receiver client's timeout): how long the DMZ slot is held. */
+  readonly pushTimeoutMs: number;
 }
 
 export interface DmzPushDeps {
@@ -44,6 +51,8 @@ export interface DmzPushDeps {
   readonly keystores: Pick<KeystoreStore, 'get'>;
   readonly installed: InstalledRevisionStore;
   readonly status: NodeStatusStore;
+  /** The shared lock table: the DMZ slots of certificates. */
+  readonly lock: Lock;
   /** Certificates this node installs itself: it pushes the revision it has, never one ahead of it. */
   readonly ownCertificates: ReadonlySet<string>;
   readonly reconcileIntervalMs: number;
@@ -81,7 +90,12 @@ interface Job {
   previous: NodeStatus | null | undefined;
 }
 
-const RETRIED: ReadonlySet<DmzPushResult> = new Set(['failed', 'unreachable']);
+const RETRIED: ReadonlySet<DmzPushResult> = new Set(['failed', 'unreachable', 'busy']);
+
+/** The DMZ slot's lease outlives the push it covers by this much (a crashed holder's frees itself). */
+const SLOT_MARGIN_MS = 10_000;
+/** Pause between tries for a busy DMZ slot (jittered). */
+const SLOT_POLL_MS = 250;
 
 /** One attempt of one job: what its report names, and when it began. */
 interface Attempt {
@@ -249,7 +263,7 @@ export class DmzPusher {
         });
         return reportOf(attempt, 'current', { revision: source, remoteRevision: remote.revision });
       }
-      return await this.send(attempt, source);
+      return await this.sendInSlot(attempt, source);
     } catch (error) {
       const code = error instanceof AcmeHaError ? error.code : 'UNEXPECTED';
       const message = error instanceof Error ? error.message : String(error);
@@ -274,6 +288,47 @@ export class DmzPusher {
       }
     }
     return remote;
+  }
+
+  /**
+   * Sends revision `source` holding the certificate's DMZ slot, once it is free; asks the receiver
+   * again with the slot held, since another pusher may have brought it up to date meanwhile.
+   */
+  private async sendInSlot(attempt: Attempt, source: number): Promise<DmzPushReport> {
+    const { job, signal } = attempt;
+    const ttlMs = job.peer.pushTimeoutMs + SLOT_MARGIN_MS;
+    const lease = await acquireSlot(
+      this.deps.lock,
+      {
+        certificateId: `${job.certificateId}/dmz`,
+        owner: `${this.deps.nodeId} for ${dmzStatusNodeId(job.peer.id)}`,
+        maxParallel: 1,
+        ttlMs,
+      },
+      {
+        sleep: this.deps.sleep,
+        random: this.deps.random,
+        now: () => this.deps.clock.now(),
+        pollMs: SLOT_POLL_MS,
+        maxWaitMs: ttlMs,
+        signal,
+      },
+    );
+    if (!lease) {
+      signal?.throwIfAborted();
+      return reportOf(attempt, 'busy', {
+        revision: source,
+        error: `another DMZ instance of ${job.certificateId} was installing for over ${Math.round(ttlMs / 1000)} s`,
+      });
+    }
+    try {
+      const remote = await job.peer.receiver.installed(job.certificateId, signal);
+      if (remote.revision !== null && remote.revision >= source)
+        return reportOf(attempt, 'current', { revision: source, remoteRevision: remote.revision });
+      return await this.send(attempt, source);
+    } finally {
+      await this.deps.lock.release(lease).catch(() => undefined);
+    }
   }
 
   /** Sends revision `source` with its bytes, and records the receiver's answer as its status. */

@@ -3,6 +3,7 @@
  * through the real schema, receivers started in the test's process, and raw HTTPS requests with any
  * client identity (or none) for the refusal cases.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -80,6 +81,17 @@ export function startTestDmz(config: DmzConfig, logLines?: string[]): Promise<Dm
     env: { [PASSWORD_ENV]: PASSWORD },
     pollMs: 50,
   });
+}
+
+/** The receiver identity of a DMZ config, as the pushers pin it. */
+export function receiverIdentityOf(config: DmzConfig): PairingIdentity {
+  const pem = readFileSync(config.tls.certificate);
+  return {
+    certificateFile: config.tls.certificate,
+    keyFile: config.tls.key,
+    fingerprint: new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase(),
+    notAfter: '',
+  };
 }
 
 /** An agent config's `dmz` entry for a running receiver, with fast retries for tests. */

@@ -40,6 +40,7 @@ import {
   dmzConfigFor,
   dmzPeerFor,
   rawDmzRequest,
+  receiverIdentityOf,
   startTestDmz,
 } from '../../support/dmz-receivers.ts';
 import { useLocalStack } from '../../support/local-stack.ts';
@@ -208,14 +209,14 @@ beforeAll(async () => {
       dmzPeerFor({
         id: 'dmz-a',
         port: a.receiver.port,
-        receiver: readIdentity(configA),
+        receiver: receiverIdentityOf(configA),
         client,
         certificates: [CERT],
       }),
       dmzPeerFor({
         id: 'dmz-b',
         port: b.receiver.port,
-        receiver: readIdentity(configB),
+        receiver: receiverIdentityOf(configB),
         client,
         certificates: [CERT],
       }),
@@ -232,7 +233,7 @@ beforeAll(async () => {
       dmzPeerFor({
         id: 'dmz-a',
         port: a.receiver.port,
-        receiver: readIdentity(configA),
+        receiver: receiverIdentityOf(configA),
         client,
         certificates: [CERT],
       }),
@@ -241,16 +242,6 @@ beforeAll(async () => {
 });
 
 /** The receiver identity a config points at (fingerprint recomputed from the file). */
-function readIdentity(config: DmzConfig): PairingIdentity {
-  const pem = readFileSync(config.tls.certificate);
-  return {
-    certificateFile: config.tls.certificate,
-    keyFile: config.tls.key,
-    fingerprint: new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase(),
-    notAfter: '',
-  };
-}
-
 describe('an internal agent pushes to two DMZ receivers', () => {
   it('both receivers install the revision the agent installed, and serve its serial', async () => {
     const revision = await publish();

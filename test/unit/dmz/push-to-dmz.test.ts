@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryInstalledRevisions } from '../../../adapters/memory/in-memory-installed-revisions.ts';
 import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
+import { InMemoryLock } from '../../../adapters/memory/in-memory-lock.ts';
 import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node-status-store.ts';
 import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
 import { sleep } from '../../../adapters/time/sleep.ts';
 import { DmzUnreachableError } from '../../../core/dmz/dmz-errors.ts';
 import { type DmzPeer, DmzPusher } from '../../../core/dmz/push-to-dmz.ts';
 import type { RevisionPush } from '../../../core/dmz/revision-push.ts';
+import { systemClock } from '../../../core/ports/clock.ts';
 import type { DmzAnswer, DmzInstalled, DmzReceiverClient } from '../../../core/ports/dmz-receiver.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { aServerPki } from '../../support/agent-keystores.ts';
@@ -57,6 +59,7 @@ const peer = (id: string, receiver: DmzReceiverClient): DmzPeer => ({
   standbyMs: 0,
   retryMinMs: 1_000,
   retryMaxMs: 60_000,
+  pushTimeoutMs: 5_000,
 });
 
 describe('DmzPusher', () => {
@@ -73,6 +76,7 @@ describe('DmzPusher', () => {
       keystores: stores.keystores,
       installed: new InMemoryInstalledRevisions(),
       status: new InMemoryNodeStatusStore(),
+      lock: new InMemoryLock(systemClock),
       ownCertificates: new Set(),
       reconcileIntervalMs: 60_000,
       clock: { now: () => new Date() },
@@ -117,6 +121,7 @@ describe('DmzPusher', () => {
       keystores: stores.keystores,
       installed: new InMemoryInstalledRevisions(),
       status: new InMemoryNodeStatusStore(),
+      lock: new InMemoryLock(systemClock),
       ownCertificates: new Set(),
       // Without the nudge, revision 2 would wait for this.
       reconcileIntervalMs: 3_600_000,
@@ -142,5 +147,109 @@ describe('DmzPusher', () => {
       stop.abort();
       await running;
     }
+  });
+
+  describe('one DMZ instance of a certificate installs at a time, whichever pusher feeds it', () => {
+    /** Receivers whose push takes `ms` and that count how many are installing at once. */
+    function slowReceivers(ids: readonly string[], ms: number) {
+      let installing = 0;
+      const seen = { most: 0, pushed: [] as string[] };
+      const installed = new Map<string, number>();
+      const receiverOf = (id: string): DmzReceiverClient => ({
+        installed: async (certificateId) => ({
+          certificateId,
+          revision: installed.get(id) ?? null,
+          serial: null,
+        }),
+        push: async (push) => {
+          installing++;
+          seen.most = Math.max(seen.most, installing);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          installing--;
+          installed.set(id, push.revision.revision);
+          seen.pushed.push(id);
+          return {
+            certificateId: push.revision.certificateId,
+            result: 'applied',
+            revision: push.revision.revision,
+            installedRevision: push.revision.revision,
+            servedSerial: push.revision.serial,
+            errorCode: null,
+            message: null,
+          };
+        },
+      });
+      return { seen, peers: ids.map((id) => peer(id, receiverOf(id))) };
+    }
+
+    const pusherOf = (
+      nodeId: string,
+      peers: DmzPeer[],
+      stores: { state: InMemoryStateStore; keystores: InMemoryKeystoreStore },
+      lock: InMemoryLock,
+      time: { clock: { now: () => Date }; sleep: (ms: number) => Promise<void> } = {
+        clock: systemClock,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      },
+    ) =>
+      new DmzPusher({
+        nodeId,
+        peers,
+        ...stores,
+        installed: new InMemoryInstalledRevisions(),
+        status: new InMemoryNodeStatusStore(),
+        lock,
+        ownCertificates: new Set(),
+        reconcileIntervalMs: 60_000,
+        log: silentLogger,
+        random: () => 0.5,
+        ...time,
+      });
+
+    it('one pusher, three instances: pushed one after another', async () => {
+      const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+      await publishRevision(stores, CERT, await aServerPki());
+      const { seen, peers } = slowReceivers(['dmz-1', 'dmz-2', 'dmz-3'], 100);
+      const reports = await pusherOf('gateway', peers, stores, new InMemoryLock(systemClock)).pushAll();
+      expect(reports.map((r) => r.result)).toEqual(['pushed', 'pushed', 'pushed']);
+      expect(seen.most).toBe(1);
+      expect([...seen.pushed].sort()).toEqual(['dmz-1', 'dmz-2', 'dmz-3']);
+    });
+
+    it('two pushers, each its own instance, sharing the lock table: never both at once', async () => {
+      const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+      await publishRevision(stores, CERT, await aServerPki());
+      const { seen, peers } = slowReceivers(['dmz-1', 'dmz-2'], 100);
+      const lock = new InMemoryLock(systemClock);
+      const [first, second] = peers;
+      if (!first || !second) throw new Error('two peers');
+      const reports = await Promise.all([
+        pusherOf('node-1', [first], stores, lock).pushAll(),
+        pusherOf('node-2', [second], stores, lock).pushAll(),
+      ]);
+      expect(reports.flat().map((r) => r.result)).toEqual(['pushed', 'pushed']);
+      expect(seen.most).toBe(1);
+    });
+
+    it('a slot held past a push timeout: busy, nothing sent, tried again later', async () => {
+      const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+      await publishRevision(stores, CERT, await aServerPki());
+      const { seen, peers } = slowReceivers(['dmz-1'], 0);
+      // Time that passes only when the pusher sleeps.
+      let now = Date.parse('2026-12-05T00:00:00Z');
+      const clock = { now: () => new Date(now) };
+      const lock = new InMemoryLock(clock);
+      expect(await lock.acquire(`rollout/${CERT}/dmz/slot-0`, 'a stuck pusher', 600_000)).not.toBeNull();
+      const pusher = pusherOf('gateway', peers, stores, lock, {
+        clock,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      });
+      const [report] = await pusher.pushAll();
+      expect(report?.result).toBe('busy');
+      expect(report?.error).toBe(`another DMZ instance of ${CERT} was installing for over 15 s`);
+      expect(seen.pushed).toEqual([]);
+    });
   });
 });
