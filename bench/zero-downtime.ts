@@ -14,6 +14,11 @@ import { rollingRestartUnderTraffic } from '../test/support/zero-downtime.ts';
 import type { BenchSuite } from './suite.ts';
 
 const SIZES = [3, 10] as const;
+const DRAINS = ['haproxy', 'health', null] as const;
+const DRAIN_NAMES = {
+  haproxy: 'drain (HAProxy runtime API)',
+  health: 'drain (health endpoint, HAProxy httpchk)',
+} as const;
 
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : '–');
 const kinds = (phase: PhaseTraffic) =>
@@ -38,21 +43,21 @@ export const zeroDowntime: BenchSuite = {
     let undrainedFailures = 0;
     try {
       for (const size of SIZES) {
-        for (const drain of [true, false]) {
-          const id = `zd-${size}-${drain ? 'drain' : 'plain'}`;
+        for (const drain of DRAINS) {
+          const id = `zd-${size}-${drain ?? 'plain'}`;
           const r = await rollingRestartUnderTraffic({
             stack,
             clients,
             nodeIds: nodeIds.slice(0, size),
             certificateId: id,
-            drain: drain ? 'haproxy' : null,
+            drain,
             base: join(base, id),
             cleanups,
           });
           if (drain) drainedFailures += failed(r.during) + failed(r.steady);
           else undrainedFailures += failed(r.during);
           rows.push([
-            `${size} nodes, ${drain ? 'drain (HAProxy runtime API)' : 'no drain'}`,
+            `${size} nodes, ${drain ? DRAIN_NAMES[drain] : 'no drain'}`,
             `${r.steady.ok + failed(r.steady)} / ${r.during.ok + failed(r.during)}`,
             kinds(r.during),
             `${ms(percentile(r.steady.latenciesMs, 50))} / ${ms(percentile(r.steady.latenciesMs, 99))}`,
@@ -79,9 +84,9 @@ export const zeroDowntime: BenchSuite = {
         'rollout (publish → last node applied)',
       ],
       rows,
-      verdict: `With drain: ${drainedFailures} failed requests in all (target 0, ${drainedFailures === 0 ? 'met' : 'missed'}). Without drain, the same rollouts failed ${undrainedFailures} requests. Drain costs time: each node waits for its open sessions to end before it restarts.`,
+      verdict: `With drain: ${drainedFailures} failed requests in all (target 0, ${drainedFailures === 0 ? 'met' : 'missed'}). Without drain, the same rollouts failed ${undrainedFailures} requests. Drain costs time: each node waits for its open sessions to end before it restarts, and a health drain waits its settle time (1 s here: two failed checks) as well.`,
       method:
-        'One embedded stack (no Pebble), then per case: a real HAProxy (TCP mode, TLS passed through, round robin, health check every 200 ms, down after 2 failures) in front of N in-process TLS nodes whose reload is a restart (every connection dropped, port closed for 600 ms); 8 clients make fresh TLS connections through it back to back, each request 100 ms at the server, each chain verified against the CA; after 1 s of steady state a new revision is published and the nodes\' agents sync at once (one rollout slot, so one node at a time). "During" runs from the publication to 0.5 s after the last node applied. Latencies are of successful requests, connect to close.',
+        'One embedded stack (no Pebble), then per case: a real HAProxy (TCP mode, TLS passed through, round robin, health check every 200 ms, down after 2 failures; a TCP check, or with the health drain an HTTP check of each agent\'s endpoint, settle 1 s) in front of N in-process TLS nodes whose reload is a restart (every connection dropped, port closed for 600 ms); 8 clients make fresh TLS connections through it back to back, send an HTTP/1.0 request (100 ms at the server) and check the answer, each chain verified against the CA; after 1 s of steady state a new revision is published and the nodes\' agents sync at once (one rollout slot, so one node at a time). "During" runs from the publication to 0.5 s after the last node applied. Latencies are of successful requests, connect to close.',
       raw,
     };
   },
