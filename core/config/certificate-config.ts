@@ -5,7 +5,17 @@
  */
 
 import { KEYSTORE_FORMATS } from '../keystore/formats.ts';
-import { httpsUrl, httpUrl, id, issuableName, nodeId, secretSource, uniqueBy, uniqueIds } from './rules.ts';
+import {
+  httpsUrl,
+  httpUrl,
+  id,
+  issuableName,
+  nodeId,
+  renewBefore,
+  secretSource,
+  uniqueBy,
+  uniqueIds,
+} from './rules.ts';
 import * as z from './zod.ts';
 
 export type { SecretSource } from './rules.ts';
@@ -59,6 +69,12 @@ const certificate = z
     ),
     keyType: z._default(z.enum(KEY_TYPES), 'ec-p256'),
     profile: z.optional(z.enum(PROFILES)),
+    /**
+     * Renew at the latest this long before expiry (`30d`) or with this share of the lifetime left
+     * (`33%`); the CA's renewal window (ARI) may still ask earlier. Longer than the lifetime: ignored,
+     * the default applies. @default a third of the lifetime left
+     */
+    renewBefore: z.optional(renewBefore),
     directory: z.optional(httpUrl),
     eab: z.optional(eab),
     /** CAs to try, in order, when the preferred one is down, rate-limits or refuses (not on failed validation). */

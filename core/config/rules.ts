@@ -74,6 +74,32 @@ export function seconds(max: number, min?: number) {
     .check(z.maximum(max, message), min === undefined ? z.positive(message) : z.minimum(min, message));
 }
 
+const RENEW_BEFORE = /^(\d+(?:\.\d+)?)(d|h|m|s|%)$/;
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
+
+/**
+ * When to renew at the latest, before expiry: a duration (`30d`, `36h`, `90m`, `600s`) or a share of
+ * the lifetime (`33%`: renew when a third of it is left), as cert-manager's `renewBefore` and
+ * `renewBeforePercentage`. Parsed as `{ ms }` or `{ share }` (0–1).
+ */
+export const renewBefore = z.pipe(
+  z.string().check(
+    z.refine((text) => {
+      const match = RENEW_BEFORE.exec(text);
+      const value = Number(match?.[1]);
+      return match !== null && value > 0 && (match[2] !== '%' || value < 100);
+    }, 'must be a duration before expiry such as "30d", "36h" or "90m", or a share of the lifetime such as "33%" (above 0, below 100%)'),
+  ),
+  z.transform((text: string): RenewBefore => {
+    const [, value = '0', unit = 'd'] = RENEW_BEFORE.exec(text) ?? [];
+    return unit === '%'
+      ? { share: Number(value) / 100 }
+      : { ms: Number(value) * UNIT_MS[unit as keyof typeof UNIT_MS] };
+  }),
+);
+
+export type RenewBefore = { readonly ms: number } | { readonly share: number };
+
 // ---------------------------------------------------------------------------------------------
 // Secrets
 

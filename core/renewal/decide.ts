@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CertificateConfig } from '../config/certificate-config.ts';
+import type { RenewBefore } from '../config/rules.ts';
 import { pickInWindow } from './ari.ts';
 import type { CertificateState, RenewalInfo, RenewalWindow } from './types.ts';
 
@@ -9,6 +10,7 @@ export type RenewalReason =
   | 'config-changed'
   | 'expired'
   | 'ari-window'
+  | 'renew-before'
   | 'lifetime';
 
 export type RenewalDecision =
@@ -27,15 +29,30 @@ export function configHash(cert: CertificateConfig, directory: string, profile: 
 }
 
 /**
+ * The moment `renewBefore` asks for, or null when it is not set or reaches back to the certificate's
+ * start (longer than its lifetime: the default rule applies instead).
+ */
+export function renewBeforeAt(
+  renewBefore: RenewBefore | undefined,
+  notBefore: number,
+  notAfter: number,
+): Date | null {
+  if (!renewBefore) return null;
+  const before = 'ms' in renewBefore ? renewBefore.ms : (notAfter - notBefore) * renewBefore.share;
+  return notAfter - before > notBefore ? new Date(notAfter - before) : null;
+}
+
+/**
  * Whether a certificate must be ordered now. Order of precedence: `force`; a pending backoff; no
- * certificate yet; changed settings; expired; the ARI window's chosen moment has come; without ARI,
- * two thirds of the lifetime have passed (one third left).
+ * certificate yet; changed settings; expired; the ARI window's chosen moment or `renewBefore`'s,
+ * whichever comes first; without either, two thirds of the lifetime have passed (one third left).
  */
 export function decideRenewal(input: {
   readonly state: CertificateState;
   readonly configHash: string;
   readonly now: Date;
   readonly force: boolean;
+  readonly renewBefore?: RenewBefore | undefined;
 }): RenewalDecision {
   const { state, now } = input;
   const current = state.current;
@@ -47,18 +64,18 @@ export function decideRenewal(input: {
   if (!current) return { due: true, reason: 'first-issuance', replaces: null };
   if (current.configHash !== input.configHash) return { due: true, reason: 'config-changed', replaces: null };
   if (now >= new Date(current.notAfter)) return { due: true, reason: 'expired', replaces };
-  if (state.window) {
-    const at = new Date(state.window.selectedAt);
-    return now >= at
-      ? { due: true, reason: 'ari-window', replaces }
-      : { due: false, reason: 'not-due', nextCheckAt: at };
-  }
   const notBefore = new Date(current.notBefore).getTime();
   const notAfter = new Date(current.notAfter).getTime();
-  const at = new Date(notBefore + ((notAfter - notBefore) * 2) / 3);
-  return now >= at
-    ? { due: true, reason: 'lifetime', replaces }
-    : { due: false, reason: 'not-due', nextCheckAt: at };
+  const deadline = renewBeforeAt(input.renewBefore, notBefore, notAfter);
+  const moments: { at: Date; reason: RenewalReason }[] = [];
+  if (state.window) moments.push({ at: new Date(state.window.selectedAt), reason: 'ari-window' });
+  if (deadline) moments.push({ at: deadline, reason: 'renew-before' });
+  if (moments.length === 0)
+    moments.push({ at: new Date(notBefore + ((notAfter - notBefore) * 2) / 3), reason: 'lifetime' });
+  const next = moments.reduce((a, b) => (b.at < a.at ? b : a));
+  return now >= next.at
+    ? { due: true, reason: next.reason, replaces }
+    : { due: false, reason: 'not-due', nextCheckAt: next.at };
 }
 
 /**

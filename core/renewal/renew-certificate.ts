@@ -125,7 +125,13 @@ interface Renewal {
 }
 
 function decide(renewal: Renewal, state: CertificateState, force: boolean): RenewalDecision {
-  return decideRenewal({ state, configHash: renewal.hash, now: renewal.deps.clock.now(), force });
+  return decideRenewal({
+    state,
+    configHash: renewal.hash,
+    now: renewal.deps.clock.now(),
+    force,
+    renewBefore: renewal.cert.renewBefore,
+  });
 }
 
 /** Decides again under the lease, then orders and publishes; a failure is recorded, not thrown. */

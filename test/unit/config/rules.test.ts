@@ -497,3 +497,36 @@ describe('a key password of its own is for jks and pkcs12 keystores only', () =>
     );
   });
 });
+
+describe('certificate lifecycle settings', () => {
+  const withSettings = (settings: object) => ({
+    version: 1,
+    certificates: [
+      {
+        id: 'app',
+        domains: ['app.example.com'],
+        groups: ['web'],
+        keystores: [{ format: 'pem' }],
+        ...settings,
+      },
+    ],
+    nodes: [{ id: 'web-1', groups: ['web'] }],
+  });
+  const settingProblems = (settings: object) => problemsOf(configSchema, withSettings(settings));
+  const parsedCertificate = (settings: object) => configSchema.parse(withSettings(settings)).certificates[0];
+
+  it('renewBefore: a duration before expiry or a share of the lifetime', () => {
+    expect(parsedCertificate({ renewBefore: '30d' })?.renewBefore).toEqual({ ms: 30 * 86_400_000 });
+    expect(parsedCertificate({ renewBefore: '36h' })?.renewBefore).toEqual({ ms: 36 * 3_600_000 });
+    expect(parsedCertificate({ renewBefore: '90m' })?.renewBefore).toEqual({ ms: 90 * 60_000 });
+    expect(parsedCertificate({ renewBefore: '25%' })?.renewBefore).toEqual({ share: 0.25 });
+    expect(parsedCertificate({})?.renewBefore).toBeUndefined();
+    const message =
+      'certificates[0].renewBefore: must be a duration before expiry such as "30d", "36h" or "90m", or a share of the lifetime such as "33%" (above 0, below 100%)';
+    for (const bad of ['0d', '100%', '30', '-5d', '1w', '', ' 30d'])
+      expect(settingProblems({ renewBefore: bad }), bad).toEqual([message]);
+    expect(settingProblems({ renewBefore: 30 })).toEqual([
+      'certificates[0].renewBefore: Invalid input: expected string, received number',
+    ]);
+  });
+});

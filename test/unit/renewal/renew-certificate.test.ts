@@ -11,13 +11,20 @@ import { CaUnreachableError, RateLimitedError, ValidationFailedError } from '../
 import { openKeystore } from '../../../core/keystore/keystore.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { FIRST_BACKOFF_MS } from '../../../core/renewal/backoff.ts';
-import { type RenewerDeps, renewCertificate } from '../../../core/renewal/renew-certificate.ts';
+import {
+  type RenewalOutcome,
+  type RenewerDeps,
+  renewCertificate,
+} from '../../../core/renewal/renew-certificate.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
 import { FakeIssuer } from '../../fakes/fake-issuer.ts';
 
 const DAY = 86_400_000;
 
-function aConfig(domains = ['app.example.test', 'www.example.test']): AcmeHaConfig {
+function aConfig(
+  domains = ['app.example.test', 'www.example.test'],
+  settings: Record<string, unknown> = {},
+): AcmeHaConfig {
   return parseConfig(
     JSON.stringify({
       version: 1,
@@ -28,6 +35,7 @@ function aConfig(domains = ['app.example.test', 'www.example.test']): AcmeHaConf
           domains,
           groups: ['web'],
           keystores: [{ format: 'jks', alias: 'Tomcat', password: { env: 'JKS_PASS' } }, { format: 'pem' }],
+          ...settings,
         },
       ],
       nodes: [{ id: 'n1', groups: ['web'] }],
@@ -64,6 +72,10 @@ beforeEach(() => {
     owner: 'test',
   };
 });
+
+/** The outcome's next check is within two minutes of `at` (certificate dates have whole seconds, notBefore is a minute back). */
+const nearDay = (outcome: RenewalOutcome, at: number): boolean =>
+  'nextCheckAt' in outcome && Math.abs(Date.parse(outcome.nextCheckAt ?? '') - at) < 120_000;
 
 const cert = (config: AcmeHaConfig) => {
   const [first] = config.certificates;
@@ -134,6 +146,53 @@ describe('renewCertificate', () => {
     expect(await renewCertificate(config, cert(config), deps)).toMatchObject({
       result: 'renewed',
       reason: 'lifetime',
+    });
+  });
+
+  it('renewBefore: a duration or a share of the lifetime before expiry; longer than the lifetime, the default', async () => {
+    // The fake CA's certificates live 90 days.
+    for (const [renewBefore, dueDay] of [
+      ['10d', 80],
+      ['240h', 80],
+      ['50%', 45],
+      ['100d', 60],
+    ] as const) {
+      clock = new ManualClock();
+      Object.assign(deps, { clock, state: new InMemoryStateStore(), lock: new InMemoryLock(clock) });
+      issuer = new FakeIssuer(clock);
+      Object.assign(deps, { issuer });
+      const config = aConfig(undefined, { renewBefore });
+      const issuedAt = clock.now().getTime();
+      await renewCertificate(config, cert(config), deps);
+      clock.advance((dueDay - 1) * DAY);
+      const early = await renewCertificate(config, cert(config), deps);
+      expect(early.result, renewBefore).toBe('skipped');
+      expect(nearDay(early, issuedAt + dueDay * DAY), renewBefore).toBe(true);
+      clock.advance(DAY);
+      expect(await renewCertificate(config, cert(config), deps), renewBefore).toMatchObject({
+        result: 'renewed',
+        reason: renewBefore === '100d' ? 'lifetime' : 'renew-before',
+      });
+    }
+  });
+
+  it('renewBefore and the ARI window: whichever moment comes first', async () => {
+    const config = aConfig(undefined, { renewBefore: '10d' });
+    await renewCertificate(config, cert(config), deps);
+    const now = clock.now().getTime();
+    issuer.renewalInfoAnswer = {
+      start: new Date(now + 84 * DAY),
+      end: new Date(now + 86 * DAY),
+      retryAfter: new Date(now + 100 * DAY),
+    };
+    // The window's moment (day 85) is later than renewBefore's (day 80).
+    const early = await renewCertificate(config, cert(config), deps);
+    expect(early.result).toBe('skipped');
+    expect(nearDay(early, now + 80 * DAY)).toBe(true);
+    clock.advance(80 * DAY);
+    expect(await renewCertificate(config, cert(config), deps)).toMatchObject({
+      result: 'renewed',
+      reason: 'renew-before',
     });
   });
 
