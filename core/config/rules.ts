@@ -80,25 +80,29 @@ const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 /**
  * When to renew at the latest, before expiry: a duration (`30d`, `36h`, `90m`, `600s`) or a share of
  * the lifetime (`33%`: renew when a third of it is left), as cert-manager's `renewBefore` and
- * `renewBeforePercentage`. Parsed as `{ ms }` or `{ share }` (0–1).
+ * `renewBeforePercentage`. Kept as written (a parsed configuration parses again to itself, as the
+ * CDK app's copy for the Lambda needs); {@link renewBeforeOf} reads it.
  */
-export const renewBefore = z.pipe(
-  z.string().check(
-    z.refine((text) => {
-      const match = RENEW_BEFORE.exec(text);
-      const value = Number(match?.[1]);
-      return match !== null && value > 0 && (match[2] !== '%' || value < 100);
-    }, 'must be a duration before expiry such as "30d", "36h" or "90m", or a share of the lifetime such as "33%" (above 0, below 100%)'),
-  ),
-  z.transform((text: string): RenewBefore => {
-    const [, value = '0', unit = 'd'] = RENEW_BEFORE.exec(text) ?? [];
-    return unit === '%'
-      ? { share: Number(value) / 100 }
-      : { ms: Number(value) * UNIT_MS[unit as keyof typeof UNIT_MS] };
-  }),
-);
+export const renewBefore = z
+  .string()
+  .check(
+    z.refine(
+      (text) => renewBeforeOf(text) !== null,
+      'must be a duration before expiry such as "30d", "36h" or "90m", or a share of the lifetime such as "33%" (above 0, below 100%)',
+    ),
+  );
 
 export type RenewBefore = { readonly ms: number } | { readonly share: number };
+
+/** A `renewBefore` as `{ ms }` or `{ share }` (0–1), or null when it is not one. */
+export function renewBeforeOf(text: string): RenewBefore | null {
+  const match = RENEW_BEFORE.exec(text);
+  const value = Number(match?.[1]);
+  const unit = match?.[2];
+  if (!unit || !(value > 0)) return null;
+  if (unit === '%') return value < 100 ? { share: value / 100 } : null;
+  return { ms: value * UNIT_MS[unit as keyof typeof UNIT_MS] };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Secrets

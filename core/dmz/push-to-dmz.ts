@@ -13,7 +13,6 @@
  * (and restarts) a certificate at a time, whichever pusher feeds it. See docs/design/2026-11-28-dmz.md.
  */
 
-import { acquireSlot } from '../agent/rollout-slot.ts';
 import { AcmeHaError } from '../errors.ts';
 import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -22,12 +21,9 @@ import type { InstalledRevisionStore } from '../ports/installed-revision-store.t
 import type { KeystoreStore } from '../ports/keystore-store.ts';
 import type { Lock } from '../ports/lock.ts';
 import type { Logger } from '../ports/logger.ts';
-import {
-  type NodeResult,
-  type NodeStatus,
-  type NodeStatusStore,
-  reportIsStale,
-} from '../ports/node-status-store.ts';
+import type { NodeResult, NodeStatus, NodeStatusStore } from '../ports/node-status-store.ts';
+import { withDmzSlot } from './dmz-slot.ts';
+import { nextDmzStatus } from './dmz-status.ts';
 import { type DmzPushResult, nodeResultOf, pushResultOf } from './push-answer.ts';
 import { buildRevisionPush } from './revision-push.ts';
 
@@ -91,11 +87,6 @@ interface Job {
 }
 
 const RETRIED: ReadonlySet<DmzPushResult> = new Set(['failed', 'unreachable', 'busy']);
-
-/** The DMZ slot's lease outlives the push it covers by this much (a crashed holder's frees itself). */
-const SLOT_MARGIN_MS = 10_000;
-/** Pause between tries for a busy DMZ slot (jittered). */
-const SLOT_POLL_MS = 250;
 
 /** One attempt of one job: what its report names, and when it began. */
 interface Attempt {
@@ -296,39 +287,29 @@ export class DmzPusher {
    */
   private async sendInSlot(attempt: Attempt, source: number): Promise<DmzPushReport> {
     const { job, signal } = attempt;
-    const ttlMs = job.peer.pushTimeoutMs + SLOT_MARGIN_MS;
-    const lease = await acquireSlot(
-      this.deps.lock,
+    const sent = await withDmzSlot(
       {
-        certificateId: `${job.certificateId}/dmz`,
+        lock: this.deps.lock,
+        certificateId: job.certificateId,
         owner: `${this.deps.nodeId} for ${dmzStatusNodeId(job.peer.id)}`,
-        maxParallel: 1,
-        ttlMs,
-      },
-      {
+        pushTimeoutMs: job.peer.pushTimeoutMs,
         sleep: this.deps.sleep,
         random: this.deps.random,
         now: () => this.deps.clock.now(),
-        pollMs: SLOT_POLL_MS,
-        maxWaitMs: ttlMs,
         signal,
       },
+      async () => {
+        const remote = await job.peer.receiver.installed(job.certificateId, signal);
+        if (remote.revision !== null && remote.revision >= source)
+          return reportOf(attempt, 'current', { revision: source, remoteRevision: remote.revision });
+        return this.send(attempt, source);
+      },
     );
-    if (!lease) {
-      signal?.throwIfAborted();
-      return reportOf(attempt, 'busy', {
-        revision: source,
-        error: `another DMZ instance of ${job.certificateId} was installing for over ${Math.round(ttlMs / 1000)} s`,
-      });
-    }
-    try {
-      const remote = await job.peer.receiver.installed(job.certificateId, signal);
-      if (remote.revision !== null && remote.revision >= source)
-        return reportOf(attempt, 'current', { revision: source, remoteRevision: remote.revision });
-      return await this.send(attempt, source);
-    } finally {
-      await this.deps.lock.release(lease).catch(() => undefined);
-    }
+    if ('done' in sent) return sent.done;
+    return reportOf(attempt, 'busy', {
+      revision: source,
+      error: `another DMZ instance of ${job.certificateId} was installing for over ${Math.round(sent.busyMs / 1000)} s`,
+    });
   }
 
   /** Sends revision `source` with its bytes, and records the receiver's answer as its status. */
@@ -386,32 +367,12 @@ export class DmzPusher {
     try {
       if (job.previous === undefined)
         job.previous = await this.deps.status.get(job.certificateId, nodeId).catch(() => null);
-      const previous = job.previous;
-      const now = this.deps.clock.now().toISOString();
-      const failing = ['rejected', 'rolled-back', 'failed', 'halted'].includes(fields.result);
-      const next: NodeStatus = {
-        certificateId: job.certificateId,
-        nodeId,
-        revisionOnDisk: previous?.revisionOnDisk ?? null,
-        revisionServed: previous?.revisionServed ?? null,
-        servedSerial: previous?.servedSerial ?? null,
-        targetRevision: previous?.targetRevision ?? null,
-        errorCode: null,
-        error: null,
-        updatedAt: now,
-        failingSince: failing ? (previous?.failingSince ?? now) : null,
-        reloadStartedAt: null,
-        reloadFinishedAt: null,
-        ...fields,
-      };
-      const same =
-        previous &&
-        previous.revisionOnDisk === next.revisionOnDisk &&
-        previous.errorCode === next.errorCode &&
-        (previous.result === next.result ||
-          (!failing && !['rejected', 'rolled-back', 'failed', 'halted'].includes(previous.result)));
-      // A report that says nothing new is still rewritten now and then: it is the heartbeat.
-      if (same && !reportIsStale(previous, this.deps.clock.now())) return;
+      const next = nextDmzStatus(
+        job.previous,
+        { certificateId: job.certificateId, nodeId, ...fields },
+        this.deps.clock.now(),
+      );
+      if (!next) return;
       await this.deps.status.put(next);
       job.previous = next;
     } catch (error) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CertificateConfig } from '../config/certificate-config.ts';
-import type { RenewBefore } from '../config/rules.ts';
+import { renewBeforeOf } from '../config/rules.ts';
 import { pickInWindow } from './ari.ts';
 import type { CertificateState, RenewalInfo, RenewalWindow } from './types.ts';
 
@@ -32,11 +32,8 @@ export function configHash(cert: CertificateConfig, directory: string, profile: 
  * The moment `renewBefore` asks for, or null when it is not set or reaches back to the certificate's
  * start (longer than its lifetime: the default rule applies instead).
  */
-export function renewBeforeAt(
-  renewBefore: RenewBefore | undefined,
-  notBefore: number,
-  notAfter: number,
-): Date | null {
+export function renewBeforeAt(text: string | undefined, notBefore: number, notAfter: number): Date | null {
+  const renewBefore = text === undefined ? null : renewBeforeOf(text);
   if (!renewBefore) return null;
   const before = 'ms' in renewBefore ? renewBefore.ms : (notAfter - notBefore) * renewBefore.share;
   return notAfter - before > notBefore ? new Date(notAfter - before) : null;
@@ -52,7 +49,8 @@ export function decideRenewal(input: {
   readonly configHash: string;
   readonly now: Date;
   readonly force: boolean;
-  readonly renewBefore?: RenewBefore | undefined;
+  /** The certificate's `renewBefore` as written (`30d`, `33%`). */
+  readonly renewBefore?: string | undefined;
 }): RenewalDecision {
   const { state, now } = input;
   const current = state.current;

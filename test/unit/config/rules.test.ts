@@ -18,6 +18,7 @@ import {
   mode,
   nodeId,
   port,
+  renewBeforeOf,
   seconds,
   secretSource,
   sha256Fingerprint,
@@ -516,11 +517,12 @@ describe('certificate lifecycle settings', () => {
   const parsedCertificate = (settings: object) => configSchema.parse(withSettings(settings)).certificates[0];
 
   it('renewBefore: a duration before expiry or a share of the lifetime', () => {
-    expect(parsedCertificate({ renewBefore: '30d' })?.renewBefore).toEqual({ ms: 30 * 86_400_000 });
-    expect(parsedCertificate({ renewBefore: '36h' })?.renewBefore).toEqual({ ms: 36 * 3_600_000 });
-    expect(parsedCertificate({ renewBefore: '90m' })?.renewBefore).toEqual({ ms: 90 * 60_000 });
-    expect(parsedCertificate({ renewBefore: '25%' })?.renewBefore).toEqual({ share: 0.25 });
+    expect(parsedCertificate({ renewBefore: '30d' })?.renewBefore).toBe('30d');
     expect(parsedCertificate({})?.renewBefore).toBeUndefined();
+    expect(renewBeforeOf('30d')).toEqual({ ms: 30 * 86_400_000 });
+    expect(renewBeforeOf('36h')).toEqual({ ms: 36 * 3_600_000 });
+    expect(renewBeforeOf('90m')).toEqual({ ms: 90 * 60_000 });
+    expect(renewBeforeOf('25%')).toEqual({ share: 0.25 });
     const message =
       'certificates[0].renewBefore: must be a duration before expiry such as "30d", "36h" or "90m", or a share of the lifetime such as "33%" (above 0, below 100%)';
     for (const bad of ['0d', '100%', '30', '-5d', '1w', '', ' 30d'])
