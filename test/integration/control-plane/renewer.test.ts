@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import type { AcmeHaConfig } from '../../../core/config/certificate-config.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
-import { systemClock } from '../../../core/ports/clock.ts';
+import { type Clock, systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
 import type { IssueRequest } from '../../../core/renewal/types.ts';
@@ -75,10 +75,10 @@ function configFor(overrides: Record<string, unknown>[] = []): AcmeHaConfig {
   );
 }
 
-function plane(owner = 'test'): ControlPlane {
+function plane(owner = 'test', clock: Clock = systemClock): ControlPlane {
   const p = createControlPlane(stackControlPlaneSettings(stack), clients, {
     log: silentLogger,
-    clock: systemClock,
+    clock,
     env: { APP_JKS_PASSWORD: JKS_PASSWORD },
     owner,
   });
@@ -228,6 +228,40 @@ describe('renewer on the embedded stack', () => {
       'app.acme-ha.test',
       'www.acme-ha.test',
       'api.acme-ha.test',
+    ]);
+  });
+
+  it('renewBefore: a Pebble certificate (with its ARI window) renews when renewBefore asks, not before', async () => {
+    const config = configFor([
+      {
+        id: 'early',
+        domains: ['early.acme-ha.test'],
+        groups: ['web'],
+        keystores: [{ format: 'pem' }],
+        // Pebble's certificates live five years: this asks for a renewal about 1.8 days in.
+        renewBefore: '99.9%',
+      },
+    ]);
+    expect((await runRenewals(config, plane(), { certificateId: 'early' })).outcomes).toEqual([
+      expect.objectContaining({ result: 'renewed', reason: 'first-issuance', revision: 1 }),
+    ]);
+    const first = (await plane().state.get('early')).current;
+    if (!first) throw new Error('no revision');
+    const lifetime = Date.parse(first.notAfter) - Date.parse(first.notBefore);
+    const due = Date.parse(first.notAfter) - lifetime * 0.999;
+    const before = issued.length;
+    const waiting = await runRenewals(config, plane(), { certificateId: 'early' });
+    expect(waiting.outcomes).toEqual([
+      expect.objectContaining({
+        result: 'skipped',
+        reason: 'not-due',
+        nextCheckAt: new Date(due).toISOString(),
+      }),
+    ]);
+    expect(issued.length).toBe(before);
+    const later = plane('test', { now: () => new Date(due + 60_000) });
+    expect((await runRenewals(config, later, { certificateId: 'early' })).outcomes).toEqual([
+      expect.objectContaining({ result: 'renewed', reason: 'renew-before', revision: 2 }),
     ]);
   });
 
