@@ -76,7 +76,7 @@ export class AcmeClientIssuer implements CertificateIssuer {
 
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
     const { client, order } = await this.openOrder(request);
-    const privateKeyPem = await generatePrivateKey(request.keyType);
+    const privateKeyPem = request.privateKeyPem ?? (await generatePrivateKey(request.keyType));
     const [, csr] = await acme.crypto.createCsr(
       { commonName: request.domains[0], altNames: [...request.domains] },
       privateKeyPem,

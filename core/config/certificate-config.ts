@@ -75,6 +75,14 @@ const certificate = z
      * the default applies. @default a third of the lifetime left
      */
     renewBefore: z.optional(renewBefore),
+    /**
+     * `rotation: always` (a new key with every certificate, as cert-manager's default) or `reuse`
+     * (the current key again, certbot's `--reuse-key`, for pinned keys). A changed `keyType` always
+     * gets a new key.
+     */
+    key: z._default(z.strictObject({ rotation: z._default(z.enum(['always', 'reuse']), 'always') }), {
+      rotation: 'always',
+    }),
     directory: z.optional(httpUrl),
     eab: z.optional(eab),
     /** CAs to try, in order, when the preferred one is down, rate-limits or refuses (not on failed validation). */

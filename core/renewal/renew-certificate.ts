@@ -16,6 +16,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { SecretResolver } from '../ports/secret-resolver.ts';
 import { nextFailure } from './backoff.ts';
 import { configHash, decideRenewal, nextWindow, type RenewalDecision } from './decide.ts';
+import { reusableKey } from './key-reuse.ts';
 import { materialOf, storeRevisionObjects } from './publish-revision.ts';
 import { rolloutTermsOf } from './rollout-terms.ts';
 import type { CertificateState, IssuedCertificate, IssueRequest } from './types.ts';
@@ -177,7 +178,9 @@ async function orderAndPublish(
   const { cert, deps, directory, profile } = renewal;
   const id = cert.id;
   const cas = [{ directory, eab: cert.eab }, ...cert.fallbacks];
+  const privateKeyPem = await keyToReuse(cert, state, deps);
   const { issued, issuedBy } = await orderWithFailover(cas, state, deps, (ca) => ({
+    privateKeyPem,
     certificateId: id,
     domains: cert.domains,
     keyType: cert.keyType,
@@ -219,6 +222,21 @@ async function orderAndPublish(
     serial: record.serial,
     directory: issuedBy,
   };
+}
+
+/** With `key.rotation: reuse`, the current revision's key (unless of another type); otherwise none. */
+async function keyToReuse(
+  cert: CertificateConfig,
+  state: CertificateState,
+  deps: RenewerDeps,
+): Promise<string | undefined> {
+  if (cert.key.rotation !== 'reuse' || !state.current) return undefined;
+  const key = await reusableKey(cert, state.current, deps);
+  deps.log.info(key ? 'key reused' : 'key type changed: new key', {
+    certificateId: cert.id,
+    revision: state.current.revision,
+  });
+  return key ?? undefined;
 }
 
 /** Tells the agents about the new revision; an event that cannot be published is logged, not thrown. */

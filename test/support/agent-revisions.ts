@@ -22,6 +22,7 @@ export function aCertificateConfig(id: string, domains = ['app.acme-ha.test']): 
     id,
     domains,
     keyType: 'ec-p256',
+    key: { rotation: 'always' },
     challenge: 'http-01',
     groups: [],
     nodes: [],

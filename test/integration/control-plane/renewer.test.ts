@@ -4,6 +4,7 @@
  */
 
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import type { AcmeHaConfig } from '../../../core/config/certificate-config.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
+import { openKeystore } from '../../../core/keystore/keystore.ts';
 import { type Clock, systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
@@ -112,6 +114,16 @@ async function receiveAll(queueUrl: string): Promise<Record<string, unknown>[]> 
 async function challengeItems(): Promise<number> {
   const { Items } = await clients.documents.send(new ScanCommand({ TableName: stack.resources.tableName }));
   return (Items ?? []).filter((item) => String(item.pk).startsWith('CHALLENGE#')).length;
+}
+
+/** The SHA-256 of the current revision's public key (SPKI), read from its first keystore object. */
+async function publicKeyOf(certificateId: string): Promise<string> {
+  const p = plane();
+  const object = (await p.state.get(certificateId)).current?.objects[0];
+  if (!object) throw new Error(`${certificateId} has no revision`);
+  const opened = openKeystore(await p.keystores.get(object.key), JKS_PASSWORD, object.key);
+  const spki = opened.chain[0].publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('hex');
 }
 
 async function objectsOf(certificateId: string): Promise<string[]> {
@@ -263,6 +275,42 @@ describe('renewer on the embedded stack', () => {
     expect((await runRenewals(config, later, { certificateId: 'early' })).outcomes).toEqual([
       expect.objectContaining({ result: 'renewed', reason: 'renew-before', revision: 2 }),
     ]);
+  });
+
+  it('key rotation: reuse keeps the key (read back from a JKS revision) until the key type changes; always does not', async () => {
+    const pinned = {
+      id: 'pinned',
+      domains: ['pinned.acme-ha.test'],
+      keyType: 'rsa-2048',
+      key: { rotation: 'reuse' },
+      groups: ['web'],
+      keystores: [{ format: 'jks', password: { env: 'APP_JKS_PASSWORD' } }],
+    };
+    const rotating = {
+      ...pinned,
+      id: 'rotating',
+      domains: ['rotating.acme-ha.test'],
+      key: { rotation: 'always' },
+    };
+    const renew = async (config: AcmeHaConfig, certificateId: string, force = true) => {
+      const [outcome] = (await runRenewals(config, plane(), { certificateId, force })).outcomes;
+      expect(outcome?.result, certificateId).toBe('renewed');
+      return publicKeyOf(certificateId);
+    };
+    const config = configFor([pinned, rotating]);
+    const pinnedKeys = [
+      await renew(config, 'pinned', false),
+      await renew(config, 'pinned'),
+      await renew(config, 'pinned'),
+    ];
+    expect(new Set(pinnedKeys).size).toBe(1);
+    const rotatingKeys = [await renew(config, 'rotating', false), await renew(config, 'rotating')];
+    expect(new Set(rotatingKeys).size).toBe(2);
+    // Another key type: a new key (ordered because the settings changed), reused from then on.
+    const ec = configFor([{ ...pinned, keyType: 'ec-p256' }]);
+    const ecKeys = [await renew(ec, 'pinned', false), await renew(ec, 'pinned')];
+    expect(ecKeys[0]).not.toBe(pinnedKeys[0]);
+    expect(ecKeys[1]).toBe(ecKeys[0]);
   });
 
   it('two runs started at the same moment place exactly one order', async () => {

@@ -531,4 +531,15 @@ describe('certificate lifecycle settings', () => {
       'certificates[0].renewBefore: Invalid input: expected string, received number',
     ]);
   });
+
+  it('key: rotation always (the default) or reuse', () => {
+    expect(parsedCertificate({})?.key).toEqual({ rotation: 'always' });
+    expect(parsedCertificate({ key: { rotation: 'reuse' } })?.key).toEqual({ rotation: 'reuse' });
+    expect(settingProblems({ key: { rotation: 'sometimes' } })).toEqual([
+      'certificates[0].key.rotation: Invalid option: expected one of "always"|"reuse"',
+    ]);
+    expect(settingProblems({ key: { reuse: true } })).toEqual([
+      'certificates[0].key: Unrecognized key: "reuse"',
+    ]);
+  });
 });
