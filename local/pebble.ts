@@ -69,8 +69,11 @@ export interface PebbleServer {
   readonly caPem: string;
   /** The PEBBLE_* variables Pebble runs with (defaults included). */
   readonly settings: Readonly<Record<string, string>>;
-  /** PEM of the root that issued certificates chain to (new at every start). */
-  rootCertificate(): Promise<string>;
+  /**
+   * PEM of the root that issued certificates chain to (new at every start): `chain` 0 is the default
+   * chain's, 1… the alternate chains' (`PEBBLE_ALTERNATE_ROOTS`).
+   */
+  rootCertificate(chain?: number): Promise<string>;
   /** PEM of the intermediate that issues leaf certificates. */
   intermediateCertificate(): Promise<string>;
   /**
@@ -191,7 +194,7 @@ async function startOnce(
     caFile: listener.caFile,
     caPem: listener.caPem,
     settings,
-    rootCertificate: () => management('/roots/0'),
+    rootCertificate: (chain = 0) => management(`/roots/${chain}`),
     intermediateCertificate: () => management('/intermediates/0'),
     restart: async () => {
       if (stopped) throw new LocalStackError('pebble', 'cannot restart a stopped Pebble');

@@ -109,7 +109,8 @@ export class AcmeClientIssuer implements CertificateIssuer {
       await cleanup();
     }
     const finalized = await client.finalizeOrder(order, csr);
-    const chainPem = await client.getCertificate(finalized);
+    // acme-client picks among the alternates (`Link: rel="alternate"`) by issuer common name.
+    const chainPem = await client.getCertificate(finalized, request.preferredChain);
     return { privateKeyPem, chainPem };
   }
 

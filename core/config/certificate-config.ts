@@ -83,6 +83,14 @@ const certificate = z
     key: z._default(z.strictObject({ rotation: z._default(z.enum(['always', 'reuse']), 'always') }), {
       rotation: 'always',
     }),
+    /**
+     * When the CA offers alternate chains (ACME `Link: rel="alternate"`), the one with a certificate
+     * issued by this common name, the closest to the root winning; none matching: the default chain.
+     * As certbot's `--preferred-chain` and cert-manager's `preferredChain`.
+     */
+    preferredChain: z.optional(
+      z.strictObject({ issuerCommonName: z.string().check(z.minLength(1), z.maxLength(64)) }),
+    ),
     directory: z.optional(httpUrl),
     eab: z.optional(eab),
     /** CAs to try, in order, when the preferred one is down, rate-limits or refuses (not on failed validation). */

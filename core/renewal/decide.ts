@@ -24,6 +24,8 @@ export function configHash(cert: CertificateConfig, directory: string, profile: 
     keyType: cert.keyType,
     profile: profile ?? null,
     directory,
+    // Only when set, so that configurations without it keep their hash (no renewal on upgrade).
+    ...(cert.preferredChain ? { preferredChain: cert.preferredChain.issuerCommonName } : {}),
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
 }

@@ -181,6 +181,7 @@ async function orderAndPublish(
   const privateKeyPem = await keyToReuse(cert, state, deps);
   const { issued, issuedBy } = await orderWithFailover(cas, state, deps, (ca) => ({
     privateKeyPem,
+    preferredChain: cert.preferredChain?.issuerCommonName,
     certificateId: id,
     domains: cert.domains,
     keyType: cert.keyType,

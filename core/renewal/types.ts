@@ -76,6 +76,8 @@ export interface IssueRequest {
   readonly challenge?: 'http-01' | 'dns-01';
   /** DNS-01: the validation zone `_acme-challenge` names are delegated to by CNAME. */
   readonly dnsDelegation?: string | undefined;
+  /** Of the CA's alternate chains, the one with a certificate issued by this common name. */
+  readonly preferredChain?: string | undefined;
   /** The key to order with (PKCS#8 PEM), kept from the current revision; a new one when absent. */
   readonly privateKeyPem?: string | undefined;
 }

@@ -542,4 +542,18 @@ describe('certificate lifecycle settings', () => {
       'certificates[0].key: Unrecognized key: "reuse"',
     ]);
   });
+
+  it('preferredChain: an issuer common name', () => {
+    expect(
+      parsedCertificate({ preferredChain: { issuerCommonName: 'ISRG Root X2' } })?.preferredChain,
+    ).toEqual({
+      issuerCommonName: 'ISRG Root X2',
+    });
+    expect(settingProblems({ preferredChain: {} })).toEqual([
+      'certificates[0].preferredChain.issuerCommonName: Invalid input: expected string, received undefined',
+    ]);
+    expect(settingProblems({ preferredChain: 'ISRG Root X2' })).toEqual([
+      'certificates[0].preferredChain: Invalid input: expected object, received string',
+    ]);
+  });
 });
