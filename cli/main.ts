@@ -9,6 +9,7 @@ import type { ExitCode } from './exit-codes.ts';
 import { type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore/keystore-command.ts';
 import { localCommand } from './local/local-command.ts';
+import { planCommand } from './plan/plan-command.ts';
 import { renewCommand } from './renew/renew-command.ts';
 import { rolloutCommand } from './rollout/rollout-command.ts';
 import { program, runCli } from './shell.ts';
@@ -17,6 +18,7 @@ import { statusCommand } from './status/status-command.ts';
 export const COMMANDS = [
   keystoreCommand,
   localCommand,
+  planCommand,
   renewCommand,
   agentCommand,
   statusCommand,

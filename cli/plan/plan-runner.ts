@@ -1,0 +1,68 @@
+import { createAgentAwsClients } from '../../adapters/aws/agent-aws-clients.ts';
+import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
+import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
+import { readConfigFile } from '../../adapters/fs/config-file.ts';
+import { configSchema } from '../../core/config/certificate-config.ts';
+import { planRenewals, type RenewalPlan } from '../../core/renewal/plan-renewals.ts';
+import { EXIT } from '../exit-codes.ts';
+import { CliExit, CliInputError, type CliIo } from '../io.ts';
+
+export interface PlanFlags {
+  config: string;
+  certificate?: string[];
+  json?: boolean;
+}
+
+/** `acme-ha plan`: the renewer's decision for each certificate, read-only. */
+export async function plan(flags: PlanFlags, io: CliIo): Promise<void> {
+  const file = await readConfigFile(flags.config, 'configuration', configSchema);
+  // As `renew`: the embedded stack's Pebble listens on a new port at every start.
+  const directory = io.env.ACME_HA_ACME_DIRECTORY_URL;
+  const config = directory ? { ...file, defaults: { ...file.defaults, directory } } : file;
+  const unknown = (flags.certificate ?? []).filter((id) => !config.certificates.some((c) => c.id === id));
+  if (unknown.length > 0)
+    throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${unknown.join(', ')} in ${flags.config}`);
+  const table = io.env.ACME_HA_TABLE;
+  if (!table) throw new CliInputError('ACME_HA_TABLE is not set; `acme-ha local up` prints the environment');
+  // DynamoDB is all this reads: the agent's clients.
+  const clients = createAgentAwsClients();
+  try {
+    const plans = await planRenewals(
+      config,
+      {
+        state: new DynamoStateStore(clients.documents, table),
+        nodes: new DynamoNodeStatusStore(clients.documents, table),
+      },
+      io.now(),
+      flags.certificate,
+    );
+    if (flags.json) io.out(`${JSON.stringify({ certificates: plans })}\n`);
+    else io.out(plans.map(render).join('\n'));
+  } finally {
+    clients.destroy();
+  }
+}
+
+function render(p: RenewalPlan): string {
+  const verdict = p.due
+    ? `DUE (${p.reason}): the next run orders revision ${p.nextRevision}`
+    : `not due (${p.reason}); due from ${p.nextCheckAt}`;
+  const settings = [
+    `key ${p.keyType}, ${p.keyRotation === 'reuse' ? 'reused' : 'new each time'}`,
+    p.renewBefore ? `renewBefore ${p.renewBefore}` : 'renewBefore: a third of the lifetime',
+    ...(p.preferredChain ? [`preferred chain: ${p.preferredChain}`] : []),
+  ];
+  const lines = [
+    `${p.certificateId}: ${verdict}`,
+    p.current
+      ? `  now: revision ${p.current.revision}, serial ${p.current.serial}, valid until ${p.current.notAfter}`
+      : '  now: no revision yet',
+    ...(p.failure ? [`  last run failed: ${p.failure.errorCode} (${p.failure.attempts} attempt(s))`] : []),
+    `  CA ${p.directory}; ${settings.join('; ')}`,
+    `  keystores: ${p.keystores.join(', ')}`,
+    p.holders
+      ? `  installed by: ${p.holders.map((h) => `${h.id} (${h.revisionOnDisk === null ? 'nothing yet' : `revision ${h.revisionOnDisk}`})`).join(', ') || 'nobody'}`
+      : `  installed by: the agents of groups ${p.groups.join(', ') || '(none)'} (the configuration declares no nodes)`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
