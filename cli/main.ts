@@ -3,6 +3,7 @@
  * its flags and loads its runner, and with it the AWS SDK, acme-client or the embedded stack, only
  * when it runs.
  */
+import { accountCommand } from './account/account-command.ts';
 import { agentCommand } from './agent/agent-command.ts';
 import { dmzCommand } from './dmz/dmz-command.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -11,6 +12,7 @@ import { keystoreCommand } from './keystore/keystore-command.ts';
 import { localCommand } from './local/local-command.ts';
 import { planCommand } from './plan/plan-command.ts';
 import { renewCommand } from './renew/renew-command.ts';
+import { revokeCommand } from './revoke/revoke-command.ts';
 import { rolloutCommand } from './rollout/rollout-command.ts';
 import { program, runCli } from './shell.ts';
 import { statusCommand } from './status/status-command.ts';
@@ -20,6 +22,8 @@ export const COMMANDS = [
   localCommand,
   planCommand,
   renewCommand,
+  revokeCommand,
+  accountCommand,
   agentCommand,
   statusCommand,
   rolloutCommand,

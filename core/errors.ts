@@ -124,6 +124,15 @@ export class CaUnreachableError extends IssuanceError {
 }
 
 /** Another writer published a revision first; this run's result must not be published. */
+/** An account operation on a CA the renewer has never ordered from (no saved account). */
+export class NoAcmeAccountError extends InvalidInputError {
+  override readonly name: string = 'NoAcmeAccountError';
+  override readonly code = 'NO_ACME_ACCOUNT';
+  constructor(readonly directory: string) {
+    super(`no ACME account saved for ${directory}: the renewer has not ordered from it yet`);
+  }
+}
+
 export class RevisionConflictError extends AcmeHaError {
   override readonly name: string = 'RevisionConflictError';
   override readonly code = 'REVISION_CONFLICT';

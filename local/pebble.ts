@@ -77,6 +77,11 @@ export interface PebbleServer {
   /** PEM of the intermediate that issues leaf certificates. */
   intermediateCertificate(): Promise<string>;
   /**
+   * What Pebble's management interface says of a certificate it issued (`/cert-status-by-serial/`):
+   * `Valid` or `Revoked` with the RFC 5280 reason code.
+   */
+  certificateStatus(serialHex: string): Promise<{ readonly status: string; readonly reason: number | null }>;
+  /**
    * Stops the Pebble process and starts a new one on the same ports, configuration and listener
    * certificate, so `directoryUrl` and `caPem` stay valid. Everything Pebble keeps in memory is
    * gone: accounts, orders, authorizations, nonces, and its roots (new ones are generated). Resolves
@@ -196,6 +201,13 @@ async function startOnce(
     settings,
     rootCertificate: (chain = 0) => management(`/roots/${chain}`),
     intermediateCertificate: () => management('/intermediates/0'),
+    certificateStatus: async (serialHex) => {
+      const body = JSON.parse(await management(`/cert-status-by-serial/${serialHex}`)) as {
+        Status?: string;
+        Reason?: number;
+      };
+      return { status: body.Status ?? 'unknown', reason: body.Reason ?? null };
+    },
     restart: async () => {
       if (stopped) throw new LocalStackError('pebble', 'cannot restart a stopped Pebble');
       await current.terminate();

@@ -272,10 +272,7 @@ export class AcmeClientIssuer implements CertificateIssuer {
     request: IssueRequest,
     account: Pick<acme.ClientOptions, 'accountKey' | 'accountUrl' | 'externalAccountBinding'>,
   ): acme.Client {
-    return withFinalAnswers(
-      withNonceReuse(withNonceRetries(new acme.Client({ directoryUrl: request.directory, ...account }))),
-      this.options.pollIntervalMs ?? 1000,
-    );
+    return acmeClient({ directoryUrl: request.directory, ...account }, this.options.pollIntervalMs ?? 1000);
   }
 
   /** newAccount for this key (a new account, or the CA's existing one for the key), saved. */
@@ -301,6 +298,11 @@ export class AcmeClientIssuer implements CertificateIssuer {
     this.options.log.info('account registered', { directory: request.directory });
     return client;
   }
+}
+
+/** An acme-client with our badNonce retries, nonce reuse and polling (every client we make is one). */
+export function acmeClient(options: acme.ClientOptions, pollMs: number): acme.Client {
+  return withFinalAnswers(withNonceReuse(withNonceRetries(new acme.Client(options))), pollMs);
 }
 
 /**

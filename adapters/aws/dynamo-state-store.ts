@@ -3,7 +3,13 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { RolloutTerms } from '../../core/ports/rollout-store.ts';
-import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
+import type {
+  CertificateState,
+  FailureState,
+  RenewalWindow,
+  Revision,
+  Revocation,
+} from '../../core/renewal/types.ts';
 import { certificateStateKey, revisionKey } from '../../core/table-keys.ts';
 
 /**
@@ -41,6 +47,7 @@ export class DynamoStateStore implements CertificateStateStore {
       current: (Item?.current as Revision | undefined) ?? null,
       window: (Item?.window as RenewalWindow | undefined) ?? null,
       failure: (Item?.failure as FailureState | undefined) ?? null,
+      revocation: (Item?.revocation as Revocation | undefined) ?? null,
     };
   }
 
@@ -147,6 +154,10 @@ export class DynamoStateStore implements CertificateStateStore {
 
   async recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void> {
     await this.set(certificateId, 'window', window);
+  }
+
+  async recordRevocation(certificateId: string, revocation: Revocation): Promise<void> {
+    await this.set(certificateId, 'revocation', revocation);
   }
 
   private async set(certificateId: string, attribute: string, value: unknown): Promise<void> {

@@ -1,7 +1,13 @@
 import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { RolloutTerms } from '../../core/ports/rollout-store.ts';
-import type { CertificateState, FailureState, RenewalWindow, Revision } from '../../core/renewal/types.ts';
+import type {
+  CertificateState,
+  FailureState,
+  RenewalWindow,
+  Revision,
+  Revocation,
+} from '../../core/renewal/types.ts';
 
 /**
  * In-memory CertificateStateStore with the same fence as the DynamoDB one. Each change reads and
@@ -43,7 +49,19 @@ export class InMemoryStateStore implements CertificateStateStore {
     this.states.set(certificateId, { ...this.stateOf(certificateId), window });
   }
 
+  async recordRevocation(certificateId: string, revocation: Revocation): Promise<void> {
+    this.states.set(certificateId, { ...this.stateOf(certificateId), revocation });
+  }
+
   private stateOf(certificateId: string): CertificateState {
-    return this.states.get(certificateId) ?? { certificateId, current: null, window: null, failure: null };
+    return (
+      this.states.get(certificateId) ?? {
+        certificateId,
+        current: null,
+        window: null,
+        failure: null,
+        revocation: null,
+      }
+    );
   }
 }

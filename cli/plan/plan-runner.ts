@@ -1,9 +1,8 @@
 import { createAgentAwsClients } from '../../adapters/aws/agent-aws-clients.ts';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
-import { readConfigFile } from '../../adapters/fs/config-file.ts';
-import { configSchema } from '../../core/config/certificate-config.ts';
 import { planRenewals, type RenewalPlan } from '../../core/renewal/plan-renewals.ts';
+import { readFleetConfig } from '../control-plane-cli.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, CliInputError, type CliIo } from '../io.ts';
 
@@ -15,10 +14,7 @@ export interface PlanFlags {
 
 /** `acme-ha plan`: the renewer's decision for each certificate, read-only. */
 export async function plan(flags: PlanFlags, io: CliIo): Promise<void> {
-  const file = await readConfigFile(flags.config, 'configuration', configSchema);
-  // As `renew`: the embedded stack's Pebble listens on a new port at every start.
-  const directory = io.env.ACME_HA_ACME_DIRECTORY_URL;
-  const config = directory ? { ...file, defaults: { ...file.defaults, directory } } : file;
+  const config = await readFleetConfig(flags.config, io);
   const unknown = (flags.certificate ?? []).filter((id) => !config.certificates.some((c) => c.id === id));
   if (unknown.length > 0)
     throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${unknown.join(', ')} in ${flags.config}`);

@@ -1,18 +1,10 @@
-import { createAwsClients } from '../../adapters/aws/aws-clients.ts';
-import { readConfigFile } from '../../adapters/fs/config-file.ts';
-import { readInputFile } from '../../adapters/fs/input-file.ts';
 import { JsonLogger } from '../../adapters/logging/json-logger.ts';
-import { type CertificateConfig, configSchema } from '../../core/config/certificate-config.ts';
+import type { CertificateConfig } from '../../core/config/certificate-config.ts';
 import { secretReferences } from '../../core/config/secret-references.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { RenewalOutcome } from '../../core/renewal/renew-certificate.ts';
 import { runRenewals } from '../../core/renewal/run-renewals.ts';
-import {
-  ControlPlaneEnvironmentError,
-  type ControlPlaneSettings,
-  createControlPlane,
-  settingsFromEnv,
-} from '../../functions/commons/compose-control-plane.ts';
+import { readFleetConfig, withControlPlane } from '../control-plane-cli.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, CliInputError, type CliIo, whereTheDetailIs } from '../io.ts';
 
@@ -26,41 +18,25 @@ export interface RenewFlags {
 
 /** `acme-ha renew`: loaded only when the command runs (it pulls in the AWS SDK and acme-client). */
 export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
-  const file = await readConfigFile(flags.config, 'configuration', configSchema);
-  // The embedded stack's Pebble listens on a new port at every start: `local up` exports it.
-  const directory = io.env.ACME_HA_ACME_DIRECTORY_URL;
-  const config = directory ? { ...file, defaults: { ...file.defaults, directory } } : file;
+  const config = await readFleetConfig(flags.config, io);
   if (flags.certificate && !config.certificates.some((c) => c.id === flags.certificate)) {
     throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${flags.certificate} in ${flags.config}`);
   }
-  const settings = controlPlaneFromEnv(io.env);
   requireEnvSecrets(
     config.certificates.filter((c) => !flags.certificate || c.id === flags.certificate),
     io.env,
     flags.config,
   );
-  const bundle = settings.ACME_HA_CA_BUNDLE;
-  const caPem =
-    bundle && !bundle.startsWith('-----BEGIN')
-      ? (await readInputFile(bundle, 'CA bundle')).toString()
-      : bundle;
-  const clients = createAwsClients();
   // The outcome lines say what happened; the structured log is for --verbose (and for the Lambda).
   const log = flags.verbose ? new JsonLogger((line) => io.err(line), 'acme-ha-renew', 'debug') : silentLogger;
-  try {
-    const plane = createControlPlane({ ...settings, ACME_HA_CA_BUNDLE: caPem }, clients, {
-      log,
-      clock: { now: io.now },
-      env: io.env,
-      email: config.account.email,
-    });
+  await withControlPlane(config, io, log, async (plane) => {
     const started = performance.now();
     const result = await runRenewals(config, plane, {
       force: flags.force ?? false,
       certificateId: flags.certificate,
       onOutcome: (outcome) => {
         if (!flags.json)
-          io.out(`${line(outcome)} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+          io.out(`${renewalLine(outcome)} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
       },
     });
     if (flags.json) io.out(`${JSON.stringify(result)}\n`);
@@ -71,20 +47,7 @@ export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
         EXIT.WORK_FAILED,
         `${failed.length} of ${result.outcomes.length} certificate(s) failed (${whereTheDetailIs(flags.json)})`,
       );
-  } finally {
-    clients.destroy();
-  }
-}
-
-/** The stack's variables are part of how the command is called: one missing is a command-line problem (exit 2). */
-function controlPlaneFromEnv(env: NodeJS.ProcessEnv): ControlPlaneSettings {
-  try {
-    return settingsFromEnv(env);
-  } catch (error) {
-    if (error instanceof ControlPlaneEnvironmentError)
-      throw new CliInputError(error.message, { cause: error });
-    throw error;
-  }
+  });
 }
 
 /**
@@ -92,7 +55,7 @@ function controlPlaneFromEnv(env: NodeJS.ProcessEnv): ControlPlaneSettings {
  * ordered: the renewer reads a keystore password only after the CA issued, so an unset one would
  * cost an order (and a recorded failure with its backoff) to find out.
  */
-function requireEnvSecrets(
+export function requireEnvSecrets(
   certificates: readonly CertificateConfig[],
   env: NodeJS.ProcessEnv,
   configFile: string,
@@ -105,7 +68,7 @@ function requireEnvSecrets(
     );
 }
 
-function line(outcome: RenewalOutcome): string {
+export function renewalLine(outcome: RenewalOutcome): string {
   switch (outcome.result) {
     case 'renewed':
       return `${outcome.certificateId}: renewed (${outcome.reason}) → revision ${outcome.revision}, serial ${outcome.serial}`;

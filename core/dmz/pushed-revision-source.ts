@@ -25,6 +25,7 @@ export function pushedRevisionSource(
         current: ours(certificateId) ? revision : null,
         window: null,
         failure: null,
+        revocation: null,
       }),
       getRevision: async (certificateId, number) =>
         ours(certificateId) && number === revision.revision ? revision : null,

@@ -1,4 +1,10 @@
-import type { CertificateState, FailureState, RenewalWindow, Revision } from '../renewal/types.ts';
+import type {
+  CertificateState,
+  FailureState,
+  RenewalWindow,
+  Revision,
+  Revocation,
+} from '../renewal/types.ts';
 import type { RolloutTerms } from './rollout-store.ts';
 
 /**
@@ -6,7 +12,7 @@ import type { RolloutTerms } from './rollout-store.ts';
  * the failure count; and the immutable revision records that nodes read.
  */
 export interface CertificateStateStore {
-  /** The state of a certificate; a certificate never seen has `current`, `window`, `failure` null. */
+  /** The state of a certificate; a certificate never seen has `current`, `window`, `failure`, `revocation` null. */
   get(certificateId: string): Promise<CertificateState>;
   /**
    * Makes `revision` the current one, if and only if the current revision number is still
@@ -24,4 +30,6 @@ export interface CertificateStateStore {
   rolloutTerms(certificateId: string, revision: number): Promise<RolloutTerms | null>;
   recordFailure(certificateId: string, failure: FailureState): Promise<void>;
   recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void>;
+  /** Remembers that a revision was revoked at the CA (the last one only). */
+  recordRevocation(certificateId: string, revocation: Revocation): Promise<void>;
 }

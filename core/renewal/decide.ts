@@ -7,6 +7,7 @@ import type { CertificateState, RenewalInfo, RenewalWindow } from './types.ts';
 export type RenewalReason =
   | 'first-issuance'
   | 'forced'
+  | 'revoked'
   | 'config-changed'
   | 'expired'
   | 'ari-window'
@@ -43,7 +44,7 @@ export function renewBeforeAt(text: string | undefined, notBefore: number, notAf
 
 /**
  * Whether a certificate must be ordered now. Order of precedence: `force`; a pending backoff; no
- * certificate yet; changed settings; expired; the ARI window's chosen moment or `renewBefore`'s,
+ * certificate yet; the current one revoked; changed settings; expired; the ARI window's chosen moment or `renewBefore`'s,
  * whichever comes first; without either, two thirds of the lifetime have passed (one third left).
  */
 export function decideRenewal(input: {
@@ -62,6 +63,9 @@ export function decideRenewal(input: {
     return { due: false, reason: 'backing-off', nextCheckAt: new Date(state.failure.nextAttemptAt) };
   }
   if (!current) return { due: true, reason: 'first-issuance', replaces: null };
+  // A revoked certificate is replaced at once; `replaces` would name a certificate the CA revoked.
+  if (state.revocation?.revision === current.revision)
+    return { due: true, reason: 'revoked', replaces: null };
   if (current.configHash !== input.configHash) return { due: true, reason: 'config-changed', replaces: null };
   if (now >= new Date(current.notAfter)) return { due: true, reason: 'expired', replaces };
   const notBefore = new Date(current.notBefore).getTime();

@@ -5,10 +5,10 @@
  * else its JKS or PKCS#12 with the configured password. A key of another type than the configuration
  * now asks for is not reused.
  */
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { CertificateConfig, KeyType } from '../config/certificate-config.ts';
 import { openKeystore } from '../keystore/keystore.ts';
-import { readPrivateKey } from '../keystore/pem.ts';
+import { readCertificates, readPrivateKey } from '../keystore/pem.ts';
 import type { KeystoreStore } from '../ports/keystore-store.ts';
 import { resolveIfNamed, type SecretResolver } from '../ports/secret-resolver.ts';
 import type { Revision } from './types.ts';
@@ -30,6 +30,47 @@ export function keyTypeOf(key: KeyObject): KeyType | null {
 }
 
 /**
+ * The private key and chain of a published revision, read back from its own objects in the keystore
+ * store: its PEM files (`privkey.pem`, `fullchain.pem`), or else its JKS or PKCS#12 with the
+ * configured password.
+ * @throws when the objects cannot be read or opened
+ */
+export async function readRevisionMaterial(
+  cert: CertificateConfig,
+  revision: Revision,
+  deps: { readonly keystores: Pick<KeystoreStore, 'get'>; readonly secrets: SecretResolver },
+): Promise<{
+  readonly privateKey: KeyObject;
+  readonly chain: readonly [X509Certificate, ...X509Certificate[]];
+}> {
+  const pemObject = (name: string) => revision.objects.find((o) => o.format === 'pem' && o.name === name);
+  const key = pemObject('privkey.pem');
+  const fullchain = pemObject('fullchain.pem');
+  if (key && fullchain) {
+    const [leaf, ...rest] = readCertificates(
+      (await deps.keystores.get(fullchain.key)).toString('utf8'),
+      fullchain.key,
+    );
+    if (!leaf) throw new Error(`${fullchain.key} holds no certificate`);
+    return {
+      privateKey: readPrivateKey((await deps.keystores.get(key.key)).toString('utf8'), key.key),
+      chain: [leaf, ...rest],
+    };
+  }
+  const store = revision.objects.find((o) => o.format === 'jks' || o.format === 'pkcs12');
+  if (!store) throw new Error(`revision ${revision.revision} of ${cert.id} has no object holding its key`);
+  const settings = cert.keystores.find((k) => k.format === store.format);
+  const opened = openKeystore(
+    await deps.keystores.get(store.key),
+    await resolveIfNamed(deps.secrets, settings?.password),
+    store.key,
+    await resolveIfNamed(deps.secrets, settings?.keyPassword),
+  );
+  if (!opened.privateKey) throw new Error(`${store.key} holds no private key`);
+  return { privateKey: opened.privateKey, chain: opened.chain };
+}
+
+/**
  * The private key of `revision` as PKCS#8 PEM, to order the next certificate with; null when it is
  * of another type than `cert.keyType`.
  * @throws when the revision's objects cannot be read or opened (the renewal then fails, and backs off,
@@ -40,22 +81,7 @@ export async function reusableKey(
   revision: Revision,
   deps: { readonly keystores: Pick<KeystoreStore, 'get'>; readonly secrets: SecretResolver },
 ): Promise<string | null> {
-  const pem = revision.objects.find((o) => o.format === 'pem' && o.name === 'privkey.pem');
-  const store = revision.objects.find((o) => o.format === 'jks' || o.format === 'pkcs12');
-  const source = pem ?? store;
-  if (!source) throw new Error(`revision ${revision.revision} of ${cert.id} has no object holding its key`);
-  const bytes = await deps.keystores.get(source.key);
-  const settings = cert.keystores.find((k) => k.format === source.format);
-  const key =
-    source === pem
-      ? readPrivateKey(bytes.toString('utf8'), source.key)
-      : openKeystore(
-          bytes,
-          await resolveIfNamed(deps.secrets, settings?.password),
-          source.key,
-          await resolveIfNamed(deps.secrets, settings?.keyPassword),
-        ).privateKey;
-  if (!key) throw new Error(`${source.key} holds no private key`);
-  if (keyTypeOf(key) !== cert.keyType) return null;
-  return key.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const { privateKey } = await readRevisionMaterial(cert, revision, deps);
+  if (keyTypeOf(privateKey) !== cert.keyType) return null;
+  return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }

@@ -232,6 +232,11 @@ async function keyToReuse(
   deps: RenewerDeps,
 ): Promise<string | undefined> {
   if (cert.key.rotation !== 'reuse' || !state.current) return undefined;
+  const { revocation } = state;
+  if (revocation?.revision === state.current.revision && revocation.reason === 'keyCompromise') {
+    deps.log.warn('key revoked as compromised: new key', { certificateId: cert.id });
+    return undefined;
+  }
   const key = await reusableKey(cert, state.current, deps);
   deps.log.info(key ? 'key reused' : 'key type changed: new key', {
     certificateId: cert.id,

@@ -60,6 +60,25 @@ export interface CertificateState {
   readonly current: Revision | null;
   readonly window: RenewalWindow | null;
   readonly failure: FailureState | null;
+  /** The last revision revoked at the CA (`acme-ha revoke`); the renewer replaces it at once. */
+  readonly revocation: Revocation | null;
+}
+
+/** Reasons a certificate may be revoked for (RFC 5280 §5.3.1), as Let's Encrypt accepts them. */
+export const REVOCATION_REASONS = {
+  unspecified: 0,
+  keyCompromise: 1,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+} as const;
+export type RevocationReason = keyof typeof REVOCATION_REASONS;
+
+export interface Revocation {
+  readonly revision: number;
+  readonly serial: string;
+  readonly reason: RevocationReason;
+  readonly revokedAt: string;
 }
 
 /** What the CA is asked to issue. */

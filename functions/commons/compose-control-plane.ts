@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { AcmeClientAccountAdmin } from '../../adapters/acme/acme-account-admin.ts';
 import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.ts';
 import { StoredAccountStore } from '../../adapters/acme/stored-account-store.ts';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
@@ -11,6 +12,7 @@ import { SnsEventPublisher } from '../../adapters/aws/sns-event-publisher.ts';
 import { SourceSecretResolver } from '../../adapters/secrets/source-secret-resolver.ts';
 import * as z from '../../core/config/zod.ts';
 import { InvalidInputError } from '../../core/errors.ts';
+import type { AcmeAccountAdmin } from '../../core/ports/acme-account-admin.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { Logger } from '../../core/ports/logger.ts';
@@ -80,6 +82,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ControlPlaneSettings {
 
 export interface ControlPlane extends RenewerDeps {
   readonly challenges: ChallengeStore;
+  /** Revocation and account key rollover (`acme-ha revoke`, `acme-ha account rollover`). */
+  readonly accountAdmin: AcmeAccountAdmin;
 }
 
 /** Wires the renewer's ports to DynamoDB, S3, SNS and acme-client. */
@@ -97,6 +101,7 @@ export function createControlPlane(
   const table = settings.ACME_HA_TABLE;
   const keystores = new S3KeystoreStore(clients.s3, settings.ACME_HA_BUCKET, settings.ACME_HA_KMS_KEY_ID);
   const challenges = new DynamoChallengeStore(clients.documents, table, options.clock);
+  const accounts = new StoredAccountStore(keystores);
   return {
     challenges,
     state: new DynamoStateStore(clients.documents, table),
@@ -107,9 +112,15 @@ export function createControlPlane(
     issuer: new AcmeClientIssuer({
       challenges,
       dnsRecords: new Route53TxtRecords(clients.route53, { pollMs: settings.ACME_HA_POLL_MS ?? 2000 }),
-      accounts: new StoredAccountStore(keystores),
+      accounts,
       log: options.log,
       email: options.email,
+      extraCaPem: settings.ACME_HA_CA_BUNDLE,
+      pollIntervalMs: settings.ACME_HA_POLL_MS ?? 1000,
+    }),
+    accountAdmin: new AcmeClientAccountAdmin({
+      accounts,
+      log: options.log,
       extraCaPem: settings.ACME_HA_CA_BUNDLE,
       pollIntervalMs: settings.ACME_HA_POLL_MS ?? 1000,
     }),

@@ -69,7 +69,13 @@ export function describeCertificateStateStoreContract(
       const { store } = await make();
       const id = uniqueName('cert');
 
-      expect(await store.get(id)).toEqual({ certificateId: id, current: null, window: null, failure: null });
+      expect(await store.get(id)).toEqual({
+        certificateId: id,
+        current: null,
+        window: null,
+        failure: null,
+        revocation: null,
+      });
       expect(await store.getRevision(id, 1)).toBeNull();
     });
 
@@ -83,6 +89,22 @@ export function describeCertificateStateStoreContract(
       expect((await store.get(id)).current).toEqual(aRevision(id, 2));
       expect(await store.getRevision(id, 1)).toEqual(aRevision(id, 1));
       expect(await store.getRevision(id, 2)).toEqual(aRevision(id, 2));
+    });
+
+    it('remembers the last revocation, and keeps it through the next publication', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      await store.publish(aRevision(id, 1));
+      const revocation = {
+        revision: 1,
+        serial: 'abc1',
+        reason: 'keyCompromise',
+        revokedAt: '2026-12-05T00:00:00.000Z',
+      } as const;
+      await store.recordRevocation(id, revocation);
+      expect((await store.get(id)).revocation).toEqual(revocation);
+      await store.publish(aRevision(id, 2));
+      expect(await store.get(id)).toMatchObject({ current: { revision: 2 }, revocation });
     });
 
     it('refuses a revision that does not follow the current one, changing nothing', async () => {
@@ -151,6 +173,7 @@ export function describeCertificateStateStoreContract(
         current: aRevision(id, 1),
         window: aWindow(),
         failure: null,
+        revocation: null,
       });
     });
 
@@ -167,6 +190,7 @@ export function describeCertificateStateStoreContract(
         current: aRevision(id, 1),
         window: aWindow(),
         failure: aFailure(2),
+        revocation: null,
       });
 
       await store.recordWindow(id, null);
