@@ -7,6 +7,7 @@ import { accountCommand } from './account/account-command.ts';
 import { agentCommand } from './agent/agent-command.ts';
 import { dmzCommand } from './dmz/dmz-command.ts';
 import type { ExitCode } from './exit-codes.ts';
+import { importCommand } from './import/import-command.ts';
 import { type CliIo, processIo } from './io.ts';
 import { keystoreCommand } from './keystore/keystore-command.ts';
 import { localCommand } from './local/local-command.ts';
@@ -22,6 +23,7 @@ export const COMMANDS = [
   localCommand,
   planCommand,
   renewCommand,
+  importCommand,
   revokeCommand,
   accountCommand,
   agentCommand,

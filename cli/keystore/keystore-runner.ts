@@ -70,7 +70,7 @@ export async function inspect(file: string, flags: InspectFlags, io: CliIo): Pro
 }
 
 /** A keystore file's bytes, or the PEM files of a directory (as `build --format pem` and the agent write them). */
-async function readKeystore(path: string): Promise<KeystoreContent> {
+export async function readKeystore(path: string): Promise<KeystoreContent> {
   if (!(await stat(path).catch(() => null))?.isDirectory()) return readInputFile(path, 'keystore');
   const files = new Map<string, Buffer>();
   for (const name of Object.values(PEM_FILES)) {

@@ -214,7 +214,7 @@ async function orderAndPublish(
     maxParallel: rollout.maxParallel,
     nodes: rollout.nodes?.length ?? null,
   });
-  await announce(renewal, revision);
+  await announceRevision(cert, revision, deps);
   return {
     certificateId: id,
     result: 'renewed',
@@ -246,8 +246,11 @@ async function keyToReuse(
 }
 
 /** Tells the agents about the new revision; an event that cannot be published is logged, not thrown. */
-async function announce(renewal: Renewal, revision: number): Promise<void> {
-  const { cert, deps } = renewal;
+export async function announceRevision(
+  cert: CertificateConfig,
+  revision: number,
+  deps: Pick<RenewerDeps, 'events' | 'log'>,
+): Promise<void> {
   try {
     await deps.events.publish({
       type: 'certificate.revision_published',
