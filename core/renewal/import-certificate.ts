@@ -60,7 +60,9 @@ export async function importCertificate(
       cert,
       material,
       revision: 1,
-      directory,
+      // No issuing CA on record: the renewer then asks no CA for its ARI window and orders the
+      // replacement without `replaces` (a CA refuses to replace a certificate it did not issue).
+      directory: '',
       configHash: configHash(cert, directory, cert.profile ?? config.defaults.profile),
       now,
       ...deps,
