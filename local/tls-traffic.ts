@@ -5,6 +5,7 @@
  * in the phase current when it started: successes with their latency, failures by kind (a
  * connection refused or reset, a TLS verification error, an HTTP error, a cut-off answer).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:tls';
 import { LOOPBACK } from './net.ts';
 
@@ -90,4 +91,32 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
       }
     }),
   );
+}
+
+/**
+ * Clients through the balancer around `action`: a steady `steadyMs` first, then `action` (the phase
+ * "during"), and `afterMs` more, so that requests in flight as it ended are counted too.
+ * @returns both phases, what `action` returned and how long it took
+ */
+export async function trafficAround<T>(
+  options: Omit<TrafficOptions, 'phase' | 'signal'> & { readonly steadyMs: number; readonly afterMs: number },
+  action: () => Promise<T>,
+): Promise<{ steady: PhaseTraffic; during: PhaseTraffic; result: T; actionMs: number }> {
+  const steady = newPhase();
+  const during = newPhase();
+  let current = steady;
+  const stop = new AbortController();
+  const running = runTraffic({ ...options, phase: () => current, signal: stop.signal });
+  try {
+    await sleep(options.steadyMs);
+    current = during;
+    const started = performance.now();
+    const result = await action();
+    const actionMs = performance.now() - started;
+    await sleep(options.afterMs);
+    return { steady, during, result, actionMs };
+  } finally {
+    stop.abort();
+    await running;
+  }
 }

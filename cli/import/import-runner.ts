@@ -21,7 +21,6 @@ export async function importKeystore(flags: ImportFlags, io: CliIo): Promise<voi
   const config = await readFleetConfig(flags.config, io);
   const cert = config.certificates.find((c) => c.id === flags.certificate);
   if (!cert) throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${flags.certificate} in ${flags.config}`);
-  requireEnvSecrets([cert], io.env, flags.config);
   const opened = openKeystore(
     await readKeystore(flags.keystore),
     passwordFromEnv(io, flags.passwordEnv),
@@ -31,9 +30,11 @@ export async function importKeystore(flags: ImportFlags, io: CliIo): Promise<voi
   if (!opened.privateKey)
     throw new CliExit(EXIT.INVALID_INPUT, `${flags.keystore} holds no private key: import needs the key too`);
   const material = { privateKey: opened.privateKey, chain: opened.chain };
-  const revision = await withControlPlane(config, io, silentLogger, (plane) =>
-    importCertificate(config, cert, material, plane),
-  );
+  const revision = await withControlPlane(config, io, silentLogger, (plane) => {
+    // The configured keystores' passwords, to build them (after the stack's variables, checked first).
+    requireEnvSecrets([cert], io.env, flags.config);
+    return importCertificate(config, cert, material, plane);
+  });
   if (flags.json) io.out(`${JSON.stringify(revision)}\n`);
   else
     io.out(

@@ -22,14 +22,15 @@ export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
   if (flags.certificate && !config.certificates.some((c) => c.id === flags.certificate)) {
     throw new CliExit(EXIT.INVALID_INPUT, `no certificate ${flags.certificate} in ${flags.config}`);
   }
-  requireEnvSecrets(
-    config.certificates.filter((c) => !flags.certificate || c.id === flags.certificate),
-    io.env,
-    flags.config,
-  );
   // The outcome lines say what happened; the structured log is for --verbose (and for the Lambda).
   const log = flags.verbose ? new JsonLogger((line) => io.err(line), 'acme-ha-renew', 'debug') : silentLogger;
   await withControlPlane(config, io, log, async (plane) => {
+    // After the stack's variables (checked first, by withControlPlane), before any order.
+    requireEnvSecrets(
+      config.certificates.filter((c) => !flags.certificate || c.id === flags.certificate),
+      io.env,
+      flags.config,
+    );
     const started = performance.now();
     const result = await runRenewals(config, plane, {
       force: flags.force ?? false,

@@ -6,13 +6,12 @@
  * with the Java node drained from the balancer around its restart, once without (the control).
  */
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../adapters/aws/aws-clients.ts';
 import type { JsonLogger } from '../../adapters/logging/json-logger.ts';
 import type { AgentObserver } from '../../core/agent/agent-loop.ts';
 import { type HaproxyBalancer, startHaproxyBalancer } from '../haproxy-server.ts';
 import type { LocalStack } from '../stack.ts';
-import { failed, newPhase, type PhaseTraffic, percentile, runTraffic } from '../tls-traffic.ts';
+import { failed, type PhaseTraffic, percentile, trafficAround } from '../tls-traffic.ts';
 import { type DemoNode, type ServerKind, startDemoNode } from './demo-node.ts';
 
 export const SHOP_CERTIFICATE = 'demo-shop';
@@ -139,33 +138,28 @@ export async function rollUnderTraffic(options: {
   readonly applied: (revision: number) => Promise<void>;
 }): Promise<RolloutUnderTraffic> {
   await options.pool.startAgents(options.drain);
-  const steady = newPhase();
-  const during = newPhase();
-  let current = steady;
-  const stop = new AbortController();
-  const running = runTraffic({
-    port: options.pool.balancer.port,
-    servername: SHOP_NAMES[0] ?? '',
-    ca: options.ca,
-    clients: SHOP_CLIENTS,
-    phase: () => current,
-    signal: stop.signal,
-  });
-  let measured: { revision: number; rolloutMs: number };
-  try {
-    await sleep(STEADY_MS);
-    current = during;
-    const started = performance.now();
-    const { revision } = await options.renew();
-    await options.applied(revision);
-    measured = { revision, rolloutMs: Math.round(performance.now() - started) };
-    // Requests still in flight as the last node finished are counted too.
-    await sleep(300);
-  } finally {
-    stop.abort();
-    await running;
-  }
-  return { drain: options.drain, ...measured, steady: summarise(steady), during: summarise(during) };
+  const { steady, during, result, actionMs } = await trafficAround(
+    {
+      port: options.pool.balancer.port,
+      servername: SHOP_NAMES[0] ?? '',
+      ca: options.ca,
+      clients: SHOP_CLIENTS,
+      steadyMs: STEADY_MS,
+      afterMs: 300,
+    },
+    async () => {
+      const { revision } = await options.renew();
+      await options.applied(revision);
+      return revision;
+    },
+  );
+  return {
+    drain: options.drain,
+    revision: result,
+    rolloutMs: Math.round(actionMs),
+    steady: summarise(steady),
+    during: summarise(during),
+  };
 }
 
 /** `shop-1 (java, restarts to reload), shop-2 (nginx), …: behind HAProxy on 127.0.0.1:PORT (TLS passed through)` */

@@ -17,7 +17,7 @@ import { startHaproxyBalancer } from '../../local/haproxy-server.ts';
 import { freeTcpPort, LOOPBACK } from '../../local/net.ts';
 import { type Restartable, RestartingJavaServer, serveRestarts } from '../../local/restarting-java-server.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { newPhase, type PhaseTraffic, runTraffic } from '../../local/tls-traffic.ts';
+import { type PhaseTraffic, trafficAround } from '../../local/tls-traffic.ts';
 import { agentConfigFor, createTestAgent, PASSWORD, PASSWORD_ENV, type TargetInput } from './agent-fleet.ts';
 import { aServerPki, jksOf, writePemFiles } from './agent-keystores.ts';
 import { publishRevision, stackStores } from './agent-revisions.ts';
@@ -228,33 +228,24 @@ export async function rollingRestartUnderTraffic(options: {
   for (const agent of agents) await syncOnce(agent.deps, agent.options);
   const restartsBefore = nodes.map((n) => n.server.restarts);
 
-  const steady = newPhase();
-  const during = newPhase();
-  let current = steady;
-  const stop = new AbortController();
-  const running = runTraffic({
-    port: balancer.port,
-    servername: SERVED_NAME,
-    ca,
-    clients: CLIENTS,
-    phase: () => current,
-    signal: stop.signal,
-  });
-  await sleep(1_000);
-  current = during;
-  const t0 = performance.now();
-  await publishRevision(stores, certificateId, second);
   const broken = options.nodeIds.indexOf(options.brokenNodeId ?? '');
   const brokenAgent = agents[broken];
-  const first = brokenAgent ? [await syncOnce(brokenAgent.deps, brokenAgent.options)] : [];
-  const others = await Promise.all(
-    agents.filter((_, i) => i !== broken).map((agent) => syncOnce(agent.deps, agent.options)),
+  const {
+    steady,
+    during,
+    result: sync,
+    actionMs: rolloutMs,
+  } = await trafficAround(
+    { port: balancer.port, servername: SERVED_NAME, ca, clients: CLIENTS, steadyMs: 1_000, afterMs: 500 },
+    async () => {
+      await publishRevision(stores, certificateId, second);
+      const first = brokenAgent ? [await syncOnce(brokenAgent.deps, brokenAgent.options)] : [];
+      const others = await Promise.all(
+        agents.filter((_, i) => i !== broken).map((agent) => syncOnce(agent.deps, agent.options)),
+      );
+      return [...first, ...others];
+    },
   );
-  const sync = [...first, ...others];
-  const rolloutMs = performance.now() - t0;
-  await sleep(500);
-  stop.abort();
-  await running;
   return {
     steady,
     during,

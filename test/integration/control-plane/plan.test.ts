@@ -11,14 +11,11 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
-import { systemClock } from '../../../core/ports/clock.ts';
-import { silentLogger } from '../../../core/ports/logger.ts';
 import type { RenewalPlan } from '../../../core/renewal/plan-renewals.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
-import { createControlPlane } from '../../../functions/commons/compose-control-plane.ts';
-import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { runCli } from '../../support/cli.ts';
+import { aControlPlane } from '../../support/control-plane.ts';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
@@ -67,12 +64,7 @@ beforeAll(async () => {
   clients = createAwsClients(stack.clientConfigs);
   ca = await startFaultProxy(stack.pebble?.directoryUrl ?? '');
   dir = await tempDir('acme-ha-plan-');
-  const plane = createControlPlane(stackControlPlaneSettings(stack), clients, {
-    log: silentLogger,
-    clock: systemClock,
-    env: { PLAN_KS: 'changeit' },
-    owner: 'test',
-  });
+  const plane = aControlPlane(stack, clients, { PLAN_KS: 'changeit' });
   const [issued] = (await runRenewals(parseConfig(configText(), 'test'), plane, { certificateId: 'app' }))
     .outcomes;
   expect(issued?.result).toBe('renewed');

@@ -8,12 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
 import { readCertificates } from '../../../core/keystore/pem.ts';
-import { systemClock } from '../../../core/ports/clock.ts';
-import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
-import { type ControlPlane, createControlPlane } from '../../../functions/commons/compose-control-plane.ts';
-import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
+import type { ControlPlane } from '../../../functions/commons/compose-control-plane.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
+import { aControlPlane } from '../../support/control-plane.ts';
 
 let stack: LocalStack;
 let clients: AwsClients;
@@ -28,12 +26,7 @@ beforeAll(async () => {
     env: { ...process.env, PEBBLE_ALTERNATE_ROOTS: '1', PEBBLE_VA_ALWAYS_VALID: '1' },
   });
   clients = createAwsClients(stack.clientConfigs);
-  plane = createControlPlane(stackControlPlaneSettings(stack), clients, {
-    log: silentLogger,
-    clock: systemClock,
-    env: {},
-    owner: 'test',
-  });
+  plane = aControlPlane(stack, clients);
   const pebble = stack.pebble;
   if (!pebble) throw new Error('no Pebble');
   roots = await Promise.all(

@@ -13,14 +13,12 @@ import { StoredAccountStore } from '../../../adapters/acme/stored-account-store.
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { parseConfig } from '../../../core/config/parse-config.ts';
 import { readCertificates } from '../../../core/keystore/pem.ts';
-import { systemClock } from '../../../core/ports/clock.ts';
-import { silentLogger } from '../../../core/ports/logger.ts';
 import type { RenewalPlan } from '../../../core/renewal/plan-renewals.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
-import { type ControlPlane, createControlPlane } from '../../../functions/commons/compose-control-plane.ts';
-import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
+import type { ControlPlane } from '../../../functions/commons/compose-control-plane.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { runCli } from '../../support/cli.ts';
+import { aControlPlane } from '../../support/control-plane.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 let stack: LocalStack;
@@ -46,12 +44,7 @@ const CONFIG = (directory: string) =>
 beforeAll(async () => {
   stack = await startLocalStack({ prefix: 'revoke', env: { ...process.env, PEBBLE_VA_ALWAYS_VALID: '1' } });
   clients = createAwsClients(stack.clientConfigs);
-  plane = createControlPlane(stackControlPlaneSettings(stack), clients, {
-    log: silentLogger,
-    clock: systemClock,
-    env: {},
-    owner: 'test',
-  });
+  plane = aControlPlane(stack, clients);
   const directory = stack.pebble?.directoryUrl ?? '';
   configFile = join(await tempDir('acme-ha-revoke-'), 'acme-ha.yaml');
   await writeFile(configFile, CONFIG(directory));
@@ -67,6 +60,9 @@ afterAll(async () => {
 });
 
 const cli = (args: string[]) => runCli(args, stack.env);
+/** `acme-ha revoke` of `certificate` with the test's configuration. */
+const revokeCli = (certificate: string, ...more: string[]) =>
+  cli(['revoke', '--config', configFile, '--certificate', certificate, ...more]);
 
 /** The current revision's leaf and the SHA-256 of its public key. */
 async function currentLeaf(id: string): Promise<{ serial: string; key: string }> {
@@ -85,15 +81,7 @@ async function currentLeaf(id: string): Promise<{ serial: string; key: string }>
 describe('acme-ha revoke', () => {
   it('revokes at the CA with the reason, records it; plan finds it due; --renew replaces it with a new key', async () => {
     const first = await currentLeaf('app');
-    const revoked = await cli([
-      'revoke',
-      '--config',
-      configFile,
-      '--certificate',
-      'app',
-      '--reason',
-      'keyCompromise',
-    ]);
+    const revoked = await revokeCli('app', '--reason', 'keyCompromise');
     expect(revoked.stderr).toBe('');
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toMatch(
@@ -107,15 +95,7 @@ describe('acme-ha revoke', () => {
     expect(entry).toMatchObject({ due: true, reason: 'revoked', nextRevision: 2 });
 
     // Revoked already: the CA is not asked again; --renew orders the replacement now.
-    const renewed = await cli([
-      'revoke',
-      '--config',
-      configFile,
-      '--certificate',
-      'app',
-      '--renew',
-      '--json',
-    ]);
+    const renewed = await revokeCli('app', '--renew', '--json');
     expect(renewed.code).toBe(0);
     const answer = JSON.parse(renewed.stdout) as {
       revoked: { revision: number; already: boolean };
@@ -129,23 +109,15 @@ describe('acme-ha revoke', () => {
   });
 
   it('refuses bad input with one line and changes nothing', async () => {
-    const unknownReason = await cli([
-      'revoke',
-      '--config',
-      configFile,
-      '--certificate',
-      'app',
-      '--reason',
-      'oops',
-    ]);
+    const unknownReason = await revokeCli('app', '--reason', 'oops');
     expect(unknownReason.code).toBe(2);
     expect(unknownReason.stderr).toContain("argument 'oops' is invalid");
-    const unknown = await cli(['revoke', '--config', configFile, '--certificate', 'nope']);
+    const unknown = await revokeCli('nope');
     expect([unknown.code, unknown.stderr.trim()]).toEqual([
       3,
       `acme-ha: no certificate nope in ${configFile}`,
     ]);
-    const never = await cli(['revoke', '--config', configFile, '--certificate', 'never']);
+    const never = await revokeCli('never');
     expect([never.code, never.stderr.trim()]).toEqual([3, 'acme-ha: never has no revision to revoke']);
     expect((await plane.state.get('never')).revocation).toBeNull();
   });

@@ -8,14 +8,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import { syncOnce } from '../../../core/agent/agent-loop.ts';
 import { startHaproxyBalancer } from '../../../local/haproxy-server.ts';
 import { freeTcpPort } from '../../../local/net.ts';
 import { serveRestarts } from '../../../local/restarting-java-server.ts';
-import { newPhase, runTraffic } from '../../../local/tls-traffic.ts';
+import { trafficAround } from '../../../local/tls-traffic.ts';
 import { agentConfigFor, createTestAgent } from '../../support/agent-fleet.ts';
 import { aServerPki, serialOf, writePemFiles } from '../../support/agent-keystores.ts';
 import { publishRevision, stackStores } from '../../support/agent-revisions.ts';
@@ -126,29 +125,17 @@ describe('a push to two DMZ instances behind one load balancer, clients connecti
     expect(first.dmz?.map((r) => r.result)).toEqual(['pushed', 'pushed']);
     const restartsBefore = servers.map((x) => x.server.restarts);
 
-    const steady = newPhase();
-    const during = newPhase();
-    let current = steady;
-    const stop = new AbortController();
-    const running = runTraffic({
-      port: balancer.port,
-      servername: SERVED_NAME,
-      ca,
-      clients: 8,
-      phase: () => current,
-      signal: stop.signal,
-    });
-    let pushed: Awaited<ReturnType<typeof syncOnce>>;
-    try {
-      await sleep(1_000);
-      current = during;
-      await publishRevision(stores, CERT, second);
-      pushed = await syncOnce(gateway.deps, gateway.options);
-      await sleep(500);
-    } finally {
-      stop.abort();
-      await running;
-    }
+    const {
+      steady,
+      during,
+      result: pushed,
+    } = await trafficAround(
+      { port: balancer.port, servername: SERVED_NAME, ca, clients: 8, steadyMs: 1_000, afterMs: 500 },
+      async () => {
+        await publishRevision(stores, CERT, second);
+        return syncOnce(gateway.deps, gateway.options);
+      },
+    );
     console.log(
       `[dmz-drain] steady ${steady.ok} ok, during ${during.ok} ok, failures ${JSON.stringify(during.failures)}`,
     );

@@ -38,19 +38,22 @@ function receivers(events: string[]) {
     }),
     push: async (push: RevisionPush): Promise<DmzAnswer> => {
       events.push('quick applied');
-      return {
-        certificateId: push.revision.certificateId,
-        result: 'applied',
-        revision: push.revision.revision,
-        installedRevision: push.revision.revision,
-        servedSerial: push.revision.serial,
-        errorCode: null,
-        message: null,
-      };
+      return appliedAnswer(push);
     },
   };
   return { silent, quick };
 }
+
+/** A receiver's answer that it installed and serves the pushed revision. */
+const appliedAnswer = (push: RevisionPush): DmzAnswer => ({
+  certificateId: push.revision.certificateId,
+  result: 'applied',
+  revision: push.revision.revision,
+  installedRevision: push.revision.revision,
+  servedSerial: push.revision.serial,
+  errorCode: null,
+  message: null,
+});
 
 const peer = (id: string, receiver: DmzReceiverClient): DmzPeer => ({
   id,
@@ -103,15 +106,7 @@ describe('DmzPusher', () => {
       push: async (push) => {
         installed = push.revision.revision;
         pushed.push(installed);
-        return {
-          certificateId: push.revision.certificateId,
-          result: 'applied',
-          revision: installed,
-          installedRevision: installed,
-          servedSerial: push.revision.serial,
-          errorCode: null,
-          message: null,
-        };
+        return appliedAnswer(push);
       },
     };
     const pusher = new DmzPusher({
@@ -168,15 +163,7 @@ describe('DmzPusher', () => {
           installing--;
           installed.set(id, push.revision.revision);
           seen.pushed.push(id);
-          return {
-            certificateId: push.revision.certificateId,
-            result: 'applied',
-            revision: push.revision.revision,
-            installedRevision: push.revision.revision,
-            servedSerial: push.revision.serial,
-            errorCode: null,
-            message: null,
-          };
+          return appliedAnswer(push);
         },
       });
       return { seen, peers: ids.map((id) => peer(id, receiverOf(id))) };
