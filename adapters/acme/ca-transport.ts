@@ -87,6 +87,8 @@ export interface CaTransportOptions {
 }
 
 let installed = false;
+/** The extra CA the installed HTTPS agent trusts. */
+let agentCaPem: string | undefined;
 const MAX_RETRIES = 2;
 
 /** acme-client adds its retry settings to its axios instance's defaults; axios' types do not know them. */
@@ -105,7 +107,10 @@ export function installCaTransport(options: CaTransportOptions): void {
   instance.defaults.timeout = options.timeoutMs ?? 30_000;
   settingsOf(instance).retryMaxAttempts = MAX_RETRIES;
   settingsOf(instance).retryDefaultDelay = 1;
-  if (options.extraCaPem) {
+  // Every control plane installs it (the issuer, the account admin): the agent is rebuilt only for
+  // another CA bundle, so the ~150 roots are parsed once.
+  if (options.extraCaPem && options.extraCaPem !== agentCaPem) {
+    agentCaPem = options.extraCaPem;
     instance.defaults.httpsAgent = new Agent({
       // Built once: given `ca` instead, Node parses the ~150 roots again for every new connection,
       // and Pebble's answer to HEAD newNonce (no Content-Length) closes one for every signed request.
