@@ -31,7 +31,16 @@ export const FLEET_METRICS = {
   nodeSilent: { name: 'node_silent', unit: 'Count', statistic: 'Maximum' },
 } as const satisfies Record<string, MetricDefinition>;
 
-export type FleetMetric = keyof typeof FLEET_METRICS;
+/**
+ * What fleet-watch emits instead for the nodes of a retired certificate (one that left the
+ * configuration; see core/renewal/retire-certificates.ts), beside `served_days_remaining`. No alarm
+ * is built on it (the stack's alarms are per configured certificate); it is for the dashboard and
+ * for an operator's own alarm.
+ */
+export const RETIRED_FLEET_METRICS = {
+  /** 1 while the node still has the retired certificate's files on disk, 0 once purged. */
+  retiredOnDisk: { name: 'retired_on_disk', unit: 'Count', statistic: 'Maximum' },
+} as const satisfies Record<string, MetricDefinition>;
 
 /** Dimension names of the fleet metrics. */
 export const FLEET_DIMENSIONS = { certificate: 'CertificateId', node: 'NodeId' } as const;
@@ -55,6 +64,8 @@ export const RENEWER_METRICS = {
   locked: { name: 'certificates_locked', unit: 'Count', statistic: 'Sum' },
   failed: { name: 'certificates_failed', unit: 'Count', statistic: 'Sum' },
   remaining: { name: 'certificates_remaining', unit: 'Count', statistic: 'Sum' },
+  /** Certificates the run found gone from the configuration and marked retired. */
+  retired: { name: 'certificates_retired', unit: 'Count', statistic: 'Sum' },
 } as const satisfies Record<string, MetricDefinition>;
 
 export const RENEWER_DIMENSIONS = { service: 'renewer' } as const;

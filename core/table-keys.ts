@@ -23,9 +23,18 @@ export function lockKey(name: string): TableKey {
   return { pk: `LOCK#${name}`, sk: 'LOCK' };
 }
 
+/** The catalog of every certificate the renewer knows, and which of them are retired. */
+export const CATALOG_KEY: TableKey = { pk: 'CATALOG', sk: 'CERTIFICATES' };
+
+/** Sort key of certificate state items, which the first catalog is built from. */
+export const CERTIFICATE_STATE_SK = 'STATE';
+
+/** Partition-key prefix of everything kept per certificate. */
+export const CERTIFICATE_PK_PREFIX = 'CERT#';
+
 /** The current state of one certificate: latest revision, expiry, failures and backoff. */
 export function certificateStateKey(certificateId: string): TableKey {
-  return { pk: `CERT#${certificateId}`, sk: 'STATE' };
+  return { pk: `${CERTIFICATE_PK_PREFIX}${certificateId}`, sk: CERTIFICATE_STATE_SK };
 }
 
 /** One issued revision of a certificate (immutable once written). */
@@ -33,7 +42,10 @@ export function revisionKey(certificateId: string, revision: number): TableKey {
   if (!Number.isSafeInteger(revision) || revision < 1 || String(revision).length > REVISION_DIGITS) {
     throw new RangeError(`revision must be an integer from 1 to ${'9'.repeat(REVISION_DIGITS)}: ${revision}`);
   }
-  return { pk: `CERT#${certificateId}`, sk: `REV#${String(revision).padStart(REVISION_DIGITS, '0')}` };
+  return {
+    pk: `${CERTIFICATE_PK_PREFIX}${certificateId}`,
+    sk: `REV#${String(revision).padStart(REVISION_DIGITS, '0')}`,
+  };
 }
 
 /** Sort-key prefix of all revisions, for `begins_with` queries (newest first: ScanIndexForward false). */
@@ -41,7 +53,7 @@ export const REVISION_PREFIX = 'REV#';
 
 /** What one node reports for one certificate: the revision it serves, status, time, error. */
 export function nodeStatusKey(certificateId: string, nodeId: string): TableKey {
-  return { pk: `CERT#${certificateId}`, sk: `NODE#${nodeId}` };
+  return { pk: `${CERTIFICATE_PK_PREFIX}${certificateId}`, sk: `NODE#${nodeId}` };
 }
 
 /** Sort-key prefix of all node reports of a certificate. */

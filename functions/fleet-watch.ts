@@ -15,10 +15,14 @@ import { formatPath } from '../core/config/parse-config.ts';
 import * as z from '../core/config/zod.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { type FleetDatapoint, fleetDatapoints } from '../core/fleet/fleet-datapoints.ts';
-import { type FleetThresholdSettings, fleetThresholds, profileOf } from '../core/fleet/fleet-thresholds.ts';
-import { type FleetStores, readFleet } from '../core/fleet/read-fleet.ts';
-import { certificateHolders } from '../core/fleet-audience.ts';
-import { FLEET_DIMENSIONS, FLEET_METRICS, METRICS_NAMESPACE } from '../core/metrics.ts';
+import type { FleetThresholdSettings } from '../core/fleet/fleet-thresholds.ts';
+import { type FleetStores, readFleetOf, watchedCertificates } from '../core/fleet/read-fleet.ts';
+import {
+  FLEET_DIMENSIONS,
+  FLEET_METRICS,
+  METRICS_NAMESPACE,
+  RETIRED_FLEET_METRICS,
+} from '../core/metrics.ts';
 import { bundledConfig, logger } from './commons/runtime.ts';
 import { tableClient } from './commons/table-client.ts';
 
@@ -61,23 +65,25 @@ export interface FleetWatchDeps {
   readonly emit: (datapoint: FleetDatapoint) => void;
 }
 
-/** Judges every configured certificate's fleet and emits its datapoints; one unreadable certificate does not stop the others. */
+/**
+ * Judges the fleet of every configured certificate, and of every retired one, and emits its
+ * datapoints; one unreadable certificate does not stop the others.
+ */
 export async function watchFleet(deps: FleetWatchDeps): Promise<FleetWatchResult> {
   const { config } = deps;
+  const watched = await watchedCertificates(
+    deps.stores,
+    config.certificates.map((c) => c.id),
+  );
   const results = await Promise.allSettled(
-    config.certificates.map((certificate) =>
-      readFleet(deps.stores, {
-        certificateId: certificate.id,
-        holders: certificateHolders(config, certificate.id),
-        thresholds: fleetThresholds(profileOf(config, certificate), deps.settings),
-        now: deps.now,
-      }),
+    watched.map(({ id }) =>
+      readFleetOf(deps.stores, { certificateId: id, config, settings: deps.settings, now: deps.now }),
     ),
   );
   const certificates: FleetWatchResult['certificates'][number][] = [];
   const unreadable: string[] = [];
   results.forEach((result, i) => {
-    const certificateId = config.certificates[i]?.id ?? '?';
+    const certificateId = watched[i]?.id ?? '?';
     if (result.status === 'rejected') {
       unreadable.push(certificateId);
       logger.error('fleet not read', { certificateId, error: (result.reason as Error).message });
@@ -93,7 +99,10 @@ export async function watchFleet(deps: FleetWatchDeps): Promise<FleetWatchResult
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 const UNITS: Readonly<Record<string, Unit>> = Object.fromEntries(
-  Object.values(FLEET_METRICS).map((m): [string, Unit] => [m.name, m.unit]),
+  [...Object.values(FLEET_METRICS), ...Object.values(RETIRED_FLEET_METRICS)].map((m): [string, Unit] => [
+    m.name,
+    m.unit,
+  ]),
 );
 
 /**

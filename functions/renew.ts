@@ -51,6 +51,7 @@ export async function handler(event: RenewEvent, context: LambdaContext) {
     );
   }
   metrics.addMetric('certificates_remaining', MetricUnit.Count, result.remaining.length);
+  metrics.addMetric('certificates_retired', MetricUnit.Count, result.catalog?.retired.length ?? 0);
   metrics.publishStoredMetrics();
   const continuation = (event.continuation ?? 0) + 1;
   if (result.remaining.length > 0 && continuation <= MAX_CONTINUATIONS) {
@@ -64,5 +65,5 @@ export async function handler(event: RenewEvent, context: LambdaContext) {
     );
     logger.info('run continues in a new invocation', { remaining: result.remaining.length, continuation });
   }
-  return { outcomes: result.outcomes, remaining: result.remaining };
+  return { outcomes: result.outcomes, remaining: result.remaining, catalog: result.catalog };
 }

@@ -1,16 +1,29 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateScan,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { RolloutTerms } from '../../core/ports/rollout-store.ts';
 import type {
+  CertificateCatalog,
   CertificateState,
   FailureState,
   RenewalWindow,
   Revision,
   Revocation,
 } from '../../core/renewal/types.ts';
-import { certificateStateKey, revisionKey } from '../../core/table-keys.ts';
+import {
+  CATALOG_KEY,
+  CERTIFICATE_PK_PREFIX,
+  CERTIFICATE_STATE_SK,
+  certificateStateKey,
+  revisionKey,
+} from '../../core/table-keys.ts';
 
 /**
  * Certificate state and revision records in DynamoDB. `publish` moves the state item's pointer
@@ -48,6 +61,7 @@ export class DynamoStateStore implements CertificateStateStore {
       window: (Item?.window as RenewalWindow | undefined) ?? null,
       failure: (Item?.failure as FailureState | undefined) ?? null,
       revocation: (Item?.revocation as Revocation | undefined) ?? null,
+      retiredAt: (Item?.retiredAt as string | undefined) ?? null,
     };
   }
 
@@ -158,6 +172,60 @@ export class DynamoStateStore implements CertificateStateStore {
 
   async recordRevocation(certificateId: string, revocation: Revocation): Promise<void> {
     await this.set(certificateId, 'revocation', revocation);
+  }
+
+  async recordRetirement(certificateId: string, at: string | null): Promise<void> {
+    await this.set(certificateId, 'retiredAt', at);
+  }
+
+  async catalog(): Promise<CertificateCatalog> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: CATALOG_KEY, ConsistentRead: true }),
+    );
+    if (Item) {
+      return {
+        certificates: (Item.certificates as CertificateCatalog['certificates'] | undefined) ?? {},
+        version: Number(Item.version),
+      };
+    }
+    // No catalog yet (a table older than it, or a new one): the state items say what is known. One
+    // Scan, once in the table's life: the first saved catalog ends it.
+    const certificates: Record<string, string | null> = {};
+    const pages = paginateScan(
+      { client: this.db },
+      {
+        TableName: this.table,
+        FilterExpression: 'sk = :state',
+        ExpressionAttributeValues: { ':state': CERTIFICATE_STATE_SK },
+        ProjectionExpression: 'pk, retiredAt',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages)
+      for (const item of page.Items ?? [])
+        certificates[String(item.pk).slice(CERTIFICATE_PK_PREFIX.length)] =
+          (item.retiredAt as string | undefined) ?? null;
+    return { certificates, version: 0 };
+  }
+
+  async saveCatalog(
+    certificates: CertificateCatalog['certificates'],
+    expected: Pick<CertificateCatalog, 'version'>,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...CATALOG_KEY, certificates, version: expected.version + 1 },
+          ConditionExpression: expected.version === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ...(expected.version === 0 ? {} : { ExpressionAttributeValues: { ':expected': expected.version } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   private async set(certificateId: string, attribute: string, value: unknown): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledRevision, InstalledRevisionStore } from '../../core/ports/installed-revision-store.ts';
 import { writeFileAtomic } from './atomic-file.ts';
@@ -26,6 +26,10 @@ export class InstalledRevisionFile implements InstalledRevisionStore {
         mode: 0o640,
       },
     );
+  }
+
+  async remove(certificateId: string): Promise<void> {
+    await rm(this.path(certificateId), { force: true });
   }
 
   private path(certificateId: string): string {

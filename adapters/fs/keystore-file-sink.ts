@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, rm } from 'node:fs/promises';
+import { link, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileSink, FileWrite } from '../../core/ports/file-sink.ts';
 import { resolveAccountId } from './account-ids.ts';
@@ -43,6 +43,24 @@ export class KeystoreFileSink implements FileSink {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
+  }
+
+  async remove(path: string): Promise<boolean> {
+    const removed = await Promise.all([removeIfThere(path), removeIfThere(`${path}${BACKUP_SUFFIX}`)]);
+    if (!removed.some(Boolean)) return false;
+    await syncDirectory(dirname(path));
+    return true;
+  }
+}
+
+/** Deletes a file; false when there was none. */
+async function removeIfThere(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
 

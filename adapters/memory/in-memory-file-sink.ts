@@ -39,4 +39,12 @@ export class InMemoryFileSink implements FileSink {
     else this.modes.set(path, mode);
     return true;
   }
+
+  async remove(path: string): Promise<boolean> {
+    const existed = this.files.delete(path);
+    const backedUp = this.backups.delete(path);
+    this.modes.delete(path);
+    this.backupModes.delete(path);
+    return existed || backedUp;
+  }
 }

@@ -10,4 +10,8 @@ export class InMemoryInstalledRevisions implements InstalledRevisionStore {
   async put(record: InstalledRevision): Promise<void> {
     this.records.set(record.certificateId, record);
   }
+
+  async remove(certificateId: string): Promise<void> {
+    this.records.delete(certificateId);
+  }
 }

@@ -2,6 +2,7 @@ import { RevisionConflictError } from '../../core/errors.ts';
 import type { CertificateStateStore } from '../../core/ports/certificate-state-store.ts';
 import type { RolloutTerms } from '../../core/ports/rollout-store.ts';
 import type {
+  CertificateCatalog,
   CertificateState,
   FailureState,
   RenewalWindow,
@@ -17,6 +18,7 @@ export class InMemoryStateStore implements CertificateStateStore {
   private readonly states = new Map<string, CertificateState>();
   private readonly revisions = new Map<string, Revision>();
   private readonly terms = new Map<string, RolloutTerms>();
+  private saved: CertificateCatalog | null = null;
 
   async get(certificateId: string): Promise<CertificateState> {
     return this.stateOf(certificateId);
@@ -53,6 +55,25 @@ export class InMemoryStateStore implements CertificateStateStore {
     this.states.set(certificateId, { ...this.stateOf(certificateId), revocation });
   }
 
+  async recordRetirement(certificateId: string, at: string | null): Promise<void> {
+    this.states.set(certificateId, { ...this.stateOf(certificateId), retiredAt: at });
+  }
+
+  async catalog(): Promise<CertificateCatalog> {
+    if (this.saved) return this.saved;
+    const known = [...this.states.values()].map((s) => [s.certificateId, s.retiredAt] as const);
+    return { certificates: Object.fromEntries(known), version: 0 };
+  }
+
+  async saveCatalog(
+    certificates: CertificateCatalog['certificates'],
+    expected: Pick<CertificateCatalog, 'version'>,
+  ): Promise<boolean> {
+    if ((this.saved?.version ?? 0) !== expected.version) return false;
+    this.saved = { certificates: { ...certificates }, version: expected.version + 1 };
+    return true;
+  }
+
   private stateOf(certificateId: string): CertificateState {
     return (
       this.states.get(certificateId) ?? {
@@ -61,6 +82,7 @@ export class InMemoryStateStore implements CertificateStateStore {
         window: null,
         failure: null,
         revocation: null,
+        retiredAt: null,
       }
     );
   }

@@ -22,9 +22,13 @@ export function agentCommand(io: CliIo): Command {
     .requiredOption('--config <file>', 'agent configuration (YAML)')
     .option('--json', 'print one JSON object with every outcome')
     .option('--verbose', 'print the structured log to stderr')
+    .option(
+      '--purge',
+      'delete the files of retired certificates (left the configuration) and their backups; servers are not reloaded',
+    )
     .addHelpText(
       'after',
-      '\nExit codes: 0 converged (applied, unchanged or up to date), 4 a revision was rejected, rolled back or\nfailed, 5 not converged without a failure here (rollout halted by another node, no slot in time).',
+      '\nExit codes: 0 converged (applied, unchanged, up to date, retired or purged), 4 a revision was rejected, rolled back or\nfailed, 5 not converged without a failure here (rollout halted by another node, no slot in time).',
     )
     .action(async (flags: SyncFlags) => (await import('./agent-runner.ts')).syncCommand(flags, io));
   agent

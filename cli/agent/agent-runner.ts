@@ -18,6 +18,7 @@ export interface SyncFlags {
   config: string;
   json?: boolean;
   verbose?: boolean;
+  purge?: boolean;
 }
 
 /**
@@ -66,14 +67,22 @@ export async function syncCommand(flags: SyncFlags, io: CliIo): Promise<void> {
   });
   const runtime = await createAgent(config, { log, env: io.env });
   try {
-    const result = await syncOnce(runtime.deps, runtime.options);
+    const result = await syncOnce(runtime.deps, { ...runtime.options, purge: flags.purge ?? false });
     if (flags.json) io.out(`${JSON.stringify({ nodeId: config.node.id, ...result })}\n`);
     else if (config.targets.length === 0)
       io.err('acme-ha: no targets: this node only answers HTTP-01 challenges\n');
     else for (const outcome of result.outcomes) io.out(`${line(outcome)}\n`);
     const details = whereTheDetailIs(flags.json);
     if (result.failed) throw new CliExit(EXIT.WORK_FAILED, `a revision was not installed (${details})`);
-    const converged = new Set(['applied', 'unchanged', 'up-to-date', 'obsolete', 'no-revision']);
+    const converged = new Set([
+      'applied',
+      'unchanged',
+      'up-to-date',
+      'obsolete',
+      'no-revision',
+      'retired',
+      'purged',
+    ]);
     if (result.outcomes.some((o) => !converged.has(o.result)))
       throw new CliExit(EXIT.NOT_CONVERGED, `not on the desired revision yet (${details})`);
   } finally {
@@ -87,5 +96,6 @@ function line(o: SyncOutcome): string {
   const installed = o.installedRevision === null ? '' : ` (installed ${o.installedRevision})`;
   const problem =
     FAILED_RESULTS.has(o.result) || o.errorCode ? ` — ${o.errorCode ?? ''}: ${o.message ?? ''}` : '';
-  return `${where}${revision}${installed} in ${Math.round(o.durationMs)} ms${problem}`;
+  const retired = o.result === 'retired' || o.result === 'purged' ? ` — ${o.message}` : '';
+  return `${where}${revision}${installed} in ${Math.round(o.durationMs)} ms${problem}${retired}`;
 }

@@ -41,7 +41,14 @@ export async function renew(flags: RenewFlags, io: CliIo): Promise<void> {
       },
     });
     if (flags.json) io.out(`${JSON.stringify(result)}\n`);
-    else if (result.remaining.length) io.out(`not reached this run: ${result.remaining.join(', ')}\n`);
+    else {
+      for (const id of result.catalog?.retired ?? [])
+        io.out(
+          `${id}: retired (no longer in ${flags.config}; nodes stop installing it and keep its files)\n`,
+        );
+      for (const id of result.catalog?.restored ?? []) io.out(`${id}: in service again\n`);
+      if (result.remaining.length) io.out(`not reached this run: ${result.remaining.join(', ')}\n`);
+    }
     const failed = result.outcomes.filter((o) => o.result === 'failed');
     if (failed.length)
       throw new CliExit(

@@ -6,10 +6,12 @@ export const WITHOUT_CONFIG_NOTE =
 
 /** The human form of `acme-ha status` for one certificate (also printed by the demo). */
 export function renderFleetCertificate(c: FleetCertificate, now: Date): string {
-  const head =
+  const revision =
     c.currentRevision === null
-      ? `${c.certificateId}: nothing published yet`
-      : `${c.certificateId}: revision ${c.currentRevision} (serial ${c.serial}, notAfter ${c.notAfter})`;
+      ? 'nothing published yet'
+      : `revision ${c.currentRevision} (serial ${c.serial}, notAfter ${c.notAfter})`;
+  const retired = c.retiredAt ? `RETIRED since ${c.retiredAt} (no longer in the configuration), ` : '';
+  const head = `${c.certificateId}: ${retired}${revision}`;
   const rollout = c.rollout
     ? `  rollout of revision ${c.rollout.revision}: ${c.rollout.state}, canary ${c.rollout.canary}${
         c.rollout.state === 'halted' ? `, halted by ${c.rollout.haltedBy}: ${c.rollout.reason}` : ''
@@ -23,6 +25,14 @@ export function renderFleetCertificate(c: FleetCertificate, now: Date): string {
 
 function countsLine(c: FleetCertificate): string {
   const n = c.counts;
+  if (c.retiredAt) {
+    const holding =
+      n.holdingRetired > 0
+        ? `${n.holdingRetired} still hold its files (\`acme-ha agent sync --purge\` removes them)`
+        : 'none holds its files any more';
+    const expiring = n.expiring > 0 ? `, ${n.expiring} serving it EXPIRING — NOT HEALTHY` : '';
+    return `  ${n.nodes} node(s) reported: ${holding}${expiring}`;
+  }
   const neverSeen = n.neverSeen > 0 ? ` (${n.neverSeen} never seen)` : '';
   const expiring = n.expiring > 0 ? `, ${n.expiring} expiring` : '';
   const verdict = c.healthy ? '' : ' — NOT HEALTHY';

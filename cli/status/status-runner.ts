@@ -3,18 +3,11 @@ import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-sto
 import { DynamoRolloutStore } from '../../adapters/aws/dynamo-rollout-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { readConfigFile } from '../../adapters/fs/config-file.ts';
-import type { FleetCertificate } from '../../core/agent/fleet-status.ts';
-import { type AcmeHaConfig, configSchema, type Profile } from '../../core/config/certificate-config.ts';
+import { configSchema } from '../../core/config/certificate-config.ts';
 import { formatPath } from '../../core/config/parse-config.ts';
 import * as z from '../../core/config/zod.ts';
-import {
-  type FleetThresholdSettings,
-  fleetThresholds,
-  profileOf,
-  profileOfLifetime,
-} from '../../core/fleet/fleet-thresholds.ts';
-import { type FleetStores, readFleet } from '../../core/fleet/read-fleet.ts';
-import { certificateHolders } from '../../core/fleet-audience.ts';
+import type { FleetThresholdSettings } from '../../core/fleet/fleet-thresholds.ts';
+import { type FleetStores, readFleetOf, watchedCertificates } from '../../core/fleet/read-fleet.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, CliInputError, type CliIo } from '../io.ts';
 import { fleetProblemsLine, renderFleetCertificate, WITHOUT_CONFIG_NOTE } from './fleet-table.ts';
@@ -87,7 +80,11 @@ export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
       nodes: new DynamoNodeStatusStore(clients.documents, table),
     };
     const now = io.now();
-    const certificates = await Promise.all(ids.map((id) => fleetOf(stores, { id, config, settings, now })));
+    // With a configuration, the certificates it retired are listed too (one read of the catalog).
+    const watched = config ? (await watchedCertificates(stores, ids)).map((w) => w.id) : ids;
+    const certificates = await Promise.all(
+      watched.map((certificateId) => readFleetOf(stores, { certificateId, config, settings, now })),
+    );
     const healthy = certificates.every((c) => c.healthy);
     if (flags.json) io.out(`${JSON.stringify({ healthy, certificates })}\n`);
     else {
@@ -98,30 +95,4 @@ export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
   } finally {
     clients.destroy();
   }
-}
-
-async function fleetOf(
-  stores: FleetStores,
-  request: {
-    readonly id: string;
-    readonly config: AcmeHaConfig | undefined;
-    readonly settings: FleetThresholdSettings;
-    readonly now: Date;
-  },
-): Promise<FleetCertificate> {
-  const { id, config, settings, now } = request;
-  const declared = config?.certificates.find((c) => c.id === id);
-  let profile: Profile = 'classic';
-  if (config && declared) profile = profileOf(config, declared);
-  else {
-    // Without a configuration, the current revision's lifetime tells the profile.
-    const current = (await stores.state.get(id)).current;
-    if (current) profile = profileOfLifetime(current.notBefore, current.notAfter);
-  }
-  return readFleet(stores, {
-    certificateId: id,
-    holders: config ? certificateHolders(config, id) : null,
-    thresholds: fleetThresholds(profile, settings),
-    now,
-  });
 }

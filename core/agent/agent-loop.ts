@@ -23,18 +23,20 @@ export interface AgentLoopOptions {
   /** The queue's redrive maxReceiveCount: the receive at which a poison message is reported as dead-lettered. */
   readonly maxReceiveCount: number;
   readonly observer?: AgentObserver;
+  /** Delete the files of retired certificates (`agent sync --purge`). */
+  readonly purge?: boolean;
 }
 
 /** Syncs every planned certificate against the desired revision (at start, on an interval, `agent sync`). */
 export async function reconcileAll(
   deps: AgentDeps & Pick<AgentLoopDeps, 'dmz'>,
-  options: Pick<AgentLoopOptions, 'plans' | 'observer'>,
+  options: Pick<AgentLoopOptions, 'plans' | 'observer' | 'purge'>,
   signal?: AbortSignal,
 ): Promise<SyncOutcome[]> {
   const outcomes: SyncOutcome[] = [];
   for (const plan of options.plans) {
     if (signal?.aborted) break;
-    const outcome = await syncCertificate(deps, plan, { signal });
+    const outcome = await syncCertificate(deps, plan, { signal, purge: options.purge ?? false });
     deps.dmz?.notify(outcome);
     options.observer?.onSync?.(outcome, 'reconcile');
     outcomes.push(outcome);

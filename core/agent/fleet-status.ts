@@ -77,10 +77,18 @@ export interface FleetCounts {
   readonly neverSeen: number;
   readonly lagBeyondGrace: number;
   readonly expiring: number;
+  /** Of a retired certificate: nodes that still have its files on disk (`agent sync --purge` removes them). */
+  readonly holdingRetired: number;
 }
 
 export interface FleetCertificate {
   readonly certificateId: string;
+  /**
+   * Since when the certificate is retired (it left the configuration), or null. A retired
+   * certificate's nodes are not judged lagging, failed or silent: they have nothing left to do. A
+   * node still serving it from its disk can still expire, and that stays a problem.
+   */
+  readonly retiredAt: string | null;
   readonly currentRevision: number | null;
   readonly serial: string | null;
   readonly notAfter: string | null;
@@ -107,6 +115,8 @@ export interface FleetCertificate {
 export interface FleetInputs {
   readonly certificateId: string;
   readonly current: Revision | null;
+  /** The state item's retirement mark (see {@link FleetCertificate.retiredAt}). */
+  readonly retiredAt: string | null;
   readonly rollout: Rollout | null;
   readonly statuses: readonly NodeStatus[];
   /** Node ids (`dmz:<id>` for DMZ instances) that should hold it; null when no configuration says. */
@@ -127,8 +137,9 @@ const DAY_MS = 86_400_000;
 
 /** The `acme-ha status` view of one certificate: who serves what, who lags, failed or went silent. */
 export function fleetCertificate(inputs: FleetInputs, judgement: FleetJudgement): FleetCertificate {
-  const { current, rollout } = inputs;
-  const declared = new Set(inputs.holders ?? []);
+  const { current, rollout, retiredAt } = inputs;
+  // Nobody is expected to hold a retired certificate any more.
+  const declared = new Set(retiredAt ? [] : (inputs.holders ?? []));
   const byId = (a: { nodeId: string }, b: { nodeId: string }) => a.nodeId.localeCompare(b.nodeId);
   const nodes = [...inputs.statuses]
     .sort(byId)
@@ -143,6 +154,7 @@ export function fleetCertificate(inputs: FleetInputs, judgement: FleetJudgement)
     });
   return {
     certificateId: inputs.certificateId,
+    retiredAt,
     currentRevision: current?.revision ?? null,
     serial: current?.serial ?? null,
     notAfter: current?.notAfter ?? null,
@@ -159,7 +171,7 @@ export function fleetCertificate(inputs: FleetInputs, judgement: FleetJudgement)
     thresholds: judgement.thresholds,
     nodes,
     neverSeen,
-    counts: countsOf(nodes, neverSeen),
+    counts: countsOf(nodes, neverSeen, retiredAt !== null),
     healthy: [...nodes, ...neverSeen].every((n) => n.problems.length === 0),
   };
 }
@@ -176,20 +188,23 @@ interface NodeSubject {
 function fleetNode(subject: NodeSubject, inputs: FleetInputs, judgement: FleetJudgement): FleetNode {
   const { status } = subject;
   const { current } = inputs;
+  const inService = inputs.retiredAt === null;
   const now = judgement.now.getTime();
   const { thresholds } = judgement;
-  const revisionLag = current ? Math.max(0, current.revision - (status.revisionOnDisk ?? 0)) : null;
+  const revisionLag =
+    current && inService ? Math.max(0, current.revision - (status.revisionOnDisk ?? 0)) : null;
   const lagging = revisionLag !== null && revisionLag > 0;
   const lagBeyondGrace =
     lagging && publishedFor(current, judgement.now) > thresholds.lagGraceMinutes * MINUTE_MS;
-  const failed = FAILING.has(status.result);
+  const failed = inService && FAILING.has(status.result);
   const silent = now - Date.parse(status.updatedAt) > thresholds.silentAfterMinutes * MINUTE_MS;
   const daysLeft = daysLeftOf(status, inputs, now);
   const expiring = daysLeft !== null && daysLeft < thresholds.expiryDays;
+  const expectedToReport = inService && (subject.declared || inputs.holders === null);
   const problems: FleetProblem[] = [
     ...(failed ? (['failed'] as const) : []),
     ...(lagBeyondGrace ? (['lagging'] as const) : []),
-    ...(silent && (subject.declared || inputs.holders === null) ? (['silent'] as const) : []),
+    ...(silent && expectedToReport ? (['silent'] as const) : []),
     ...(expiring ? (['expiring'] as const) : []),
   ];
   return {
@@ -249,7 +264,11 @@ export function revisionsToLookUp(current: Revision | null, statuses: readonly N
   return [...new Set(wanted)].sort((a, b) => a - b);
 }
 
-function countsOf(nodes: readonly FleetNode[], neverSeen: readonly UnseenNode[]): FleetCounts {
+function countsOf(
+  nodes: readonly FleetNode[],
+  neverSeen: readonly UnseenNode[],
+  retired: boolean,
+): FleetCounts {
   const count = (test: (n: FleetNode) => boolean) => nodes.filter(test).length;
   return {
     nodes: nodes.length,
@@ -260,5 +279,6 @@ function countsOf(nodes: readonly FleetNode[], neverSeen: readonly UnseenNode[])
     neverSeen: neverSeen.length,
     lagBeyondGrace: count((n) => n.lagBeyondGrace),
     expiring: count((n) => n.expiring),
+    holdingRetired: retired ? count((n) => n.revisionOnDisk !== null) : 0,
   };
 }

@@ -26,6 +26,7 @@ export function pushedRevisionSource(
         window: null,
         failure: null,
         revocation: null,
+        retiredAt: null,
       }),
       getRevision: async (certificateId, number) =>
         ours(certificateId) && number === revision.revision ? revision : null,

@@ -57,6 +57,9 @@ const HTTP_STATUS: Record<SyncResult, number> = {
   halted: 502,
   failed: 500,
   interrupted: 503,
+  // A receiver's revisions are pushed to it, never retired: these never reach a pusher.
+  retired: 409,
+  purged: 409,
 };
 
 /** Codes whose messages describe the certificate or the probe, useful to the pushing side. */

@@ -4,14 +4,23 @@
  * (core/agent/fleet-status.ts). `acme-ha status` and the fleet-watch function both call this.
  */
 import { type FleetCertificate, fleetCertificate, revisionsToLookUp } from '../agent/fleet-status.ts';
+import type { AcmeHaConfig, Profile } from '../config/certificate-config.ts';
+import { certificateHolders } from '../fleet-audience.ts';
 import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
 import type { NodeStatusStore } from '../ports/node-status-store.ts';
 import type { RolloutStore } from '../ports/rollout-store.ts';
-import type { FleetThresholds } from './fleet-thresholds.ts';
+import {
+  type FleetThresholdSettings,
+  type FleetThresholds,
+  fleetThresholds,
+  profileOf,
+  profileOfLifetime,
+} from './fleet-thresholds.ts';
 
 /** The reads it needs: all of them item reads or one Query in the certificate's partition. */
 export interface FleetStores {
-  readonly state: Pick<CertificateStateStore, 'get' | 'getRevision'>;
+  /** `catalog` names the retired certificates, which no configuration lists any more. */
+  readonly state: Pick<CertificateStateStore, 'get' | 'getRevision' | 'catalog'>;
   readonly rollouts: Pick<RolloutStore, 'get'>;
   readonly nodes: Pick<NodeStatusStore, 'list'>;
 }
@@ -30,7 +39,7 @@ export interface FleetRequest {
  */
 export async function readFleet(stores: FleetStores, request: FleetRequest): Promise<FleetCertificate> {
   const { certificateId } = request;
-  const current = (await stores.state.get(certificateId)).current;
+  const { current, retiredAt } = await stores.state.get(certificateId);
   const [rollout, statuses] = await Promise.all([
     current ? stores.rollouts.get(certificateId, current.revision) : Promise.resolve(null),
     stores.nodes.list(certificateId),
@@ -42,7 +51,54 @@ export async function readFleet(stores: FleetStores, request: FleetRequest): Pro
   );
   const notAfter = new Map(older.flatMap(([n, r]) => (r ? [[n, r.notAfter] as const] : [])));
   return fleetCertificate(
-    { certificateId, current, rollout, statuses, holders: request.holders, notAfter },
+    { certificateId, current, retiredAt, rollout, statuses, holders: request.holders, notAfter },
     { now: request.now, thresholds: request.thresholds },
   );
+}
+
+/**
+ * The fleet of one certificate judged by what the configuration says of it (who holds it, its
+ * profile's thresholds); without a configuration, or for a certificate it no longer lists, the
+ * current revision's lifetime tells the profile.
+ */
+export async function readFleetOf(
+  stores: FleetStores,
+  request: {
+    readonly certificateId: string;
+    readonly config: AcmeHaConfig | undefined;
+    readonly settings: FleetThresholdSettings;
+    readonly now: Date;
+  },
+): Promise<FleetCertificate> {
+  const { certificateId, config, settings, now } = request;
+  const declared = config?.certificates.find((c) => c.id === certificateId);
+  let profile: Profile = 'classic';
+  if (config && declared) profile = profileOf(config, declared);
+  else {
+    const { current } = await stores.state.get(certificateId);
+    if (current) profile = profileOfLifetime(current.notBefore, current.notAfter);
+  }
+  return readFleet(stores, {
+    certificateId,
+    holders: config ? certificateHolders(config, certificateId) : null,
+    thresholds: fleetThresholds(profile, settings),
+    now,
+  });
+}
+
+/**
+ * The certificates to watch: the configured ones, and the retired ones of the catalog (one read) as
+ * long as their nodes report on them.
+ */
+export async function watchedCertificates(
+  stores: FleetStores,
+  configured: readonly string[],
+): Promise<{ readonly id: string; readonly configured: boolean }[]> {
+  const { certificates } = await stores.state.catalog();
+  const inConfig = new Set(configured);
+  const retired = Object.keys(certificates).filter((id) => certificates[id] !== null && !inConfig.has(id));
+  return [
+    ...configured.map((id) => ({ id, configured: true })),
+    ...retired.map((id) => ({ id, configured: false })),
+  ];
 }

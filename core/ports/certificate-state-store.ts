@@ -1,4 +1,5 @@
 import type {
+  CertificateCatalog,
   CertificateState,
   FailureState,
   RenewalWindow,
@@ -12,7 +13,7 @@ import type { RolloutTerms } from './rollout-store.ts';
  * the failure count; and the immutable revision records that nodes read.
  */
 export interface CertificateStateStore {
-  /** The state of a certificate; a certificate never seen has `current`, `window`, `failure`, `revocation` null. */
+  /** The state of a certificate; a certificate never seen has every field null. */
   get(certificateId: string): Promise<CertificateState>;
   /**
    * Makes `revision` the current one, if and only if the current revision number is still
@@ -32,4 +33,20 @@ export interface CertificateStateStore {
   recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void>;
   /** Remembers that a revision was revoked at the CA (the last one only). */
   recordRevocation(certificateId: string, revocation: Revocation): Promise<void>;
+  /** Marks the certificate retired since `at`, or (null) in the configuration again. */
+  recordRetirement(certificateId: string, at: string | null): Promise<void>;
+  /**
+   * The catalog of certificates. Before the first catalog is saved, it lists the certificates the
+   * store already holds, all in the configuration (version 0): a store older than the catalog
+   * loses track of none.
+   */
+  catalog(): Promise<CertificateCatalog>;
+  /**
+   * Replaces the catalog if it is still at `expected.version`; false (nothing written) when another
+   * run saved one meanwhile.
+   */
+  saveCatalog(
+    certificates: CertificateCatalog['certificates'],
+    expected: Pick<CertificateCatalog, 'version'>,
+  ): Promise<boolean>;
 }

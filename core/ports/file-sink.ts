@@ -25,4 +25,6 @@ export interface FileSink {
   write(file: FileWrite): Promise<void>;
   /** Puts the backup taken by the last `write` back in place; false when there is none. */
   restore(path: string): Promise<boolean>;
+  /** Deletes the file and its backup (`agent sync --purge`); false when neither existed. */
+  remove(path: string): Promise<boolean>;
 }

@@ -20,4 +20,6 @@ export interface InstalledRevision {
 export interface InstalledRevisionStore {
   get(certificateId: string): Promise<InstalledRevision | null>;
   put(record: InstalledRevision): Promise<void>;
+  /** Forgets the certificate (its files were purged); nothing happens when there is no record. */
+  remove(certificateId: string): Promise<void>;
 }

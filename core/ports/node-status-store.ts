@@ -6,7 +6,9 @@
  * - `rolled-back`: written and reloaded, but the probe failed; the backup is back and served;
  * - `halted`: the rollout of this revision was stopped by another node's failure; not installed;
  * - `reloading`: inside its rollout slot right now;
- * - `failed`: an error outside those (a store unreachable, a rollback that failed too).
+ * - `failed`: an error outside those (a store unreachable, a rollback that failed too);
+ * - `retired`: the certificate left the configuration; nothing is installed any more, and its files
+ *   stay on disk until `agent sync --purge` (then `revisionOnDisk` is null).
  */
 export type NodeResult =
   | 'applied'
@@ -15,7 +17,8 @@ export type NodeResult =
   | 'rolled-back'
   | 'halted'
   | 'reloading'
-  | 'failed';
+  | 'failed'
+  | 'retired';
 
 /** One node's report for one certificate (DynamoDB item `CERT#<id>` / `NODE#<node>`). */
 export interface NodeStatus {

@@ -1,6 +1,7 @@
 import type { AcmeHaConfig } from '../config/certificate-config.ts';
 import { AcmeHaError } from '../errors.ts';
 import { type RenewalOutcome, type RenewerDeps, renewCertificate } from './renew-certificate.ts';
+import { type CatalogChange, reconcileCatalog } from './retire-certificates.ts';
 
 export interface RunOptions {
   readonly force?: boolean;
@@ -16,18 +17,23 @@ export interface RunResult {
   readonly outcomes: readonly RenewalOutcome[];
   /** Certificates not looked at in this run (deadline or order budget); the next run continues. */
   readonly remaining: readonly string[];
+  /** What the run changed in the catalog (retired, back in service, new); null for a run of one certificate. */
+  readonly catalog: CatalogChange | null;
 }
 
 /**
  * One scheduled run: every certificate is looked at with at most `renewal.concurrency` in flight, no
  * more than `renewal.maxOrdersPerRun` orders are placed, and nothing new starts after `startBefore`,
  * so a run over thousands of certificates is split across invocations instead of being cut off.
+ * A run over the whole configuration first retires the certificates that left it
+ * (core/renewal/retire-certificates.ts).
  */
 export async function runRenewals(
   config: AcmeHaConfig,
   deps: RenewerDeps,
   options: RunOptions = {},
 ): Promise<RunResult> {
+  const catalog = options.certificateId ? null : await retireLeavers(config, deps);
   const queue = config.certificates.filter((c) => !options.certificateId || c.id === options.certificateId);
   const outcomes: RenewalOutcome[] = [];
   const remaining: string[] = [];
@@ -57,5 +63,20 @@ export async function runRenewals(
     }
   };
   await Promise.all(Array.from({ length: config.renewal.concurrency }, worker));
-  return { outcomes, remaining };
+  return { outcomes, remaining, catalog };
+}
+
+/** The catalog brought in line; a store that fails here is logged, and the renewals go on. */
+async function retireLeavers(config: AcmeHaConfig, deps: RenewerDeps): Promise<CatalogChange | null> {
+  try {
+    return await reconcileCatalog(
+      config.certificates.map((c) => c.id),
+      deps,
+    );
+  } catch (error) {
+    deps.log.error('catalog not reconciled', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return null;
+  }
 }

@@ -62,6 +62,22 @@ export interface CertificateState {
   readonly failure: FailureState | null;
   /** The last revision revoked at the CA (`acme-ha revoke`); the renewer replaces it at once. */
   readonly revocation: Revocation | null;
+  /**
+   * When the certificate left the configuration (a run found it gone), or null while it is in it.
+   * Nodes stop installing a retired certificate and report it as such; nothing is deleted.
+   */
+  readonly retiredAt: string | null;
+}
+
+/**
+ * Every certificate the renewer has known: in the configuration (null) or retired since (ISO time).
+ * One item, read once per run, so that a certificate leaving the configuration is noticed without
+ * scanning the table.
+ */
+export interface CertificateCatalog {
+  readonly certificates: Readonly<Record<string, string | null>>;
+  /** What a write of the next catalog expects to replace (0: none written yet). */
+  readonly version: number;
 }
 
 /** Reasons a certificate may be revoked for (RFC 5280 §5.3.1), as Let's Encrypt accepts them. */

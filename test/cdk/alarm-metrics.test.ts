@@ -24,6 +24,7 @@ import {
   METRICS_NAMESPACE,
   RENEWER_DIMENSIONS,
   RENEWER_METRICS,
+  RETIRED_FLEET_METRICS,
 } from '../../core/metrics.ts';
 import { aNodeStatus, aRevision, writeFleet } from '../support/fleet-reports.ts';
 import { type EmfRecord, runFunctionBundle } from '../support/function-runs.ts';
@@ -43,7 +44,7 @@ const config = parseConfig(EXAMPLE, 'examples/acme-ha.yaml');
 
 /** What core/metrics.ts says the functions emit (the functions and the alarms are built from it). */
 const DECLARED: readonly EmittedMetric[] = [
-  ...Object.values(FLEET_METRICS).map((m) => ({
+  ...[...Object.values(FLEET_METRICS), ...Object.values(RETIRED_FLEET_METRICS)].map((m) => ({
     namespace: METRICS_NAMESPACE,
     metric: m.name,
     dimensionSets: FLEET_DIMENSION_SETS,
@@ -65,17 +66,23 @@ let captured: { fleetWatch: readonly EmfRecord[]; renewer: readonly EmfRecord[] 
 beforeAll(async () => {
   watched = watchedMetrics(synth({ outdir: await tempDir('acme-ha-alarms-') }).template);
 
-  // A fleet in which every fleet metric has a value: web-1 serves the current revision of `web`.
+  // A fleet in which every fleet metric has a value: web-1 serves the current revision of `web`,
+  // and still holds the files of `legacy`, which left the configuration.
   const s = stack();
   clients = createAwsClients(s.clientConfigs);
   const table = s.resources.tableName;
+  const state = new DynamoStateStore(clients.documents, table);
   await writeFleet(
+    { state, nodes: new DynamoNodeStatusStore(clients.documents, table) },
     {
-      state: new DynamoStateStore(clients.documents, table),
-      nodes: new DynamoNodeStatusStore(clients.documents, table),
+      revisions: [aRevision({ revision: 1 }), aRevision({ certificateId: 'legacy', revision: 1 })],
+      statuses: [
+        aNodeStatus({ nodeId: 'web-1' }),
+        aNodeStatus({ certificateId: 'legacy', nodeId: 'web-1', result: 'retired' }),
+      ],
     },
-    { revisions: [aRevision({ revision: 1 })], statuses: [aNodeStatus({ nodeId: 'web-1' })] },
   );
+  await state.recordRetirement('legacy', new Date().toISOString());
   const configFile = { [RENEWER_CONFIG_FILE]: JSON.stringify(config) };
   const [fleetWatch, renewer] = await Promise.all([
     runFunctionBundle('fleet-watch', {
@@ -115,12 +122,9 @@ describe('the stack’s alarms', () => {
       list
         .map((e) => ({ ...e, statistic: null, dimensionSets: e.dimensionSets.map((s) => [...s].sort()) }))
         .sort((a, b) => a.metric.localeCompare(b.metric));
-    expect(emittedFromEmf(captured.fleetWatch)).toEqual(
-      strip(DECLARED.slice(0, Object.keys(FLEET_METRICS).length)),
-    );
-    expect(emittedFromEmf(captured.renewer)).toEqual(
-      strip(DECLARED.slice(Object.keys(FLEET_METRICS).length)),
-    );
+    const fleetMetrics = Object.keys(FLEET_METRICS).length + Object.keys(RETIRED_FLEET_METRICS).length;
+    expect(emittedFromEmf(captured.fleetWatch)).toEqual(strip(DECLARED.slice(0, fleetMetrics)));
+    expect(emittedFromEmf(captured.renewer)).toEqual(strip(DECLARED.slice(fleetMetrics)));
   });
 
   it('cover every fleet metric for every certificate, per certificate', () => {

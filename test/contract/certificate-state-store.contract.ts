@@ -75,8 +75,45 @@ export function describeCertificateStateStoreContract(
         window: null,
         failure: null,
         revocation: null,
+        retiredAt: null,
       });
       expect(await store.getRevision(id, 1)).toBeNull();
+    });
+
+    it('builds the first catalog from the certificates it holds, before any catalog is saved', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      await store.publish(aRevision(id, 1));
+      const retired = uniqueName('cert');
+      await store.recordRetirement(retired, '2031-01-05T00:00:00.000Z');
+
+      const catalog = await store.catalog();
+      expect(catalog.version).toBe(0);
+      expect(catalog.certificates).toMatchObject({ [id]: null, [retired]: '2031-01-05T00:00:00.000Z' });
+    });
+
+    it('replaces the catalog only from the version it was read at', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      const read = await store.catalog();
+      const next = { ...read.certificates, [id]: '2031-01-05T00:00:00.000Z' };
+
+      expect(await store.saveCatalog(next, read)).toBe(true);
+      expect(await store.saveCatalog({}, read)).toBe(false);
+      expect(await store.catalog()).toEqual({ certificates: next, version: read.version + 1 });
+    });
+
+    it('marks a certificate retired and back in service, keeping the rest of its state', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      await store.publish(aRevision(id, 1));
+      await store.recordRetirement(id, '2031-01-05T00:00:00.000Z');
+      expect(await store.get(id)).toMatchObject({
+        current: { revision: 1 },
+        retiredAt: '2031-01-05T00:00:00.000Z',
+      });
+      await store.recordRetirement(id, null);
+      expect(await store.get(id)).toMatchObject({ current: { revision: 1 }, retiredAt: null });
     });
 
     it('publishes revision 1, then each next one, keeping every earlier revision', async () => {
@@ -174,6 +211,7 @@ export function describeCertificateStateStoreContract(
         window: aWindow(),
         failure: null,
         revocation: null,
+        retiredAt: null,
       });
     });
 
@@ -191,6 +229,7 @@ export function describeCertificateStateStoreContract(
         window: aWindow(),
         failure: aFailure(2),
         revocation: null,
+        retiredAt: null,
       });
 
       await store.recordWindow(id, null);

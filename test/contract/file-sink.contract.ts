@@ -48,6 +48,21 @@ export function describeFileSinkContract(
       expect(await sink.read(file)).toEqual(bytes('first'));
     });
 
+    it('removes the file with its backup, and says whether there was anything to remove', async () => {
+      const { sink, file } = await aFile();
+      const other = `${file}.other`;
+      await sink.write({ path: file, bytes: bytes('first'), mode: 0o600 });
+      await sink.write({ path: file, bytes: bytes('second'), mode: 0o600 });
+      await sink.write({ path: other, bytes: bytes('other'), mode: 0o600 });
+
+      expect(await sink.remove(file)).toBe(true);
+
+      expect(await sink.read(file)).toBeNull();
+      expect(await sink.restore(file)).toBe(false);
+      expect(await sink.remove(file)).toBe(false);
+      expect(await sink.read(other)).toEqual(bytes('other'));
+    });
+
     it('keeps the replaced file as the backup, which restore puts back with its mode', async () => {
       const { sink, file, modeOf } = await aFile();
       await sink.write({ path: file, bytes: bytes('first'), mode: 0o600 });

@@ -59,5 +59,18 @@ export function describeInstalledRevisionStoreContract(
       expect(await store.get(id)).toEqual(anInstalledRevision(id, 1));
       expect(await store.get(`${id}-3`)).toBeNull();
     });
+
+    it('forgets a removed record, the others kept; removing none is no error', async () => {
+      const { store } = await make();
+      const id = uniqueName('cert');
+      await store.put(anInstalledRevision(id, 1));
+      await store.put(anInstalledRevision(`${id}-2`, 5));
+
+      await store.remove(id);
+      await store.remove(id);
+
+      expect(await store.get(id)).toBeNull();
+      expect(await store.get(`${id}-2`)).toEqual(anInstalledRevision(`${id}-2`, 5));
+    });
   });
 }

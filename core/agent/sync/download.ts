@@ -33,8 +33,7 @@ export async function download(
     for (const object of objectsFor(revision, target.selection)) {
       const data = bytes.get(object.key);
       if (!data) continue;
-      const path =
-        target.selection.format === 'pem' ? `${target.path.replace(/\/+$/, '')}/${object.name}` : target.path;
+      const path = targetFilePath(target, object.name);
       const onDisk = await deps.files.read(path);
       files.push({
         path,
@@ -49,6 +48,11 @@ export async function download(
     }
   }
   return files;
+}
+
+/** Where a target keeps a file of a revision: its keystore path, or the file in its PEM directory. */
+export function targetFilePath(target: PlannedTarget, name: string): string {
+  return target.selection.format === 'pem' ? `${target.path.replace(/\/+$/, '')}/${name}` : target.path;
 }
 
 /** Records `revision` as installed on this node, with the checksum of each of its files. */

@@ -6,7 +6,9 @@ import { AcmeHaError } from '../../errors.ts';
  *   revision is older than the installed one (never downgrade); `no-revision`: nothing published;
  * - `rejected`: verification failed, nothing written; `rolled-back`: probe or reload failed, backup
  *   restored; `halted`: the rollout was stopped by a failure elsewhere; `failed`: another error;
- *   `interrupted`: shutdown or no slot in time, nothing changed, try again later.
+ *   `interrupted`: shutdown or no slot in time, nothing changed, try again later;
+ * - `retired`: the certificate left the configuration, nothing installed, the files stay;
+ *   `purged`: retired, and its files removed (`agent sync --purge`).
  */
 export type SyncResult =
   | 'applied'
@@ -18,7 +20,9 @@ export type SyncResult =
   | 'rolled-back'
   | 'halted'
   | 'failed'
-  | 'interrupted';
+  | 'interrupted'
+  | 'retired'
+  | 'purged';
 
 export interface SyncOutcome {
   readonly certificateId: string;
@@ -43,6 +47,8 @@ export const SETTLED_RESULTS: ReadonlySet<SyncResult> = new Set([
   'no-revision',
   'rolled-back',
   'halted',
+  'retired',
+  'purged',
 ]);
 
 /** Results that mean this node needs attention (for exit codes and metrics). */
@@ -57,7 +63,12 @@ export function failureOf(error: unknown): { readonly code: string; readonly mes
 }
 
 /** Results that only observe (nothing to do, nothing published): they add nothing to another outcome. */
-const OBSERVING_RESULTS: ReadonlySet<SyncResult> = new Set(['up-to-date', 'obsolete', 'no-revision']);
+const OBSERVING_RESULTS: ReadonlySet<SyncResult> = new Set([
+  'up-to-date',
+  'obsolete',
+  'no-revision',
+  'retired',
+]);
 
 /**
  * Adds the outcome of one more sync to those of a run (`agent sync`), one per certificate and

@@ -14,6 +14,7 @@ import { download, onDiskMatches, type PlannedFile, remember } from './download.
 import { install } from './install.ts';
 import { failureOf, type SyncOutcome } from './outcome.ts';
 import type { CertificatePlan } from './plan.ts';
+import { settleRetired } from './retired.ts';
 import { reportsInstalled } from './status-report.ts';
 import { type RolloutContext, type SyncContext, startSync } from './sync-context.ts';
 
@@ -21,13 +22,19 @@ import { type RolloutContext, type SyncContext, startSync } from './sync-context
  * Converges one certificate on this node to the newest published revision (or `hint`, if newer):
  * download, verify, and — only when bytes differ — take a cluster-wide rollout slot, write
  * atomically with backup, reload, and probe; on a failed reload or probe restore the backup, reload
- * again and halt the rollout for the other nodes. Reports to the node status store throughout.
+ * again and halt the rollout for the other nodes. A retired certificate is only reported (and with
+ * `purge` its files removed). Reports to the node status store throughout.
  * Never throws: every failure becomes an outcome (and a status record).
  */
 export async function syncCertificate(
   deps: AgentDeps,
   plan: CertificatePlan,
-  options: { readonly hint?: number; readonly signal?: AbortSignal } = {},
+  options: {
+    readonly hint?: number;
+    readonly signal?: AbortSignal;
+    /** Of a retired certificate, delete the files (`agent sync --purge`). */
+    readonly purge?: boolean;
+  } = {},
 ): Promise<SyncOutcome> {
   const id = plan.certificateId;
   const { ctx, progress } = await startSync(deps, plan, options.signal);
@@ -35,15 +42,15 @@ export async function syncCertificate(
   try {
     const installed = await deps.installed.get(id);
     progress.installed = installed;
-    progress.desired = (await deps.state.get(id)).current;
-    if (
-      options.hint !== undefined &&
-      (progress.desired === null || options.hint > progress.desired.revision)
-    ) {
-      // The event may outrun a reader of the state item; the immutable revision record is enough.
-      progress.desired = (await deps.state.getRevision(id, options.hint)) ?? progress.desired;
-    }
-    const desired = progress.desired;
+    const state = await deps.state.get(id);
+    progress.desired = state.current;
+    if (state.retiredAt)
+      return await settleRetired(ctx, progress, {
+        retiredAt: state.retiredAt,
+        purge: options.purge ?? false,
+      });
+    const desired = await newestOf(deps, id, state.current, options.hint);
+    progress.desired = desired;
     if (!desired) return ctx.outcome('no-revision');
     if (installed && desired.revision < installed.revision) {
       log.info('revision obsolete', {
@@ -77,6 +84,20 @@ export async function syncCertificate(
   } catch (error) {
     return await failed(ctx, progress.desired, error);
   }
+}
+
+/**
+ * The revision to converge on: the state's current one, or the event's `hint` when that is newer
+ * (the event may outrun a reader of the state item; the immutable revision record is enough).
+ */
+async function newestOf(
+  deps: AgentDeps,
+  id: string,
+  current: Revision | null,
+  hint: number | undefined,
+): Promise<Revision | null> {
+  if (hint === undefined || (current !== null && hint <= current.revision)) return current;
+  return (await deps.state.getRevision(id, hint)) ?? current;
 }
 
 /** Through the cluster gate (canary, halt, slot) to the install, and the slot back afterwards. */

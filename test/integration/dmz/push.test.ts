@@ -6,8 +6,6 @@
  * older revisions change nothing; a receiver that was down gets the revision when it is back; and
  * `acme-ha status --json` lists the DMZ instances.
  */
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -368,3 +368,71 @@ describe('handleMessage', () => {
     expect(log).toEqual(['release m 30']);
   });
 });
+
+describe('a retired certificate', () => {
+  it('is reported retired and left alone: no download, no write, no reload; the files stay', async () => {
+    const fleet = aFleet();
+    await publishRevision(fleet, CERT, await aServerPki());
+    const node = aNode(fleet, 'n1', 1001);
+    await syncCertificate(node.deps, node.plan);
+    await publishRevision(fleet, CERT, await aServerPki());
+    await fleet.state.recordRetirement(CERT, '2031-01-05T00:00:00.000Z');
+    const downloads = vi.spyOn(fleet.keystores, 'get');
+
+    const outcome = await syncCertificate(node.deps, node.plan);
+
+    expect(outcome).toMatchObject({ result: 'retired', installedRevision: 1 });
+    expect(outcome.message).toContain('retired since 2031-01-05T00:00:00.000Z');
+    expect(downloads).not.toHaveBeenCalled();
+    expect(node.files.writes).toEqual([node.path]);
+    expect(node.server.reloads).toBe(1);
+    expect(await node.files.read(node.path)).not.toBeNull();
+    expect(await fleet.status.get(CERT, 'n1')).toMatchObject({
+      result: 'retired',
+      revisionOnDisk: 1,
+      revisionServed: 1,
+    });
+    // The report is the heartbeat: not rewritten while it is fresh.
+    const statusWrites = vi.spyOn(fleet.status, 'put');
+    expect((await syncCertificate(node.deps, node.plan)).result).toBe('retired');
+    expect(statusWrites).not.toHaveBeenCalled();
+  });
+
+  it('with purge, loses its files and backups and the installed record; the report says nothing on disk', async () => {
+    const fleet = aFleet();
+    const node = aNode(fleet, 'n1', 1001);
+    await publishRevision(fleet, CERT, await aServerPki());
+    await syncCertificate(node.deps, node.plan);
+    await publishRevision(fleet, CERT, await aServerPki());
+    await syncCertificate(node.deps, node.plan);
+    expect(node.files.backups.has(node.path)).toBe(true);
+    await fleet.state.recordRetirement(CERT, '2031-01-05T00:00:00.000Z');
+
+    const outcome = await syncCertificate(node.deps, node.plan, { purge: true });
+
+    expect(outcome).toMatchObject({ result: 'purged', installedRevision: null, notAfter: null });
+    expect(outcome.message).toBe('1 file(s) removed with their backups');
+    expect(node.files.files.size + node.files.backups.size).toBe(0);
+    expect(await node.installed.get(CERT)).toBeNull();
+    expect(await fleet.status.get(CERT, 'n1')).toMatchObject({
+      result: 'retired',
+      revisionOnDisk: null,
+      revisionServed: null,
+      servedSerial: null,
+    });
+    // Nothing left: a second purge removes nothing.
+    expect((await syncCertificate(node.deps, node.plan, { purge: true })).message).toBe(
+      '0 file(s) removed with their backups',
+    );
+  });
+
+  it('is installed again once it is back in the configuration', async () => {
+    const fleet = aFleet();
+    await publishRevision(fleet, CERT, await aServerPki());
+    const node = aNode(fleet, 'n1', 1001);
+    await fleet.state.recordRetirement(CERT, '2031-01-05T00:00:00.000Z');
+    expect((await syncCertificate(node.deps, node.plan, { purge: true })).result).toBe('purged');
+    await fleet.state.recordRetirement(CERT, null);
+    expect((await syncCertificate(node.deps, node.plan)).result).toBe('applied');
+  });
+});

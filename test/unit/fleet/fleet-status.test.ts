@@ -20,7 +20,7 @@ import {
   profileOf,
   profileOfLifetime,
 } from '../../../core/fleet/fleet-thresholds.ts';
-import { readFleet } from '../../../core/fleet/read-fleet.ts';
+import { readFleet, watchedCertificates } from '../../../core/fleet/read-fleet.ts';
 import { certificateHolders } from '../../../core/fleet-audience.ts';
 import { FLEET_METRICS } from '../../../core/metrics.ts';
 import type { Rollout } from '../../../core/ports/rollout-store.ts';
@@ -36,6 +36,7 @@ function judge(inputs: Partial<FleetInputs>, now = NOW): FleetCertificate {
     {
       certificateId: 'web',
       current: null,
+      retiredAt: null,
       rollout: null,
       statuses: [],
       holders: null,
@@ -270,6 +271,7 @@ describe('who is listed', () => {
       neverSeen: 0,
       lagBeyondGrace: 0,
       expiring: 0,
+      holdingRetired: 0,
     });
   });
 
@@ -373,5 +375,65 @@ describe('readFleet', () => {
     ]);
     expect(fleet.neverSeen.map((n) => [n.nodeId, n.silent])).toEqual([['tomcat-1', true]]);
     expect(fleet.healthy).toBe(false);
+  });
+});
+
+describe('a retired certificate', () => {
+  const retiredFleet = () =>
+    judge({
+      retiredAt: ago(days(2)),
+      current: aRevision({ revision: 3, notAfter: new Date(NOW.getTime() + days(10)).toISOString() }),
+      holders: ['purged', 'kept', 'failing', 'quiet', 'never'],
+      statuses: [
+        aNodeStatus({ nodeId: 'purged', result: 'retired', revisionOnDisk: null, revisionServed: null }),
+        aNodeStatus({ nodeId: 'kept', result: 'retired', revisionOnDisk: 3 }),
+        aNodeStatus({ nodeId: 'failing', result: 'failed', revisionOnDisk: 2, revisionServed: null }),
+        aNodeStatus({ nodeId: 'quiet', result: 'retired', revisionOnDisk: null, updatedAt: ago(days(3)) }),
+      ],
+    });
+
+  it('expects nothing of its nodes: none lags, fails, goes silent or is awaited', () => {
+    const fleet = retiredFleet();
+    expect(fleet.retiredAt).toBe(ago(days(2)));
+    expect(fleet.neverSeen).toEqual([]);
+    expect(fleet.nodes.map((n) => [n.nodeId, n.lagging, n.failed, n.problems])).toEqual([
+      ['failing', false, false, []],
+      // Still serving it from its disk, 10 days before it expires: that stays a problem.
+      ['kept', false, false, ['expiring']],
+      ['purged', false, false, []],
+      ['quiet', false, false, []],
+    ]);
+    expect(fleet.counts).toMatchObject({ holdingRetired: 2, lagging: 0, failed: 0, silent: 0, expiring: 1 });
+    expect(fleet.healthy).toBe(false);
+  });
+
+  it('gives each node only its days left and whether it still has the files', () => {
+    expect(Object.fromEntries(fleetDatapoints(retiredFleet()).map((d) => [d.nodeId, d.values]))).toEqual({
+      failing: { retired_on_disk: 1 },
+      kept: { served_days_remaining: 10, retired_on_disk: 1 },
+      purged: { retired_on_disk: 0 },
+      quiet: { retired_on_disk: 0 },
+    });
+  });
+
+  it('is read with its retirement mark, and listed beside the configured ones from the catalog', async () => {
+    const stores = {
+      state: new InMemoryStateStore(),
+      rollouts: { get: async () => null },
+      nodes: new InMemoryNodeStatusStore(),
+    };
+    await writeFleet(stores, { revisions: [aRevision({ revision: 1 })], statuses: [] });
+    await stores.state.recordRetirement('web', ago(days(1)));
+    expect(await watchedCertificates(stores, ['api'])).toEqual([
+      { id: 'api', configured: true },
+      { id: 'web', configured: false },
+    ]);
+    const fleet = await readFleet(stores, {
+      certificateId: 'web',
+      holders: null,
+      thresholds: THRESHOLDS,
+      now: NOW,
+    });
+    expect(fleet.retiredAt).toBe(ago(days(1)));
   });
 });

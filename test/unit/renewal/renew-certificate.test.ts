@@ -345,6 +345,10 @@ describe('runRenewals', () => {
     expect(first.outcomes.filter((o) => o.result === 'renewed').length).toBeGreaterThanOrEqual(3);
     expect(first.outcomes.length + first.remaining.length).toBe(6);
     const second = await runRenewals(config, deps, { startBefore: clock.now() });
-    expect(second).toEqual({ outcomes: [], remaining: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'] });
+    expect(second).toEqual({
+      outcomes: [],
+      remaining: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'],
+      catalog: expect.objectContaining({ retired: [], restored: [], added: [] }),
+    });
   });
 });
