@@ -2,6 +2,7 @@ import { createAgentAwsClients } from '../../adapters/aws/agent-aws-clients.ts';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { planRenewals, type RenewalPlan } from '../../core/renewal/plan-renewals.ts';
+import { catalogChange } from '../../core/renewal/retire-certificates.ts';
 import { readFleetConfig } from '../control-plane-cli.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, CliInputError, type CliIo } from '../io.ts';
@@ -23,17 +24,29 @@ export async function plan(flags: PlanFlags, io: CliIo): Promise<void> {
   // DynamoDB is all this reads: the agent's clients.
   const clients = createAgentAwsClients();
   try {
+    const state = new DynamoStateStore(clients.documents, table);
     const plans = await planRenewals(
       config,
-      {
-        state: new DynamoStateStore(clients.documents, table),
-        nodes: new DynamoNodeStatusStore(clients.documents, table),
-      },
+      { state, nodes: new DynamoNodeStatusStore(clients.documents, table) },
       io.now(),
       flags.certificate,
     );
-    if (flags.json) io.out(`${JSON.stringify({ certificates: plans })}\n`);
-    else io.out(plans.map(render).join('\n'));
+    // What a whole run would change in the catalog (a run of named certificates changes nothing).
+    const { retired, restored } = flags.certificate
+      ? { retired: [], restored: [] }
+      : catalogChange(
+          await state.catalog(),
+          config.certificates.map((c) => c.id),
+          io.now(),
+        );
+    if (flags.json)
+      io.out(`${JSON.stringify({ certificates: plans, retire: retired, restore: restored })}\n`);
+    else {
+      io.out(plans.map(render).join('\n'));
+      for (const id of retired)
+        io.out(`${id}: RETIRE: no longer in ${flags.config}; nodes stop installing it and keep its files\n`);
+      for (const id of restored) io.out(`${id}: back in service: retired before, in ${flags.config} again\n`);
+    }
   } finally {
     clients.destroy();
   }
