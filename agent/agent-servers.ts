@@ -16,7 +16,7 @@ export interface AgentServerDeps {
   readonly metrics: AgentMetrics;
   readonly log: Logger;
   /** The challenge store of lookup mode, made only when that mode is configured. */
-  readonly challengeStore: () => Promise<Pick<ChallengeStore, 'get'>>;
+  readonly challengeStore: () => Promise<Pick<ChallengeStore, 'pending'>>;
 }
 
 /**

@@ -114,6 +114,8 @@ export class Renewer extends Construct {
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
           'dynamodb:Query',
+          // Once in the table's life: the first catalog of certificates is built from the state items.
+          'dynamodb:Scan',
         ],
         resources: [table.tableArn],
       }),

@@ -13,10 +13,24 @@ export interface TableKey {
 /** Revisions are zero-padded so that sort-key order is numeric order. */
 const REVISION_DIGITS = 10;
 
-/** A pending HTTP-01 token; any node's responder looks it up by the token in the request path. */
+/**
+ * One HTTP-01 token, the item acme-ha 0.2 responders look up by the token in the request path:
+ * still written (and removed) so that nodes not yet upgraded answer during an upgrade.
+ */
 export function challengeKey(token: string): TableKey {
   return { pk: `CHALLENGE#${token}`, sk: 'TOKEN' };
 }
+
+/**
+ * Every HTTP-01 token in flight, one attribute each (see {@link PENDING_TOKEN_PREFIX}): what
+ * responders read, once for any number of requests. Under `CHALLENGE#` so that the responders' IAM
+ * condition (`dynamodb:LeadingKeys` `CHALLENGE#*`) covers it; its sort key keeps it apart from any
+ * token's item.
+ */
+export const PENDING_CHALLENGES_KEY: TableKey = { pk: 'CHALLENGE#pending', sk: 'PENDING' };
+
+/** Attribute-name prefix of one token in {@link PENDING_CHALLENGES_KEY}. */
+export const PENDING_TOKEN_PREFIX = 'token:';
 
 /** A named lease (e.g. "renew certificate X"), taken with a conditional write. */
 export function lockKey(name: string): TableKey {

@@ -2,9 +2,9 @@
  * ALB target for the listener rule `/.well-known/acme-challenge/*`: looks the token up in DynamoDB.
  */
 import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
-import { respondToChallenge } from '../core/challenge/respond.ts';
-import type { ChallengeStore } from '../core/ports/challenge-store.ts';
+import { type ChallengeLookup, respondToChallenge } from '../core/challenge/respond.ts';
 import { systemClock } from '../core/ports/clock.ts';
+import { lambdaChallenges } from './commons/challenge-lookup.ts';
 import { awsClients } from './commons/runtime.ts';
 
 export interface AlbEvent {
@@ -26,11 +26,9 @@ const REASONS: Record<number, string> = {
   405: '405 Method Not Allowed',
 };
 
-export function createAlbResponder(
-  store: Pick<ChallengeStore, 'get'>,
-): (event: AlbEvent) => Promise<AlbResult> {
+export function createAlbResponder(challenges: ChallengeLookup): (event: AlbEvent) => Promise<AlbResult> {
   return async (event) => {
-    const response = await respondToChallenge(event.httpMethod, event.path, store);
+    const response = await respondToChallenge(event.httpMethod, event.path, challenges);
     return {
       statusCode: response.status,
       statusDescription: REASONS[response.status] ?? String(response.status),
@@ -47,6 +45,8 @@ let albHandler: ((event: AlbEvent) => Promise<AlbResult>) | undefined;
 export function handler(event: AlbEvent): Promise<AlbResult> {
   const table = process.env.ACME_HA_TABLE;
   if (!table) throw new Error('ACME_HA_TABLE is not set');
-  albHandler ??= createAlbResponder(new DynamoChallengeStore(awsClients().documents, table, systemClock));
+  albHandler ??= createAlbResponder(
+    lambdaChallenges(new DynamoChallengeStore(awsClients().documents, table, systemClock)),
+  );
   return albHandler(event);
 }

@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
-import { isChallengePath, respondToChallenge } from '../core/challenge/respond.ts';
+import { type ChallengeLookup, isChallengePath, respondToChallenge } from '../core/challenge/respond.ts';
 import { AcmeHaError } from '../core/errors.ts';
-import type { ChallengeStore } from '../core/ports/challenge-store.ts';
 import { systemClock } from '../core/ports/clock.ts';
+import { lambdaChallenges } from './commons/challenge-lookup.ts';
 
 /** The table and its home region, beside the code (cdk/responder.ts: EDGE_SETTINGS_FILE). */
 export interface EdgeSettings {
@@ -82,13 +82,13 @@ export interface CloudFrontResponse {
 }
 
 export function createEdgeResponder(
-  store: Pick<ChallengeStore, 'get'>,
+  challenges: ChallengeLookup,
 ): (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResponse> {
   return async (event) => {
     const request = event.Records[0]?.cf.request;
     if (!request) throw new Error('not a CloudFront origin-request event');
     if (!isChallengePath(request.uri)) return request;
-    const response = await respondToChallenge(request.method, request.uri, store);
+    const response = await respondToChallenge(request.method, request.uri, challenges);
     const headers: CloudFrontResponse['headers'] = {};
     for (const [key, value] of Object.entries(response.headers)) headers[key] = [{ key, value }];
     return {
@@ -113,10 +113,12 @@ export async function handler(
   if (!edgeHandler) {
     const { table, region } = readEdgeSettings();
     edgeHandler = createEdgeResponder(
-      new DynamoChallengeStore(
-        DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
-        table,
-        systemClock,
+      lambdaChallenges(
+        new DynamoChallengeStore(
+          DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
+          table,
+          systemClock,
+        ),
       ),
     );
   }

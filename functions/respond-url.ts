@@ -4,9 +4,9 @@
  * (the CA follows redirects to HTTPS).
  */
 import { DynamoChallengeStore } from '../adapters/aws/dynamo-challenge-store.ts';
-import { respondToChallenge } from '../core/challenge/respond.ts';
-import type { ChallengeStore } from '../core/ports/challenge-store.ts';
+import { type ChallengeLookup, respondToChallenge } from '../core/challenge/respond.ts';
 import { systemClock } from '../core/ports/clock.ts';
+import { lambdaChallenges } from './commons/challenge-lookup.ts';
 import { awsClients } from './commons/runtime.ts';
 
 /** The part of a function URL event (payload format 2.0) the responder reads. */
@@ -23,10 +23,10 @@ export interface FunctionUrlResult {
 }
 
 export function createUrlResponder(
-  store: Pick<ChallengeStore, 'get'>,
+  challenges: ChallengeLookup,
 ): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
   return async (event) => {
-    const response = await respondToChallenge(event.requestContext.http.method, event.rawPath, store);
+    const response = await respondToChallenge(event.requestContext.http.method, event.rawPath, challenges);
     return {
       statusCode: response.status,
       headers: { ...response.headers },
@@ -42,6 +42,8 @@ let urlHandler: ((event: FunctionUrlEvent) => Promise<FunctionUrlResult>) | unde
 export function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
   const table = process.env.ACME_HA_TABLE;
   if (!table) throw new Error('ACME_HA_TABLE is not set');
-  urlHandler ??= createUrlResponder(new DynamoChallengeStore(awsClients().documents, table, systemClock));
+  urlHandler ??= createUrlResponder(
+    lambdaChallenges(new DynamoChallengeStore(awsClients().documents, table, systemClock)),
+  );
   return urlHandler(event);
 }

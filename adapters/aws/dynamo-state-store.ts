@@ -182,14 +182,13 @@ export class DynamoStateStore implements CertificateStateStore {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.table, Key: CATALOG_KEY, ConsistentRead: true }),
     );
-    if (Item) {
-      return {
-        certificates: (Item.certificates as CertificateCatalog['certificates'] | undefined) ?? {},
-        version: Number(Item.version),
-      };
-    }
-    // No catalog yet (a table older than it, or a new one): the state items say what is known. One
-    // Scan, once in the table's life: the first saved catalog ends it.
+    return {
+      certificates: (Item?.certificates as CertificateCatalog['certificates'] | undefined) ?? {},
+      version: Item ? Number(Item.version) : 0,
+    };
+  }
+
+  async knownCertificates(): Promise<CertificateCatalog['certificates']> {
     const certificates: Record<string, string | null> = {};
     const pages = paginateScan(
       { client: this.db },
@@ -205,7 +204,7 @@ export class DynamoStateStore implements CertificateStateStore {
       for (const item of page.Items ?? [])
         certificates[String(item.pk).slice(CERTIFICATE_PK_PREFIX.length)] =
           (item.retiredAt as string | undefined) ?? null;
-    return { certificates, version: 0 };
+    return certificates;
   }
 
   async saveCatalog(

@@ -7,6 +7,7 @@
  * `redirectChallenge` of core/challenge/respond.ts, the rules every responder shares.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ChallengeCache } from '../../core/challenge/challenge-cache.ts';
 import {
   type ChallengeResponse,
   challengeToken,
@@ -14,12 +15,21 @@ import {
   respondToChallenge,
 } from '../../core/challenge/respond.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
+import { systemClock } from '../../core/ports/clock.ts';
+import { sleep } from '../time/sleep.ts';
 import { closeHttp, listenOn } from './http-server.ts';
 
 /** Where the answers come from: a challenge store (lookup mode) or a central responder (redirect mode). */
 export type ChallengeSource =
-  | { readonly store: Pick<ChallengeStore, 'get'> }
+  | { readonly store: Pick<ChallengeStore, 'pending'> }
   | { readonly redirectUrl: string };
+
+/**
+ * A node's responder reads the store at most twice a second, whatever the request rate: a scanner
+ * hitting port 80 of every node costs no DynamoDB reads beyond that, and a real validation waits at
+ * most this long for the read that sees its token.
+ */
+export const NODE_RESPONDER_READ_INTERVAL_MS = 500;
 
 export type ChallengeResponderOptions = ChallengeSource & {
   /** @default 127.0.0.1 */
@@ -44,6 +54,19 @@ export interface ChallengeResponder {
   stop(): Promise<void>;
 }
 
+function lookup(store: Pick<ChallengeStore, 'pending'>) {
+  const challenges = new ChallengeCache(store, {
+    minReadIntervalMs: NODE_RESPONDER_READ_INTERVAL_MS,
+    clock: systemClock,
+    sleep,
+  });
+  return (method: string, path: string) => respondToChallenge(method, path, challenges);
+}
+
+function redirect(url: string) {
+  return async (method: string, path: string) => redirectChallenge(method, path, url);
+}
+
 /**
  * Starts the responder.
  * @throws ListenError when it cannot listen (the port is taken, or below 1024 without the capability)
@@ -51,10 +74,7 @@ export interface ChallengeResponder {
 export async function startChallengeResponder(
   options: ChallengeResponderOptions,
 ): Promise<ChallengeResponder> {
-  const respond =
-    'store' in options
-      ? (method: string, path: string) => respondToChallenge(method, path, options.store)
-      : async (method: string, path: string) => redirectChallenge(method, path, options.redirectUrl);
+  const respond = 'store' in options ? lookup(options.store) : redirect(options.redirectUrl);
   const server = createServer((req, res) => {
     answer(req, res, respond, options.onRequest).catch(() => {
       // A store we cannot read is not "no such token": 500 tells the CA and the logs apart.

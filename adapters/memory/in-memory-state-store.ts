@@ -60,9 +60,11 @@ export class InMemoryStateStore implements CertificateStateStore {
   }
 
   async catalog(): Promise<CertificateCatalog> {
-    if (this.saved) return this.saved;
-    const known = [...this.states.values()].map((s) => [s.certificateId, s.retiredAt] as const);
-    return { certificates: Object.fromEntries(known), version: 0 };
+    return this.saved ?? { certificates: {}, version: 0 };
+  }
+
+  async knownCertificates(): Promise<CertificateCatalog['certificates']> {
+    return Object.fromEntries([...this.states.values()].map((s) => [s.certificateId, s.retiredAt]));
   }
 
   async saveCatalog(

@@ -2,7 +2,7 @@ import { createAgentAwsClients } from '../../adapters/aws/agent-aws-clients.ts';
 import { DynamoNodeStatusStore } from '../../adapters/aws/dynamo-node-status-store.ts';
 import { DynamoStateStore } from '../../adapters/aws/dynamo-state-store.ts';
 import { planRenewals, type RenewalPlan } from '../../core/renewal/plan-renewals.ts';
-import { catalogChange } from '../../core/renewal/retire-certificates.ts';
+import { catalogChange, currentCatalog } from '../../core/renewal/retire-certificates.ts';
 import { readFleetConfig } from '../control-plane-cli.ts';
 import { EXIT } from '../exit-codes.ts';
 import { CliExit, CliInputError, type CliIo } from '../io.ts';
@@ -35,7 +35,7 @@ export async function plan(flags: PlanFlags, io: CliIo): Promise<void> {
     const { retired, restored } = flags.certificate
       ? { retired: [], restored: [] }
       : catalogChange(
-          await state.catalog(),
+          await currentCatalog(state),
           config.certificates.map((c) => c.id),
           io.now(),
         );

@@ -1,5 +1,3 @@
-import type { ChallengeStore } from '../ports/challenge-store.ts';
-
 export const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 /** ACME tokens are base64url with at least 128 bits of entropy (RFC 8555 §8.3); Let's Encrypt's are 43 characters. */
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -9,6 +7,12 @@ export interface ChallengeResponse {
   readonly headers: Readonly<Record<string, string>>;
   /** Empty for HEAD and for refusals. */
   readonly body: string;
+}
+
+/** Where a responder finds a token's key authorization: a {@link ChallengeCache} over the store. */
+export interface ChallengeLookup {
+  /** The key authorization of an unexpired token, or null. */
+  get(token: string): Promise<string | null>;
 }
 
 const HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } as const;
@@ -30,17 +34,18 @@ export function challengeToken(path: string): string | null {
 /**
  * The one HTTP-01 lookup shared by every responder (ALB Lambda, Lambda@Edge, function URL, node
  * agent, embedded stack): exact token match only; an impossible token is refused without a store
- * read; never cached.
+ * read; the answer comes from the tokens in flight as core/challenge/challenge-cache.ts holds them
+ * (the HTTP response itself is never cacheable).
  */
 export async function respondToChallenge(
   method: string,
   path: string,
-  store: Pick<ChallengeStore, 'get'>,
+  challenges: ChallengeLookup,
 ): Promise<ChallengeResponse> {
   if (method !== 'GET' && method !== 'HEAD') return NOT_ALLOWED;
   const token = challengeToken(path);
   if (token === null) return NOT_FOUND;
-  const keyAuthorization = await store.get(token);
+  const keyAuthorization = await challenges.get(token);
   if (keyAuthorization === null) return NOT_FOUND;
   return { status: 200, headers: HEADERS, body: method === 'HEAD' ? '' : keyAuthorization };
 }

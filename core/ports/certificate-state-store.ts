@@ -35,12 +35,14 @@ export interface CertificateStateStore {
   recordRevocation(certificateId: string, revocation: Revocation): Promise<void>;
   /** Marks the certificate retired since `at`, or (null) in the configuration again. */
   recordRetirement(certificateId: string, at: string | null): Promise<void>;
-  /**
-   * The catalog of certificates. Before the first catalog is saved, it lists the certificates the
-   * store already holds, all in the configuration (version 0): a store older than the catalog
-   * loses track of none.
-   */
+  /** The catalog of certificates; empty at version 0 before the first one is saved. */
   catalog(): Promise<CertificateCatalog>;
+  /**
+   * Every certificate the store holds a state for, with its retirement mark: what the first catalog
+   * is built from, so that a store older than the catalog loses track of none. A whole-table read
+   * (a DynamoDB Scan): only for that.
+   */
+  knownCertificates(): Promise<CertificateCatalog['certificates']>;
   /**
    * Replaces the catalog if it is still at `expected.version`; false (nothing written) when another
    * run saved one meanwhile.

@@ -47,8 +47,22 @@ export function unchanged(change: CatalogChange): boolean {
   return change.retired.length + change.restored.length + change.added.length === 0;
 }
 
+/**
+ * The catalog as a run compares it: the saved one, or before the first save the certificates the
+ * store already holds (one Scan in the table's life).
+ */
+export async function currentCatalog(
+  state: Pick<CertificateStateStore, 'catalog' | 'knownCertificates'>,
+): Promise<CertificateCatalog> {
+  const catalog = await state.catalog();
+  return catalog.version > 0 ? catalog : { certificates: await state.knownCertificates(), version: 0 };
+}
+
 export interface CatalogDeps {
-  readonly state: Pick<CertificateStateStore, 'catalog' | 'saveCatalog' | 'recordRetirement'>;
+  readonly state: Pick<
+    CertificateStateStore,
+    'catalog' | 'knownCertificates' | 'saveCatalog' | 'recordRetirement'
+  >;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -63,7 +77,7 @@ export async function reconcileCatalog(
   configured: readonly string[],
   deps: CatalogDeps,
 ): Promise<CatalogChange> {
-  const catalog = await deps.state.catalog();
+  const catalog = await currentCatalog(deps.state);
   const change = catalogChange(catalog, configured, deps.clock.now());
   if (unchanged(change) && catalog.version > 0) return change;
   for (const id of change.retired) {

@@ -22,6 +22,7 @@ import {
 import { RENEWER_CONFIG_FILE } from '../../cdk/renewer.ts';
 import { EDGE_SETTINGS_FILE } from '../../cdk/responder.ts';
 import { parseConfig } from '../../core/config/parse-config.ts';
+import { PENDING_CHALLENGES_KEY } from '../../core/table-keys.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { functionCodeDir } from './support/assets.ts';
 import { ROOT, synth } from './support/synth.ts';
@@ -94,7 +95,7 @@ describe('the prebuilt Lambda code in dist/functions', () => {
       JSON.stringify({ table: 'certs', region: 'eu-west-1' }),
     );
 
-    // A DynamoDB stand-in that records the request and holds one challenge token.
+    // A DynamoDB stand-in that records the request and holds one challenge token in flight.
     const requests: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
     const token = 'tok_0123456789abcdef';
     const server = createServer((req, res) => {
@@ -108,10 +109,14 @@ describe('the prebuilt Lambda code in dist/functions', () => {
         res.end(
           JSON.stringify({
             Item: {
-              pk: { S: `CHALLENGE#${token}` },
-              sk: { S: 'TOKEN' },
-              keyAuthorization: { S: `${token}.thumbprint` },
-              validUntil: { N: String(Date.now() + 600_000) },
+              pk: { S: PENDING_CHALLENGES_KEY.pk },
+              sk: { S: PENDING_CHALLENGES_KEY.sk },
+              [`token:${token}`]: {
+                M: {
+                  keyAuthorization: { S: `${token}.thumbprint` },
+                  validUntil: { N: String(Date.now() + 600_000) },
+                },
+              },
             },
           }),
         );
@@ -143,7 +148,7 @@ describe('the prebuilt Lambda code in dist/functions', () => {
       expect(read?.headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
       expect(read?.body).toMatchObject({
         TableName: 'certs',
-        Key: { pk: { S: `CHALLENGE#${token}` }, sk: { S: 'TOKEN' } },
+        Key: { pk: { S: PENDING_CHALLENGES_KEY.pk }, sk: { S: PENDING_CHALLENGES_KEY.sk } },
       });
       expect(read?.headers.authorization).toContain('/eu-west-1/dynamodb/aws4_request');
     } finally {

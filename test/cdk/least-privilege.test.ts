@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG_KEY, PENDING_CHALLENGES_KEY } from '../../core/table-keys.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { type Decision, type IamModel, iamModel, type SimulatedRequest } from './support/simulate.ts';
 import { synth } from './support/synth.ts';
@@ -89,6 +90,8 @@ describe('the HTTP-01 responder', () => {
   it('reads challenge tokens and nothing else', async () => {
     await expectAll('ResponderFunctionRole', 'Allowed', [
       { action: 'dynamodb:GetItem', resource: table(), context: items('CHALLENGE#token') },
+      // Every token in flight, in one item.
+      { action: 'dynamodb:GetItem', resource: table(), context: items(PENDING_CHALLENGES_KEY.pk) },
     ]);
     await expectAll('ResponderFunctionRole', 'ImplicitlyDenied', [
       { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#web') },
@@ -106,6 +109,8 @@ describe('the renewer', () => {
       { action: 's3:GetObject', resource: object('accounts/0123abcd.json') },
       { action: 'sns:Publish', resource: iam.arnOf('FleetEvents') },
       { action: 'dynamodb:UpdateItem', resource: table(), context: items('CERT#web') },
+      { action: 'dynamodb:UpdateItem', resource: table(), context: items(PENDING_CHALLENGES_KEY.pk) },
+      { action: 'dynamodb:UpdateItem', resource: table(), context: items(CATALOG_KEY.pk) },
     ]);
     await expectAll('RenewerFunctionRole', 'ImplicitlyDenied', [
       { action: 'sqs:ReceiveMessage', resource: iam.arnOf('Fleetweb1queue') },
@@ -117,14 +122,18 @@ describe('the renewer', () => {
 });
 
 describe('the fleet-watch function', () => {
-  it('reads the configured certificates’ items and nothing else, and writes nothing', async () => {
+  it('reads certificates’ items (retired ones too) and the catalog, nothing else, and writes nothing', async () => {
     await expectAll('FleetWatchFunctionRole', 'Allowed', [
       { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:Query', resource: table(), context: items('CERT#files') },
+      // A retired certificate: no longer in the configuration, still watched while nodes hold it.
+      { action: 'dynamodb:Query', resource: table(), context: items('CERT#retired') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('CATALOG') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('dynamodb') },
     ]);
     await expectAll('FleetWatchFunctionRole', 'ImplicitlyDenied', [
-      { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#unknown') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('ACCOUNT#ca') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('CATALOGUE') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('CHALLENGE#token') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('LOCK#renew/web') },
       { action: 'dynamodb:PutItem', resource: table(), context: items('CERT#web') },

@@ -11,6 +11,11 @@ export interface ChallengeStoreSubject {
 
 const HOUR_MS = 3_600_000;
 
+/** The key authorization `pending()` lists for a token, or null: what a responder serves. */
+async function served(store: ChallengeStore, token: string): Promise<string | null> {
+  return (await store.pending()).find((p) => p.token === token)?.keyAuthorization ?? null;
+}
+
 /** The promises of core/ports/challenge-store.ts. */
 export function describeChallengeStoreContract(
   name: string,
@@ -25,13 +30,29 @@ export function describeChallengeStoreContract(
 
       await store.put(token, `${token}.thumbprint`, inAnHour(clock));
 
-      expect(await store.get(token)).toBe(`${token}.thumbprint`);
+      expect(await served(store, token)).toBe(`${token}.thumbprint`);
+    });
+
+    it('lists every token in flight in one read, with its expiry', async () => {
+      const { store, clock } = await make();
+      const [a, b] = [uniqueName('token'), uniqueName('token')];
+      await store.put(a, 'a-key', inAnHour(clock));
+      await store.put(b, 'b-key', inAnHour(clock));
+
+      const pending = await store.pending();
+
+      expect(pending).toEqual(
+        expect.arrayContaining([
+          { token: a, keyAuthorization: 'a-key', validUntil: inAnHour(clock).getTime() },
+          { token: b, keyAuthorization: 'b-key', validUntil: inAnHour(clock).getTime() },
+        ]),
+      );
     });
 
     it('answers null for an unknown token without throwing', async () => {
       const { store } = await make();
 
-      expect(await store.get(uniqueName('token'))).toBeNull();
+      expect(await served(store, uniqueName('token'))).toBeNull();
     });
 
     it('overwrites a token stored again, and storing the same one twice is harmless', async () => {
@@ -41,7 +62,7 @@ export function describeChallengeStoreContract(
       await store.put(token, 'second', inAnHour(clock));
       await store.put(token, 'second', inAnHour(clock));
 
-      expect(await store.get(token)).toBe('second');
+      expect(await served(store, token)).toBe('second');
     });
 
     it('serves a token until its expiresAt and not after it', async () => {
@@ -53,20 +74,20 @@ export function describeChallengeStoreContract(
       await store.put(token, 'key-authorization', expiresAt);
 
       clock.set(new Date(expiresAt.getTime() - 1));
-      expect(await store.get(token)).toBe('key-authorization');
+      expect(await served(store, token)).toBe('key-authorization');
       clock.set(new Date(expiresAt.getTime() + 1));
-      expect(await store.get(token)).toBeNull();
+      expect(await served(store, token)).toBeNull();
     });
 
     it('serves an expired token again once it is stored with a later expiry', async () => {
       const { store, clock } = await make();
       const token = uniqueName('token');
       await store.put(token, 'key-authorization', new Date(clock.now().getTime() - 1));
-      expect(await store.get(token)).toBeNull();
+      expect(await served(store, token)).toBeNull();
 
       await store.put(token, 'key-authorization', inAnHour(clock));
 
-      expect(await store.get(token)).toBe('key-authorization');
+      expect(await served(store, token)).toBe('key-authorization');
     });
 
     it('removes a token, and removing an unknown or removed token is not an error', async () => {
@@ -78,7 +99,7 @@ export function describeChallengeStoreContract(
       await store.remove(token);
       await store.remove(uniqueName('token'));
 
-      expect(await store.get(token)).toBeNull();
+      expect(await served(store, token)).toBeNull();
     });
 
     it('keeps tokens apart', async () => {
@@ -89,7 +110,7 @@ export function describeChallengeStoreContract(
 
       await store.remove(`${token}x`);
 
-      expect(await store.get(token)).toBe('one');
+      expect(await served(store, token)).toBe('one');
     });
   });
 }

@@ -410,9 +410,11 @@ describe('HTTP-01 responder', () => {
   beforeAll(async () => {
     responder = await startChallengeResponder({
       store: {
-        get: async (token) => {
+        pending: async () => {
           storeReads++;
-          return token === TOKEN ? `${TOKEN}.thumbprint` : null;
+          return [
+            { token: TOKEN, keyAuthorization: `${TOKEN}.thumbprint`, validUntil: Date.now() + 3_600_000 },
+          ];
         },
       },
     });

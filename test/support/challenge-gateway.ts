@@ -5,8 +5,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeHttp } from '../../adapters/http/http-server.ts';
-import { respondToChallenge } from '../../core/challenge/respond.ts';
+import { type ChallengeLookup, respondToChallenge } from '../../core/challenge/respond.ts';
 import type { ChallengeStore } from '../../core/ports/challenge-store.ts';
+import { lambdaChallenges } from '../../functions/commons/challenge-lookup.ts';
 import { createAlbResponder } from '../../functions/respond-alb.ts';
 import { type CloudFrontResponse, createEdgeResponder } from '../../functions/respond-edge.ts';
 import { listenHttp } from '../../local/net.ts';
@@ -24,7 +25,7 @@ export interface ChallengeGateway {
   readonly port: number;
   readonly requests: GatewayRequest[];
   /** The store the responders read; set once the stack is up. */
-  use(store: Pick<ChallengeStore, 'get'>): void;
+  use(store: Pick<ChallengeStore, 'pending'>): void;
   /** Answer 404 without any lookup for hosts starting with this label (a node that lost the token). */
   refuseHost(prefix: string): void;
   stop(): Promise<void>;
@@ -32,12 +33,7 @@ export interface ChallengeGateway {
 
 const VARIANTS: readonly ResponderVariant[] = ['alb', 'edge', 'http'];
 
-async function answer(
-  variant: ResponderVariant,
-  method: string,
-  path: string,
-  store: Pick<ChallengeStore, 'get'>,
-) {
+async function answer(variant: ResponderVariant, method: string, path: string, store: ChallengeLookup) {
   if (variant === 'alb') {
     const result = await createAlbResponder(store)({ httpMethod: method, path });
     return { status: result.statusCode, body: result.body };
@@ -54,7 +50,7 @@ async function answer(
 }
 
 export async function startChallengeGateway(): Promise<ChallengeGateway> {
-  let store: Pick<ChallengeStore, 'get'> | undefined;
+  let store: ChallengeLookup | undefined;
   const refused: string[] = [];
   const requests: GatewayRequest[] = [];
   let next = 0;
@@ -65,7 +61,7 @@ export async function startChallengeGateway(): Promise<ChallengeGateway> {
     const refuse = !store || refused.some((prefix) => host.startsWith(prefix));
     const pending = refuse
       ? Promise.resolve({ status: 404, body: '' })
-      : answer(variant, req.method ?? 'GET', path, store as Pick<ChallengeStore, 'get'>);
+      : answer(variant, req.method ?? 'GET', path, store as ChallengeLookup);
     pending
       .then(({ status, body }) => {
         requests.push({ variant, host, path, status });
@@ -78,7 +74,8 @@ export async function startChallengeGateway(): Promise<ChallengeGateway> {
     port,
     requests,
     use: (s) => {
-      store = s;
+      // Every variant answers as the Lambdas do: the pending tokens read for each request the cache cannot answer.
+      store = lambdaChallenges(s);
     },
     refuseHost: (prefix) => refused.push(prefix),
     stop: () => closeHttp(server),

@@ -17,7 +17,7 @@ import { type PebbleServer, startPebble } from '../../../local/pebble.ts';
 /** Tokens are never fetched: Pebble declares every challenge valid. */
 const noChallenges: ChallengeStore = {
   put: async () => {},
-  get: async () => null,
+  pending: async () => [],
   remove: async () => {},
 };
 

@@ -58,6 +58,10 @@ describe('renew Lambda handler', () => {
   it('starts nothing when too little time is left, leaving the work for the next invocation', async () => {
     // With 0 s left it would self-invoke to continue; the continuation limit keeps this test offline.
     const result = await handler({ force: true, continuation: 20 }, context(0));
-    expect(result).toEqual({ outcomes: [], remaining: ['site'] });
+    expect(result).toEqual({
+      outcomes: [],
+      remaining: ['site'],
+      catalog: { retired: [], restored: [], added: [], certificates: { site: null } },
+    });
   });
 });

@@ -20,6 +20,7 @@ import { type Clock, systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
 import type { IssueRequest } from '../../../core/renewal/types.ts';
+import { PENDING_CHALLENGES_KEY, PENDING_TOKEN_PREFIX } from '../../../core/table-keys.ts';
 import { type ControlPlane, createControlPlane } from '../../../functions/commons/compose-control-plane.ts';
 import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
@@ -111,9 +112,16 @@ async function receiveAll(queueUrl: string): Promise<Record<string, unknown>[]> 
   }
 }
 
+/** Challenge tokens left in the table: token items, and tokens in the record of those in flight. */
 async function challengeItems(): Promise<number> {
   const { Items } = await clients.documents.send(new ScanCommand({ TableName: stack.resources.tableName }));
-  return (Items ?? []).filter((item) => String(item.pk).startsWith('CHALLENGE#')).length;
+  const tokenItems = (Items ?? []).filter(
+    (item) => String(item.pk).startsWith('CHALLENGE#') && item.sk === 'TOKEN',
+  );
+  const inFlight = (Items ?? [])
+    .filter((item) => item.pk === PENDING_CHALLENGES_KEY.pk && item.sk === PENDING_CHALLENGES_KEY.sk)
+    .flatMap((item) => Object.keys(item).filter((name) => name.startsWith(PENDING_TOKEN_PREFIX)));
+  return tokenItems.length + inFlight.length;
 }
 
 /** The SHA-256 of the current revision's public key (SPKI), read from its first keystore object. */
