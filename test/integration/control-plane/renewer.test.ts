@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../adapters/aws/aws-clients.ts';
 import type { AcmeHaConfig } from '../../../core/config/certificate-config.ts';
@@ -20,12 +19,12 @@ import { type Clock, systemClock } from '../../../core/ports/clock.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
 import { runRenewals } from '../../../core/renewal/run-renewals.ts';
 import type { IssueRequest } from '../../../core/renewal/types.ts';
-import { PENDING_CHALLENGES_KEY, PENDING_TOKEN_PREFIX } from '../../../core/table-keys.ts';
 import { type ControlPlane, createControlPlane } from '../../../functions/commons/compose-control-plane.ts';
 import { stackControlPlaneSettings } from '../../../local/control-plane-settings.ts';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { type AriDirectory, startAriDirectory } from '../../support/ari-directory.ts';
 import { type ChallengeGateway, startChallengeGateway } from '../../support/challenge-gateway.ts';
+import { challengeTokensLeft } from '../../support/challenge-items.ts';
 import { loadInJava } from '../../support/java.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
@@ -112,17 +111,7 @@ async function receiveAll(queueUrl: string): Promise<Record<string, unknown>[]> 
   }
 }
 
-/** Challenge tokens left in the table: token items, and tokens in the record of those in flight. */
-async function challengeItems(): Promise<number> {
-  const { Items } = await clients.documents.send(new ScanCommand({ TableName: stack.resources.tableName }));
-  const tokenItems = (Items ?? []).filter(
-    (item) => String(item.pk).startsWith('CHALLENGE#') && item.sk === 'TOKEN',
-  );
-  const inFlight = (Items ?? [])
-    .filter((item) => item.pk === PENDING_CHALLENGES_KEY.pk && item.sk === PENDING_CHALLENGES_KEY.sk)
-    .flatMap((item) => Object.keys(item).filter((name) => name.startsWith(PENDING_TOKEN_PREFIX)));
-  return tokenItems.length + inFlight.length;
-}
+const challengeItems = () => challengeTokensLeft(clients.documents, stack.resources.tableName);
 
 /** The SHA-256 of the current revision's public key (SPKI), read from its first keystore object. */
 async function publicKeyOf(certificateId: string): Promise<string> {

@@ -8,11 +8,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { ChallengeRequest } from '../../../adapters/http/challenge-responder.ts';
 import type { LocalStack } from '../../../local/stack.ts';
 import { orderCertificate } from '../../support/acme-order.ts';
+import { challengeTokensLeft } from '../../support/challenge-items.ts';
 import { useLocalStack } from '../../support/local-stack.ts';
 
 const run = promisify(execFile);
@@ -56,8 +58,7 @@ async function opensslVerify(stack: LocalStack, certificatePem: string): Promise
 async function challengeItems(stack: LocalStack): Promise<number> {
   const dynamodb = new DynamoDBClient(stack.clientConfigs.dynamodb);
   try {
-    const { Items } = await dynamodb.send(new ScanCommand({ TableName: stack.resources.tableName }));
-    return (Items ?? []).filter((item) => item.pk?.S?.startsWith('CHALLENGE#')).length;
+    return await challengeTokensLeft(DynamoDBDocumentClient.from(dynamodb), stack.resources.tableName);
   } finally {
     dynamodb.destroy();
   }
