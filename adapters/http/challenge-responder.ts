@@ -76,12 +76,17 @@ export async function startChallengeResponder(
 ): Promise<ChallengeResponder> {
   const respond = 'store' in options ? lookup(options.store) : redirect(options.redirectUrl);
   const server = createServer((req, res) => {
-    answer(req, res, respond, options.onRequest).catch(() => {
+    const fail = () => {
       // A store we cannot read is not "no such token": 500 tells the CA and the logs apart.
       if (!res.headersSent)
         reply(res, 500, { 'content-type': 'text/plain' }, 'challenge store unavailable\n');
       else res.end();
-    });
+    };
+    try {
+      answer(req, res, respond, options.onRequest)?.catch(fail);
+    } catch {
+      fail();
+    }
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
@@ -105,31 +110,57 @@ const BODIES: Partial<Record<ChallengeResponse['status'], string>> = {
   405: 'method not allowed\n',
 };
 
-async function answer(
+/** Answers at once when no read is needed (the hot path); a promise only when the store is read. */
+function answer(
   req: IncomingMessage,
   res: ServerResponse,
-  respond: (method: string, path: string) => Promise<ChallengeResponse>,
+  respond: (method: string, path: string) => ChallengeResponse | Promise<ChallengeResponse>,
   onRequest: ChallengeResponderOptions['onRequest'],
-): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+): Promise<void> | undefined {
+  const path = pathOf(req.url ?? '/');
   const method = req.method ?? 'GET';
-  const response = await respond(method, path);
-  reply(
-    res,
-    response.status,
-    response.headers,
-    method === 'HEAD' ? '' : (BODIES[response.status] ?? response.body),
-  );
-  const token = challengeToken(path);
-  if (token !== null) onRequest?.({ token, host: req.headers.host ?? '', status: response.status });
+  const send = (response: ChallengeResponse) => {
+    reply(
+      res,
+      response.status,
+      response.headers,
+      BODIES[response.status] ?? response.body,
+      method === 'HEAD',
+    );
+    const token = challengeToken(path);
+    if (token !== null) onRequest?.({ token, host: req.headers.host ?? '', status: response.status });
+  };
+  const response = respond(method, path);
+  if (response instanceof Promise) return response.then(send);
+  send(response);
+  return undefined;
 }
 
+const UNUSUAL_PATH = /[%\\]|\/\.\.?(\/|$)/;
+
+/** The path of a request target: origin-form as it is, up to a query; anything else through URL. */
+function pathOf(target: string): string {
+  if (target.startsWith('/') && !target.startsWith('//')) {
+    const query = target.search(/[?#]/);
+    const path = query === -1 ? target : target.slice(0, query);
+    // Percent-encoding, backslashes and dot segments are URL's business: it normalizes them.
+    if (!UNUSUAL_PATH.test(path)) return path;
+  }
+  return new URL(target, 'http://localhost').pathname;
+}
+
+/** A HEAD answer has the headers only, and no length (RFC 9110 §9.3.2 lets it leave it out). */
 function reply(
   res: ServerResponse,
   status: number,
   headers: Readonly<Record<string, string>>,
   body: string,
+  head = false,
 ): void {
-  res.writeHead(status, { 'cache-control': 'no-store', ...headers });
-  res.end(body);
+  // A flat [name, value, …] list with the length: Node writes it as it is, no chunked framing.
+  const list = ['cache-control', 'no-store'];
+  if (!head) list.push('content-length', String(Buffer.byteLength(body)));
+  for (const name in headers) if (name !== 'cache-control') list.push(name, headers[name] as string);
+  res.writeHead(status, list);
+  res.end(head ? '' : body);
 }

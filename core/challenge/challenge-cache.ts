@@ -43,11 +43,18 @@ export class ChallengeCache implements ChallengeLookup {
    * @throws whatever the store throws (a store that cannot be read is not "no such token")
    */
   async get(token: string): Promise<string | null> {
-    const cached = this.valid(token);
-    if (cached !== null) return cached;
-    // A read already under way may have begun before the token was written: only a later one counts.
+    // A read already under way may have begun before the token was written: it may find the token,
+    // but only a read begun after this request may say there is none.
     const needed = this.readsBegun + 1;
-    while (this.tokensFrom < needed) await (this.reading ?? this.read());
+    for (;;) {
+      const found = this.valid(token);
+      if (found !== null || this.tokensFrom >= needed) return found;
+      await (this.reading ?? this.read());
+    }
+  }
+
+  /** The key authorization of a token already read and unexpired, without a read. */
+  peek(token: string): string | null {
     return this.valid(token);
   }
 

@@ -13,6 +13,8 @@ export interface ChallengeResponse {
 export interface ChallengeLookup {
   /** The key authorization of an unexpired token, or null. */
   get(token: string): Promise<string | null>;
+  /** The key authorization when it is known without a read (a cached token), else null. */
+  peek?(token: string): string | null;
 }
 
 const HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } as const;
@@ -35,18 +37,25 @@ export function challengeToken(path: string): string | null {
  * The one HTTP-01 lookup shared by every responder (ALB Lambda, Lambda@Edge, function URL, node
  * agent, embedded stack): exact token match only; an impossible token is refused without a store
  * read; the answer comes from the tokens in flight as core/challenge/challenge-cache.ts holds them
- * (the HTTP response itself is never cacheable).
+ * (the HTTP response itself is never cacheable). Whatever needs no read is answered at once, not
+ * as a promise: the node responder's hot path.
  */
-export async function respondToChallenge(
+export function respondToChallenge(
   method: string,
   path: string,
   challenges: ChallengeLookup,
-): Promise<ChallengeResponse> {
+): ChallengeResponse | Promise<ChallengeResponse> {
   if (method !== 'GET' && method !== 'HEAD') return NOT_ALLOWED;
   const token = challengeToken(path);
   if (token === null) return NOT_FOUND;
-  const keyAuthorization = await challenges.get(token);
-  if (keyAuthorization === null) return NOT_FOUND;
+  const known = challenges.peek?.(token) ?? null;
+  if (known !== null) return found(method, known);
+  return challenges
+    .get(token)
+    .then((keyAuthorization) => (keyAuthorization === null ? NOT_FOUND : found(method, keyAuthorization)));
+}
+
+function found(method: string, keyAuthorization: string): ChallengeResponse {
   return { status: 200, headers: HEADERS, body: method === 'HEAD' ? '' : keyAuthorization };
 }
 

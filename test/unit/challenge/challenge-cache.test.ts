@@ -105,6 +105,16 @@ describe('ChallengeCache', () => {
     expect(await late).toBe('key-2');
   });
 
+  it('answers from a read under way when that read finds the token (the names of one order)', async () => {
+    const { cache, store, inAnHour, reads } = aCache(500);
+    await cache.get(token(0));
+    for (const n of [1, 2, 3]) await store.put(token(n), `key-${n}`, inAnHour());
+    // The CA asks for the three at once: one read finds them all.
+    const before = reads();
+    expect(await Promise.all([1, 2, 3].map((n) => cache.get(token(n))))).toEqual(['key-1', 'key-2', 'key-3']);
+    expect(reads() - before).toBe(1);
+  });
+
   it('fails the requests of a read the store refused, and reads again after the interval', async () => {
     const { cache, store, clock, inAnHour } = aCache(500);
     let down = true;
