@@ -39,7 +39,12 @@ export async function startAgentServers(config: AgentConfig, deps: AgentServerDe
         host,
         port,
         ...(mode === 'redirect' && redirectUrl ? { redirectUrl } : { store: await deps.challengeStore() }),
-        onRequest: (request) => deps.log.info('challenge answered', { ...request }),
+        // A token served is worth a line; a 404 (a scanner's made-up token) only at debug level, so
+        // that a flood on port 80 does not become a flood in the journal.
+        onRequest: (request) =>
+          request.status === 200
+            ? deps.log.info('challenge answered', { ...request })
+            : deps.log.debug('challenge not found', { ...request }),
       });
     }
     let metricsUrl: string | null = null;

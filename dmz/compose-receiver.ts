@@ -107,7 +107,9 @@ export async function startDmzReceiver(
         port,
         redirectUrl,
         onRequest: (request) => {
-          options.log.info('challenge redirected', { ...request });
+          // As the agent: refusals (a scanner's paths) at debug level only.
+          if (request.status === 302) options.log.info('challenge redirected', { ...request });
+          else options.log.debug('challenge refused', { ...request });
           options.onChallengeRequest?.(request);
         },
       });
