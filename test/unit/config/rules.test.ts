@@ -550,7 +550,7 @@ describe('certificate lifecycle settings', () => {
       issuerCommonName: 'ISRG Root X2',
     });
     expect(settingProblems({ preferredChain: {} })).toEqual([
-      'certificates[0].preferredChain.issuerCommonName: Invalid input: expected string, received undefined',
+      'certificates[0].preferredChain.issuerCommonName: required (string)',
     ]);
     expect(settingProblems({ preferredChain: 'ISRG Root X2' })).toEqual([
       'certificates[0].preferredChain: Invalid input: expected object, received string',
