@@ -5,6 +5,7 @@
  * reconcile's GetItem count from the agent-footprint suite when it ran before this one); the
  * per-renewal counts are estimates from the code paths, stated below.
  */
+import { REPORT_REFRESH_MS } from '../core/ports/node-status-store.ts';
 import { idleObservation } from './agent-footprint.ts';
 import type { BenchSuite } from './suite.ts';
 
@@ -29,6 +30,11 @@ const PRICE = {
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
 const RECONCILE_SECONDS = 900;
+/**
+ * Status writes per certificate per reconcile while nothing changes: a report is rewritten once it
+ * is REPORT_REFRESH_MS old (the node's heartbeat), so at the first reconcile after that.
+ */
+const HEARTBEAT_WRITES_PER_RECONCILE = 1 / Math.ceil(REPORT_REFRESH_MS / (RECONCILE_SECONDS * 1000));
 const LONG_POLL_SECONDS = 20;
 /** 90-day certificates renewed at day 60: half a renewal per certificate per month. */
 const RENEWALS_PER_CERT_MONTH = 0.5;
@@ -62,13 +68,16 @@ interface Breakdown {
 
 function monthly(certificates: number, nodes: number, reconcileGetItems: number): Breakdown {
   const renewals = certificates * RENEWALS_PER_CERT_MONTH;
-  const reconcileReads = certificates * nodes * (SECONDS_PER_MONTH / RECONCILE_SECONDS) * reconcileGetItems;
+  const reconciles = certificates * nodes * (SECONDS_PER_MONTH / RECONCILE_SECONDS);
+  const reconcileReads = reconciles * reconcileGetItems;
   const receives = nodes * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
   const reads =
     reconcileReads +
     SCHEDULED_RUNS_MONTH * certificates * PER_RUN.readsPerCertificate +
     renewals * (PER_RENEWAL.reads + nodes * PER_NODE_RENEWAL.reads);
-  const writes = renewals * (PER_RENEWAL.writes + nodes * PER_NODE_RENEWAL.writes);
+  const writes =
+    reconciles * HEARTBEAT_WRITES_PER_RECONCILE +
+    renewals * (PER_RENEWAL.writes + nodes * PER_NODE_RENEWAL.writes);
   const gbSeconds =
     SCHEDULED_RUNS_MONTH * PER_RUN.baseSeconds * RENEWER_GB +
     renewals * (PER_RENEWAL.renewerSeconds * RENEWER_GB + PER_RENEWAL.responderGbSeconds);
@@ -91,7 +100,8 @@ const usd = (x: number) => (x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFix
 export const costModel: BenchSuite = {
   id: 'cost-model',
   title: 'Cost model: monthly AWS cost (model, not measured)',
-  target: 'none set by an issue; the formula and prices are stated so the figures can be checked (issue 9)',
+  target:
+    'issue 19: 100 certificates × 50 nodes idle ≤ $4.50/month; the formula and prices are stated so the figures can be checked (issue 9)',
   async run() {
     const measured = idleObservation.reconcileGetItems;
     const reconcileGetItems = measured ?? 2;
@@ -121,8 +131,11 @@ export const costModel: BenchSuite = {
       rows,
       verdict:
         `Model, not measured. The bill is driven by the fleet at idle, not by renewals: each node's 20 s long poll costs ${usd(perNode)}/month in SQS, and each ` +
-        `certificate on each node ${(SECONDS_PER_MONTH / RECONCILE_SECONDS) * reconcileGetItems} reconcile reads a month; ` +
-        `1,000 certificates on 500 nodes (every node serving every certificate) comes to ${worst ? usd(worst.total) : 'n/a'} a month, mostly DynamoDB reconcile reads.`,
+        `certificate on each node ${(SECONDS_PER_MONTH / RECONCILE_SECONDS) * reconcileGetItems} reconcile reads and ${(SECONDS_PER_MONTH / RECONCILE_SECONDS) * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes a month ` +
+        `(a write costs five reads: the heartbeat is most of the DynamoDB bill; until 2026-12-06 this model left it out and showed under a third of the DynamoDB cost); ` +
+        `1,000 certificates on 500 nodes (every node serving every certificate) comes to ${worst ? usd(worst.total) : 'n/a'} a month, mostly DynamoDB heartbeat writes and reconcile reads. ` +
+        `Issue 19's idle target (100 × 50 ≤ $4.50) is MISSED: ${usd(raw['100x50']?.total ?? Number.NaN)}. What it would take: a heartbeat every other reconcile (REPORT_REFRESH_MS over 15 min, with the silence threshold raised to match), ` +
+        `and one read per node per reconcile for all its certificates (a head item of current revisions) instead of ${reconcileGetItems} per certificate; remembering the node's own reports halves the reads but then a report another writer left in the table is only corrected at the next heartbeat (tried on 2026-12-06, test/fault/sns-outage.test.ts caught it; kept off main).`,
       method:
         `Prices (USD, us-east-1, on-demand, free tiers left out): DynamoDB $0.125 per million read units, $0.625 per million write units; SQS $0.40 per million requests; ` +
         `S3 $0.005 per 1,000 PUT, $0.0004 per 1,000 GET; SNS $0.50 per million publishes; Lambda $0.20 per million requests + $0.0000166667 per GB-s; KMS $1 per key-month ` +
@@ -130,7 +143,7 @@ export const costModel: BenchSuite = {
         `Per month (30 days), C certificates, N nodes, every node serving every certificate, R = 0.5·C renewals (90-day certificates renewed at day 60): ` +
         `DynamoDB reads = C·N·2,880·g (reconcile every 900 s, g = ${reconcileGetItems} GetItem per reconcile${measured !== undefined ? ', as counted by the agent-footprint suite in this run' : ' (the status and state items; agent-footprint did not run first)'}) ` +
         `+ 60·C (the renewer's twice-daily scheduled run reads each state item) + R·(${PER_RENEWAL.reads} + ${PER_NODE_RENEWAL.reads}·N); ` +
-        `DynamoDB writes = R·(${PER_RENEWAL.writes} + ${PER_NODE_RENEWAL.writes}·N) (lease, challenge, revision and state; per node rollout join, slot, status); ` +
+        `DynamoDB writes = C·N·2,880·${HEARTBEAT_WRITES_PER_RECONCILE} (the status heartbeat: a report is rewritten once ${REPORT_REFRESH_MS / 60_000} min old, so at every ${Math.ceil(REPORT_REFRESH_MS / (RECONCILE_SECONDS * 1000))}. reconcile) + R·(${PER_RENEWAL.writes} + ${PER_NODE_RENEWAL.writes}·N) (lease, challenge, revision and state; per node rollout join, slot, status); ` +
         `SQS = N·129,600 ReceiveMessage (20 s long polls) + R·N·${PER_NODE_RENEWAL.sqs} (delivery, delete); S3 = R·${PER_RENEWAL.s3Put} PUT + R·(${PER_RENEWAL.s3Get} + ${PER_NODE_RENEWAL.s3Get}·N) GET; SNS = R publishes; ` +
         `Lambda = 60 scheduled runs × ${PER_RUN.baseSeconds} s × ${RENEWER_GB} GB + R·(${PER_RENEWAL.renewerSeconds} s × ${RENEWER_GB} GB renewer + ${PER_RENEWAL.responderInvocations} responder invocations at 128 MB × 50 ms). ` +
         `The per-renewal counts are estimates read from the code paths, not counted; the idle counts (long polls, reconciles) follow from the design and agree with agent-footprint's proxy counts.`,
