@@ -76,14 +76,14 @@ export async function watchFleet(deps: FleetWatchDeps): Promise<FleetWatchResult
     config.certificates.map((c) => c.id),
   );
   const results = await Promise.allSettled(
-    watched.map(({ id }) =>
-      readFleetOf(deps.stores, { certificateId: id, config, settings: deps.settings, now: deps.now }),
+    watched.map((certificateId) =>
+      readFleetOf(deps.stores, { certificateId, config, settings: deps.settings, now: deps.now }),
     ),
   );
   const certificates: FleetWatchResult['certificates'][number][] = [];
   const unreadable: string[] = [];
   results.forEach((result, i) => {
-    const certificateId = watched[i]?.id ?? '?';
+    const certificateId = watched[i] ?? '?';
     if (result.status === 'rejected') {
       unreadable.push(certificateId);
       logger.error('fleet not read', { certificateId, error: (result.reason as Error).message });

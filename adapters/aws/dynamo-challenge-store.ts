@@ -10,7 +10,7 @@ import type { Clock } from '../../core/ports/clock.ts';
 import { challengeKey, PENDING_CHALLENGES_KEY, PENDING_TOKEN_PREFIX } from '../../core/table-keys.ts';
 
 /**
- * HTTP-01 tokens in DynamoDB. Each token is an attribute of one item, `CHALLENGES`/`PENDING`
+ * HTTP-01 tokens in DynamoDB. Each token is an attribute of one item, `CHALLENGE#pending`/`PENDING`
  * (`token:<token>` → key authorization and `validUntil` in ms), so a responder reads every token in
  * flight with one GetItem; attributes at the top level, so that a put or remove is one UpdateItem
  * without a map to create first. Readers judge expiry themselves.

@@ -64,7 +64,7 @@ function lookup(store: Pick<ChallengeStore, 'pending'>) {
 }
 
 function redirect(url: string) {
-  return async (method: string, path: string) => redirectChallenge(method, path, url);
+  return (method: string, path: string) => redirectChallenge(method, path, url);
 }
 
 /**

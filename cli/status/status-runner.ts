@@ -81,7 +81,7 @@ export async function status(flags: StatusFlags, io: CliIo): Promise<void> {
     };
     const now = io.now();
     // With a configuration, the certificates it retired are listed too (one read of the catalog).
-    const watched = config ? (await watchedCertificates(stores, ids)).map((w) => w.id) : ids;
+    const watched = config ? await watchedCertificates(stores, ids) : ids;
     const certificates = await Promise.all(
       watched.map((certificateId) => readFleetOf(stores, { certificateId, config, settings, now })),
     );

@@ -9,6 +9,7 @@ import { certificateHolders } from '../fleet-audience.ts';
 import type { CertificateStateStore } from '../ports/certificate-state-store.ts';
 import type { NodeStatusStore } from '../ports/node-status-store.ts';
 import type { RolloutStore } from '../ports/rollout-store.ts';
+import type { Revision } from '../renewal/types.ts';
 import {
   type FleetThresholdSettings,
   type FleetThresholds,
@@ -29,7 +30,8 @@ export interface FleetRequest {
   readonly certificateId: string;
   /** Who should hold it (core/fleet-audience.ts `certificateHolders`); null when unknown. */
   readonly holders: readonly string[] | null;
-  readonly thresholds: FleetThresholds;
+  /** The thresholds, or how to tell them from the current revision (read here, once). */
+  readonly thresholds: FleetThresholds | ((current: Revision | null) => FleetThresholds);
   readonly now: Date;
 }
 
@@ -50,9 +52,11 @@ export async function readFleet(stores: FleetStores, request: FleetRequest): Pro
     ),
   );
   const notAfter = new Map(older.flatMap(([n, r]) => (r ? [[n, r.notAfter] as const] : [])));
+  const thresholds =
+    typeof request.thresholds === 'function' ? request.thresholds(current) : request.thresholds;
   return fleetCertificate(
     { certificateId, current, retiredAt, rollout, statuses, holders: request.holders, notAfter },
-    { now: request.now, thresholds: request.thresholds },
+    { now: request.now, thresholds },
   );
 }
 
@@ -72,16 +76,14 @@ export async function readFleetOf(
 ): Promise<FleetCertificate> {
   const { certificateId, config, settings, now } = request;
   const declared = config?.certificates.find((c) => c.id === certificateId);
-  let profile: Profile = 'classic';
-  if (config && declared) profile = profileOf(config, declared);
-  else {
-    const { current } = await stores.state.get(certificateId);
-    if (current) profile = profileOfLifetime(current.notBefore, current.notAfter);
-  }
+  const profile = (current: Revision | null): Profile => {
+    if (config && declared) return profileOf(config, declared);
+    return current ? profileOfLifetime(current.notBefore, current.notAfter) : 'classic';
+  };
   return readFleet(stores, {
     certificateId,
     holders: config ? certificateHolders(config, certificateId) : null,
-    thresholds: fleetThresholds(profile, settings),
+    thresholds: (current) => fleetThresholds(profile(current), settings),
     now,
   });
 }
@@ -93,12 +95,9 @@ export async function readFleetOf(
 export async function watchedCertificates(
   stores: FleetStores,
   configured: readonly string[],
-): Promise<{ readonly id: string; readonly configured: boolean }[]> {
+): Promise<string[]> {
   const { certificates } = await stores.state.catalog();
   const inConfig = new Set(configured);
   const retired = Object.keys(certificates).filter((id) => certificates[id] !== null && !inConfig.has(id));
-  return [
-    ...configured.map((id) => ({ id, configured: true })),
-    ...retired.map((id) => ({ id, configured: false })),
-  ];
+  return [...configured, ...retired];
 }
