@@ -62,6 +62,8 @@ export class DynamoStateStore implements CertificateStateStore {
       failure: (Item?.failure as FailureState | undefined) ?? null,
       revocation: (Item?.revocation as Revocation | undefined) ?? null,
       retiredAt: (Item?.retiredAt as string | undefined) ?? null,
+      // Kept beside the pointer: a node joining the current revision's rollout needs no second read.
+      currentTerms: termsOf(Item?.rollout),
     };
   }
 

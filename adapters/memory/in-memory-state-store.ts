@@ -21,7 +21,9 @@ export class InMemoryStateStore implements CertificateStateStore {
   private saved: CertificateCatalog | null = null;
 
   async get(certificateId: string): Promise<CertificateState> {
-    return this.stateOf(certificateId);
+    const state = this.stateOf(certificateId);
+    const revision = state.current?.revision;
+    return { ...state, currentTerms: revision ? await this.rolloutTerms(certificateId, revision) : null };
   }
 
   async publish(revision: Revision, rollout?: RolloutTerms): Promise<void> {

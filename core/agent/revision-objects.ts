@@ -40,15 +40,19 @@ export function objectsFor(revision: Revision, selection: TargetSelection): Revi
   });
 }
 
-/** The object keys a selection needs downloaded (the PEM bundle check reads fullchain, privkey, combined). */
+/**
+ * The object keys a selection needs downloaded: its own objects, and for a PEM target whose files
+ * do not hold the key and chain themselves, what does: combined.pem (one object), or fullchain.pem +
+ * privkey.pem for a revision without it. The PEM bundle check cuts every installed file from them.
+ */
 export function keysToDownload(revision: Revision, selection: TargetSelection): string[] {
-  const keys = new Set(objectsFor(revision, selection).map((o) => o.key));
-  if (selection.format === 'pem')
-    for (const o of revision.objects)
-      if (
-        o.format === 'pem' &&
-        [PEM_FILES.fullchain, PEM_FILES.privkey, PEM_FILES.combined].includes(o.name as never)
-      )
-        keys.add(o.key);
-  return [...keys];
+  const own = objectsFor(revision, selection);
+  if (selection.format !== 'pem') return own.map((o) => o.key);
+  const pem = (name: string) => revision.objects.find((o) => o.format === 'pem' && o.name === name);
+  const has = (name: string) => own.some((o) => o.name === name);
+  const bundle =
+    has(PEM_FILES.combined) || (has(PEM_FILES.fullchain) && has(PEM_FILES.privkey))
+      ? []
+      : [pem(PEM_FILES.combined) ?? [pem(PEM_FILES.fullchain), pem(PEM_FILES.privkey)]].flat();
+  return [...new Set([...own, ...bundle].filter((o) => o !== undefined).map((o) => o.key))];
 }

@@ -85,13 +85,35 @@ async function takeFreeSlot(
   return null;
 }
 
-/** `open` for {@link acquireSlot}: the rollout record grants slots (it is not paused). */
-export function rolloutGrantsSlots(
-  rollouts: Pick<RolloutStore, 'get'>,
-  certificateId: string,
-  revision: number,
-): () => Promise<boolean> {
-  return async () => grantsSlots(await rollouts.get(certificateId, revision));
+/**
+ * `open` for {@link acquireSlot}: the rollout record grants slots (it is not paused). Its first
+ * answer comes from the record the caller has just read; every later one reads the record again,
+ * so the answer given with a slot held is fresh, and {@link RolloutGate.rollout} is that record:
+ * the caller goes on with it, without reading it once more.
+ */
+export class RolloutGate {
+  private latest: Rollout | null;
+  private known = true;
+
+  constructor(
+    private readonly rollouts: Pick<RolloutStore, 'get'>,
+    private readonly certificateId: string,
+    private readonly revision: number,
+    justRead: Rollout | null,
+  ) {
+    this.latest = justRead;
+  }
+
+  readonly open = async (): Promise<boolean> => {
+    if (!this.known) this.latest = await this.rollouts.get(this.certificateId, this.revision);
+    this.known = false;
+    return grantsSlots(this.latest);
+  };
+
+  /** The record behind the last answer of {@link RolloutGate.open}. */
+  get rollout(): Rollout | null {
+    return this.latest;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { KeyType, Profile } from '../config/certificate-config.ts';
+import type { RolloutTerms } from '../ports/rollout-store.ts';
 
 /** One stored object of a revision (a keystore file), with what a node needs to verify it. */
 export interface RevisionObject {
@@ -67,6 +68,11 @@ export interface CertificateState {
    * Nodes stop installing a retired certificate and report it as such; nothing is deleted.
    */
   readonly retiredAt: string | null;
+  /**
+   * The rollout terms published with `current`, when the store reads them with it (null: published
+   * without terms); absent where it does not, and {@link CertificateStateStore.rolloutTerms} tells.
+   */
+  readonly currentTerms?: RolloutTerms | null;
 }
 
 /**

@@ -76,6 +76,7 @@ export function describeCertificateStateStoreContract(
         failure: null,
         revocation: null,
         retiredAt: null,
+        currentTerms: null,
       });
       expect(await store.getRevision(id, 1)).toBeNull();
     });
@@ -218,6 +219,7 @@ export function describeCertificateStateStoreContract(
         failure: null,
         revocation: null,
         retiredAt: null,
+        currentTerms: null,
       });
     });
 
@@ -236,6 +238,7 @@ export function describeCertificateStateStoreContract(
         failure: aFailure(2),
         revocation: null,
         retiredAt: null,
+        currentTerms: null,
       });
 
       await store.recordWindow(id, null);
@@ -259,8 +262,12 @@ export function describeCertificateStateStoreContract(
       const terms = { maxParallel: 3, nodes: ['web-1', 'web-2'] };
 
       await store.publish(aRevision(id, 1), terms);
+      // Read with the state: a node joining the current revision's rollout needs no second read.
+      expect((await store.get(id)).currentTerms).toEqual(terms);
       await store.publish(aRevision(id, 2), { maxParallel: 1, nodes: null });
+      expect((await store.get(id)).currentTerms).toEqual({ maxParallel: 1, nodes: null });
       await store.publish(aRevision(id, 3));
+      expect((await store.get(id)).currentTerms).toBeNull();
 
       expect(await store.rolloutTerms(id, 1)).toEqual(terms);
       expect(await store.rolloutTerms(id, 2)).toEqual({ maxParallel: 1, nodes: null });

@@ -5,14 +5,17 @@
  */
 import type { Lease } from '../../ports/lock.ts';
 import type { Rollout, RolloutJoin } from '../../ports/rollout-store.ts';
-import { acquireSlot, joinTerms, rolloutGrantsSlots, warnIfOverridden } from '../rollout-slot.ts';
+import { acquireSlot, joinTerms, type RolloutGate, warnIfOverridden } from '../rollout-slot.ts';
 import type { SyncOutcome } from './outcome.ts';
 import type { RolloutContext } from './sync-context.ts';
 
 /** Joins the rollout of the revision (the first node to join becomes its canary). */
 export async function joinRollout(ctx: RolloutContext): Promise<Rollout> {
   const { deps, desired } = ctx;
-  const published = (await deps.state.rolloutTerms?.(desired.certificateId, desired.revision)) ?? null;
+  const published =
+    ctx.terms !== undefined
+      ? ctx.terms
+      : ((await deps.state.rolloutTerms?.(desired.certificateId, desired.revision)) ?? null);
   const rollout = await deps.rollouts.join({
     ...joinRequest(ctx),
     ...joinTerms(published, deps.rollout.maxParallel),
@@ -41,14 +44,22 @@ export async function waitForCanary(
         (await deps.rollouts.takeOver(joinRequest(ctx))) ?? (await deps.rollouts.get(id, desired.revision));
       continue;
     }
-    await deps.sleep(deps.rollout.pollMs * (0.5 + deps.random()), signal);
+    // At half the usual pause: the whole rollout waits on this answer, and a read is cheap.
+    await deps.sleep((deps.rollout.pollMs / 2) * (0.5 + deps.random()), signal);
     rollout = await deps.rollouts.get(id, desired.revision);
   }
   return rollout;
 }
 
-/** One of the certificate's `maxParallel` rollout slots, or null when aborted or out of patience. */
-export function acquireRolloutSlot(ctx: RolloutContext, maxParallel: number): Promise<Lease | null> {
+/**
+ * One of the certificate's `maxParallel` rollout slots, or null when aborted or out of patience;
+ * `gate` says whether the rollout grants slots, and holds the record it read with the slot taken.
+ */
+export function acquireRolloutSlot(
+  ctx: RolloutContext,
+  maxParallel: number,
+  gate: RolloutGate,
+): Promise<Lease | null> {
   const { deps, signal } = ctx;
   const settings = deps.rollout;
   return acquireSlot(
@@ -61,7 +72,7 @@ export function acquireRolloutSlot(ctx: RolloutContext, maxParallel: number): Pr
       pollMs: settings.pollMs,
       maxWaitMs: settings.canaryTimeoutMs,
       signal,
-      open: rolloutGrantsSlots(deps.rollouts, ctx.plan.certificateId, ctx.desired.revision),
+      open: gate.open,
     },
   );
 }

@@ -13,16 +13,17 @@ export interface PlannedFile extends FileWrite {
   readonly target: PlannedTarget;
 }
 
-/** Downloads (once per object) and verifies every target's files, then compares them with the disk. */
+/** Downloads (once per object, in parallel) and verifies every target's files, then compares them with the disk. */
 export async function download(
   deps: AgentDeps,
   plan: CertificatePlan,
   revision: Revision,
 ): Promise<PlannedFile[]> {
-  const bytes = new Map<string, Buffer>();
-  for (const target of plan.targets)
-    for (const key of keysToDownload(revision, target.selection))
-      if (!bytes.has(key)) bytes.set(key, await deps.keystores.get(key));
+  // Each object once, all at the same time: a node's download is as slow as its slowest object.
+  const keys = [...new Set(plan.targets.flatMap((t) => keysToDownload(revision, t.selection)))];
+  const bytes = new Map(
+    await Promise.all(keys.map(async (key) => [key, await deps.keystores.get(key)] as const)),
+  );
   const now = deps.clock.now();
   // Loaded on the first download: the keystore decoders (ASN.1 libraries) are not needed by an agent
   // with nothing to install, and stay out of an idle agent's memory.

@@ -1,7 +1,7 @@
 import { reportIsStale } from '../../ports/node-status-store.ts';
 import type { Revision } from '../../renewal/types.ts';
 import { RevisionVerificationError } from '../agent-errors.ts';
-import { recordServed } from '../rollout-slot.ts';
+import { RolloutGate, recordServed } from '../rollout-slot.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import {
   acquireRolloutSlot,
@@ -16,7 +16,7 @@ import { failureOf, type SyncOutcome } from './outcome.ts';
 import type { CertificatePlan } from './plan.ts';
 import { settleRetired } from './retired.ts';
 import { reportsInstalled } from './status-report.ts';
-import { type RolloutContext, type SyncContext, startSync } from './sync-context.ts';
+import { type RolloutContext, type SyncContext, type SyncProgress, startSync } from './sync-context.ts';
 
 /**
  * Converges one certificate on this node to the newest published revision (or `hint`, if newer):
@@ -37,12 +37,17 @@ export async function syncCertificate(
   } = {},
 ): Promise<SyncOutcome> {
   const id = plan.certificateId;
+  // The node's record, its status and the certificate's state are read at the same time; a
+  // rejection is handled by its await below, not unhandled meanwhile.
+  const reads = { installed: deps.installed.get(id), state: deps.state.get(id) };
+  for (const read of Object.values(reads)) read.catch(() => undefined);
   const { ctx, progress } = await startSync(deps, plan, options.signal);
   const { log } = deps;
   try {
-    const installed = await deps.installed.get(id);
+    // Known before the state: a failure to read it still reports what this node has installed.
+    const installed = await reads.installed;
     progress.installed = installed;
-    const state = await deps.state.get(id);
+    const state = await reads.state;
     progress.desired = state.current;
     if (state.retiredAt)
       return await settleRetired(ctx, progress, {
@@ -70,20 +75,30 @@ export async function syncCertificate(
     }
 
     const files = await download(deps, plan, desired);
-    const changed = files.filter((f) => f.changed);
-    if (changed.length === 0) {
-      // The right bytes are already in place (an earlier run wrote them, or an operator did): no
-      // write and no reload, only the record of what is installed.
-      progress.installed = await remember(deps, desired, files);
-      log.info('keystore unchanged', { certificateId: id, revision: desired.revision });
-      await recordServed(deps, id, desired.revision, deps.clock.now());
-      await ctx.report({ result: 'unchanged', errorCode: null, error: null });
-      return ctx.outcome('unchanged');
-    }
-    return await rollOut({ ...ctx, desired, installed }, files);
+    if (!files.some((f) => f.changed)) return await keepUnchanged(ctx, progress, desired, files);
+    const terms = desired.revision === state.current?.revision ? state.currentTerms : undefined;
+    return await rollOut({ ...ctx, desired, installed, ...(terms !== undefined ? { terms } : {}) }, files);
   } catch (error) {
     return await failed(ctx, progress.desired, error);
   }
+}
+
+/**
+ * The right bytes are already in place (an earlier run wrote them, or an operator did): no write
+ * and no reload, only the record of what is installed.
+ */
+async function keepUnchanged(
+  ctx: SyncContext,
+  progress: SyncProgress,
+  desired: Revision,
+  files: readonly PlannedFile[],
+): Promise<SyncOutcome> {
+  const { deps } = ctx;
+  progress.installed = await remember(deps, desired, files);
+  deps.log.info('keystore unchanged', { certificateId: desired.certificateId, revision: desired.revision });
+  await recordServed(deps, desired.certificateId, desired.revision, deps.clock.now());
+  await ctx.report({ result: 'unchanged', errorCode: null, error: null });
+  return ctx.outcome('unchanged');
 }
 
 /**
@@ -107,7 +122,8 @@ async function rollOut(ctx: RolloutContext, files: readonly PlannedFile[]): Prom
   if (rollout === 'interrupted') return ctx.outcome('interrupted');
   if (!rollout || rollout.state === 'halted') return halted(ctx, rollout);
 
-  const slot = await acquireRolloutSlot(ctx, rollout.maxParallel);
+  const gate = new RolloutGate(deps.rollouts, ctx.plan.certificateId, desired.revision, rollout);
+  const slot = await acquireRolloutSlot(ctx, rollout.maxParallel, gate);
   if (!slot) {
     deps.log.warn('no rollout slot', { certificateId: ctx.plan.certificateId, revision: desired.revision });
     return ctx.outcome('interrupted', {
@@ -115,8 +131,8 @@ async function rollOut(ctx: RolloutContext, files: readonly PlannedFile[]): Prom
     });
   }
   try {
-    // Checked again inside the slot: a node that held it before us may have failed meanwhile.
-    const current = await deps.rollouts.get(ctx.plan.certificateId, desired.revision);
+    // As read again with the slot held: a node that held it before us may have failed meanwhile.
+    const current = gate.rollout;
     if (!current || current.state === 'halted') return await halted(ctx, current);
     const canary = current.canary === deps.nodeId && current.state === 'canary';
     return await install(ctx, files, { name: slot.name, canary });
@@ -125,7 +141,6 @@ async function rollOut(ctx: RolloutContext, files: readonly PlannedFile[]): Prom
   }
 }
 
-/** A failure outside the rollback: a rejected revision or another error, logged and reported. */
 /**
  * The report of a node that has the revision: rewritten when it says otherwise (a failure report
  * left behind, e.g. one that reached a flapping store, also recording in the rollout what such a
@@ -142,6 +157,7 @@ async function reportUpToDate(ctx: SyncContext, revision: number): Promise<void>
   }
 }
 
+/** A failure outside the rollback: a rejected revision or another error, logged and reported. */
 async function failed(ctx: SyncContext, desired: Revision | null, error: unknown): Promise<SyncOutcome> {
   const { code, message } = failureOf(error);
   const fields = {

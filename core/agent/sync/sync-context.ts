@@ -1,5 +1,6 @@
 import type { InstalledRevision } from '../../ports/installed-revision-store.ts';
 import type { NodeStatus } from '../../ports/node-status-store.ts';
+import type { RolloutTerms } from '../../ports/rollout-store.ts';
 import type { Revision } from '../../renewal/types.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import type { SyncOutcome, SyncResult } from './outcome.ts';
@@ -43,6 +44,8 @@ export interface SyncContext {
 export interface RolloutContext extends SyncContext {
   readonly desired: Revision;
   readonly installed: InstalledRevision | null;
+  /** The rollout terms published with `desired`, when the state read brought them (else asked for). */
+  readonly terms?: RolloutTerms | null;
 }
 
 /** Starts the clock of one sync and reads the status record it will update. */

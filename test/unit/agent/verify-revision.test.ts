@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
 import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
 import { EnvSecretResolver } from '../../../adapters/secrets/env-secret-resolver.ts';
-import { type TargetSelection, verifyRevision } from '../../../core/agent/verify-revision.ts';
+import { keysToDownload, type TargetSelection, verifyRevision } from '../../../core/agent/verify-revision.ts';
 import { storeRevisionObjects } from '../../../core/renewal/publish-revision.ts';
 import type { Revision } from '../../../core/renewal/types.ts';
 import { aServerPki } from '../../support/agent-keystores.ts';
@@ -63,6 +63,19 @@ describe('verifyRevision of a PEM target', () => {
     },
   );
 
+  it('a target that installs only combined.pem refuses one of another certificate from that object alone', async () => {
+    const { revision, bytes } = await aPublishedRevision();
+    const record = forged(revision, bytes, 'combined.pem', pemOf(other, 'combined.pem'));
+    const narrow = { ...PEM_TARGET, pemFiles: ['combined.pem'] };
+    const fetched = new Map(
+      keysToDownload(record, narrow).map((key) => [key, bytes.get(key) ?? Buffer.alloc(0)]),
+    );
+    expect(fetched.size).toBe(1);
+    expect(() => verifyRevision(record, narrow, fetched, new Date())).toThrow(
+      expect.objectContaining({ code: 'SERIAL_MISMATCH' }),
+    );
+  });
+
   it('a target that installs only cert.pem and privkey.pem is still judged on the whole bundle', async () => {
     const { revision, bytes } = await aPublishedRevision();
     const record = forged(revision, bytes, 'cert.pem', pemOf(other, 'cert.pem'));
@@ -70,6 +83,40 @@ describe('verifyRevision of a PEM target', () => {
     expect(() => verifyRevision(record, narrow, bytes, new Date())).toThrow(
       expect.objectContaining({ code: 'PEM_FILES_DISAGREE' }),
     );
+  });
+});
+
+describe('keysToDownload of a PEM target', () => {
+  const names = (revision: Revision, keys: readonly string[]) =>
+    keys.map((key) => revision.objects.find((o) => o.key === key)?.name).sort();
+  const selecting = (pemFiles: string[]) => ({ ...PEM_TARGET, pemFiles });
+
+  it('fetches only combined.pem for a target that installs only it (it holds the key and the chain)', async () => {
+    const { revision } = await aPublishedRevision();
+    expect(names(revision, keysToDownload(revision, selecting(['combined.pem'])))).toEqual(['combined.pem']);
+  });
+
+  it('adds combined.pem to files that hold neither the whole chain nor the key with it', async () => {
+    const { revision } = await aPublishedRevision();
+    expect(names(revision, keysToDownload(revision, selecting(['cert.pem', 'privkey.pem'])))).toEqual([
+      'cert.pem',
+      'combined.pem',
+      'privkey.pem',
+    ]);
+    expect(names(revision, keysToDownload(revision, selecting(['fullchain.pem', 'privkey.pem'])))).toEqual([
+      'fullchain.pem',
+      'privkey.pem',
+    ]);
+  });
+
+  it('falls back on fullchain.pem + privkey.pem for a revision without combined.pem', async () => {
+    const { revision } = await aPublishedRevision();
+    const without = { ...revision, objects: revision.objects.filter((o) => o.name !== 'combined.pem') };
+    expect(names(without, keysToDownload(without, selecting(['cert.pem'])))).toEqual([
+      'cert.pem',
+      'fullchain.pem',
+      'privkey.pem',
+    ]);
   });
 });
 
