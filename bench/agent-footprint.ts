@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EMBEDDED_NODE, packageAgent, packageSelfContained } from '../build/package-agent.ts';
 import { RUNTIMES } from '../build/runtimes.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
-import { fmt, stats } from './measure.ts';
+import { fmt, processCpuMs, stats, TICKS_PER_SECOND } from './measure.ts';
 import type { BenchSuite } from './suite.ts';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.ts';
 
@@ -23,8 +23,6 @@ const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'acme-ha.js');
 /** Issue 16's target, 50 MB (10^6 bytes), in the MiB that VmRSS is shown in. */
 const TARGET_RSS_MIB = 50e6 / 2 ** 20;
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
-const CLK_TCK = 100;
 const RECONCILE_SECONDS = 900;
 const LONG_POLL_SECONDS = 20;
 
@@ -44,14 +42,6 @@ interface Measured {
   windowCounts: Record<string, number>;
   windowSeconds: number;
   error?: string;
-}
-
-async function ticks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at ") ".
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function rssMiB(pid: number): Promise<number> {
@@ -109,9 +99,6 @@ async function agentConfig(stack: LocalStack, nodeId: string, dir: string, proxi
   );
   return file;
 }
-
-/** What the cost model reads after this suite ran: GetItem calls of one start-up reconcile (one certificate). */
-export const idleObservation: { reconcileGetItems?: number } = {};
 
 export const agentFootprint: BenchSuite = {
   id: 'agent-footprint',
@@ -222,8 +209,8 @@ export const agentFootprint: BenchSuite = {
       const before = await Promise.all(
         runs.map(async (r) => ({
           counts: merge(r.own),
-          ticks:
-            r.child.pid !== undefined && r.child.exitCode === null ? await ticks(r.child.pid) : Number.NaN,
+          cpuMs:
+            r.child.pid !== undefined && r.child.exitCode === null ? processCpuMs(r.child.pid) : Number.NaN,
         })),
       );
       const rss: number[][] = runs.map(() => []);
@@ -241,12 +228,12 @@ export const agentFootprint: BenchSuite = {
       for (const [i, r] of runs.entries()) {
         const b = before[i];
         const alive = r.child.pid !== undefined && r.child.exitCode === null;
-        const after = alive && r.child.pid !== undefined ? await ticks(r.child.pid) : Number.NaN;
+        const after = alive && r.child.pid !== undefined ? processCpuMs(r.child.pid) : Number.NaN;
         const m: Measured = {
           id: r.v.id,
           label: r.v.label,
           rssMiB: (rss[i] ?? []).filter((x) => Number.isFinite(x)),
-          cpuPercent: ((after - (b?.ticks ?? Number.NaN)) / CLK_TCK / elapsed) * 100,
+          cpuPercent: ((after - (b?.cpuMs ?? Number.NaN)) / 1000 / elapsed) * 100,
           startupCounts: b?.counts ?? {},
           windowCounts: diff(merge(r.own), b?.counts ?? {}),
           windowSeconds: elapsed,
@@ -267,8 +254,6 @@ export const agentFootprint: BenchSuite = {
           clearTimeout(timer);
         }),
       );
-      const reconcile = measured.find((m) => !m.error)?.startupCounts.GetItem;
-      if (reconcile !== undefined) idleObservation.reconcileGetItems = reconcile;
       return summarize(measured, windowSeconds, bundleError);
     } finally {
       killAll();
@@ -324,7 +309,7 @@ function summarize(measured: readonly Measured[], windowSeconds: number, bundleE
       `counting HTTP proxy (bench/support/counting-proxy.ts, by x-amz-target operation) in front of the stack. Config: one PEM target without reload or probe for a certificate with ` +
       `no published revision (a reconcile is the same one GetItem either way), reconcile every ${RECONCILE_SECONDS} s (the default), SQS long poll ${LONG_POLL_SECONDS} s. ` +
       `The window starts 1 s after each agent's first ReceiveMessage (start-up reconcile done) and lasts ${windowSeconds} s: VmRSS from /proc/<pid>/status every second; ` +
-      `CPU = Δ(utime+stime) from /proc/<pid>/stat (USER_HZ ${CLK_TCK}) / wall time. The agent is built by packageAgent() (what \`npm run package:agent\` runs) into a temp directory; the CLI is dist/ as \`npm run build\` left it. ` +
+      `CPU = Δ(utime+stime) from /proc/<pid>/stat (USER_HZ ${TICKS_PER_SECOND}) / wall time. The agent is built by packageAgent() (what \`npm run package:agent\` runs) into a temp directory; the CLI is dist/ as \`npm run build\` left it. ` +
       `Requests/hour extrapolated from a ${windowSeconds} s window is coarse (${windowSeconds / LONG_POLL_SECONDS} long polls); the computed figure follows from the design.`,
     raw: { windowSeconds, measured, bundleError: bundleError ?? null, computedPerHour: perHourComputed },
   };

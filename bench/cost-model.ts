@@ -1,13 +1,14 @@
 /**
  * Cost model (issue 9): the monthly AWS bill of the control plane and the fleet for 10/100/1,000
  * certificates × 5/50/500 nodes, from requests per node and per renewal at published on-demand
- * us-east-1 prices. A model, not a measurement: the idle figures come from the design (and the
- * reconcile's GetItem count from the agent-footprint suite when it ran before this one); the
- * per-renewal counts are estimates from the code paths, stated below.
+ * us-east-1 prices. A model over counted requests: the reconcile's reads as agent-footprint counted
+ * them, a renewal's requests as scale counted them in the renewer's clients, and a node's requests
+ * for a new revision as convergence counted them in the agents' clients (each from this run or the
+ * saved results; the estimates below only where a suite has never run).
  */
 import { REPORT_REFRESH_MS } from '../core/ports/node-status-store.ts';
-import { idleObservation } from './agent-footprint.ts';
-import type { BenchSuite } from './suite.ts';
+import type { BenchSuite, SuiteResult } from './suite.ts';
+import { type RequestCounts, readsAndWrites } from './support/request-count.ts';
 
 /** Published on-demand prices, us-east-1, USD (free tiers left out on purpose). */
 const PRICE = {
@@ -41,21 +42,76 @@ const RENEWALS_PER_CERT_MONTH = 0.5;
 /** The renewer's schedule (cdk/renewer.ts: cron 17 5,17 * * ? *) and memory (1024 MB). */
 const SCHEDULED_RUNS_MONTH = 60;
 const RENEWER_GB = 1;
-/** Estimates per scheduled run and per renewal (single-name certificate, PEM + JKS keystores). */
+/** Per scheduled run: its base time, and the state item it reads per certificate. */
 const PER_RUN = { baseSeconds: 2, readsPerCertificate: 1 };
-const PER_RENEWAL = {
+/** The renewer's Lambda time per renewal and the HTTP-01 validations the responder Lambda answers. */
+const RENEWAL_LAMBDA = {
   renewerSeconds: 5,
-  s3Put: 6, // 5 PEM objects + 1 JKS
-  s3Get: 1, // the ACME account key
-  writes: 10, // lease take/release, challenge put/delete, revision + state publish (transactional), window
-  reads: 5,
-  snsPublish: 1,
-  /** HTTP-01 validations answered by the responder Lambda (multi-perspective validation), 128 MB, 50 ms. */
+  /** Multi-perspective validation: 4 requests, 128 MB, 50 ms each. */
   responderInvocations: 4,
   responderGbSeconds: 4 * 0.125 * 0.05,
 };
-/** Per node per renewal: one SQS delivery + delete, 3 S3 GETs (fullchain, privkey, combined), rollout and status records. */
-const PER_NODE_RENEWAL = { sqs: 2, s3Get: 3, reads: 6, writes: 6 };
+
+/** Requests priced per renewal (the renewer's) and per node and renewal (an agent installing it). */
+interface Counts {
+  readonly reconcileGetItems: number;
+  readonly renewal: { reads: number; writes: number; s3Put: number; s3Get: number; snsPublish: number };
+  readonly node: { reads: number; writes: number; s3Get: number; sqs: number };
+  /** Where each figure came from, for the method. */
+  readonly sources: { reconcile: string; renewal: string; node: string };
+}
+
+/** Estimates read from the code paths, for a figure no suite has counted yet. */
+const ESTIMATES: Omit<Counts, 'sources'> = {
+  reconcileGetItems: 2,
+  renewal: { reads: 5, writes: 10, s3Put: 6, s3Get: 1, snsPublish: 1 },
+  node: { reads: 6, writes: 6, s3Get: 1, sqs: 2 },
+};
+
+/** The counts the other suites made (this run's or the saved ones), else the estimates. */
+function countsFrom(measured: Readonly<Record<string, SuiteResult>>): Counts {
+  const footprint = measured['agent-footprint']?.raw as
+    | { measured?: { error?: string; startupCounts?: Record<string, number> }[] }
+    | undefined;
+  const reconcile = footprint?.measured?.find((m) => !m.error)?.startupCounts?.GetItem;
+  const scale = measured.scale?.raw as
+    | { certificates: number; requestsPerCertificate?: Record<'dynamodb' | 's3' | 'sns', RequestCounts> }[]
+    | undefined;
+  const renewer = Array.isArray(scale) ? scale.findLast((p) => p.requestsPerCertificate) : undefined;
+  const convergence = measured.convergence?.raw as
+    | { results?: Record<string, { requestsPerNodeSync?: Record<'dynamodb' | 's3', RequestCounts> | null }> }
+    | undefined;
+  const rows = Object.entries(convergence?.results ?? {}).filter(
+    ([key, r]) => key.startsWith('agents-') && r.requestsPerNodeSync,
+  );
+  const [nodeRow, nodeResult] = rows.sort((a, b) => Number(b[0].slice(7)) - Number(a[0].slice(7)))[0] ?? [];
+  const node = nodeResult?.requestsPerNodeSync;
+  const r = renewer?.requestsPerCertificate;
+  return {
+    reconcileGetItems: reconcile ?? ESTIMATES.reconcileGetItems,
+    renewal: r
+      ? {
+          ...readsAndWrites(r.dynamodb),
+          s3Put: r.s3.PutObjectCommand ?? 0,
+          s3Get: r.s3.GetObjectCommand ?? 0,
+          snsPublish: r.sns.PublishCommand ?? 0,
+        }
+      : ESTIMATES.renewal,
+    node: node
+      ? { ...readsAndWrites(node.dynamodb), s3Get: node.s3.GetObjectCommand ?? 0, sqs: ESTIMATES.node.sqs }
+      : ESTIMATES.node,
+    sources: {
+      reconcile:
+        reconcile !== undefined ? 'counted by agent-footprint' : 'estimated (agent-footprint has not run)',
+      renewal: renewer
+        ? `counted by scale in the renewer's SDK clients (${renewer.certificates} PEM certificates, per certificate)`
+        : 'estimated (scale has not run)',
+      node: nodeRow
+        ? `counted by convergence in the agents' SDK clients (${nodeRow.replace('agents-', '')} agents in process, per node and revision)`
+        : 'estimated (convergence has not run)',
+    },
+  };
+}
 
 interface Breakdown {
   dynamodb: number;
@@ -66,54 +122,53 @@ interface Breakdown {
   kms: number;
 }
 
-function monthly(certificates: number, nodes: number, reconcileGetItems: number): Breakdown {
+function monthly(certificates: number, nodes: number, counts: Counts): Breakdown {
+  const { renewal, node } = counts;
   const renewals = certificates * RENEWALS_PER_CERT_MONTH;
   const reconciles = certificates * nodes * (SECONDS_PER_MONTH / RECONCILE_SECONDS);
-  const reconcileReads = reconciles * reconcileGetItems;
   const receives = nodes * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
   const reads =
-    reconcileReads +
+    reconciles * counts.reconcileGetItems +
     SCHEDULED_RUNS_MONTH * certificates * PER_RUN.readsPerCertificate +
-    renewals * (PER_RENEWAL.reads + nodes * PER_NODE_RENEWAL.reads);
+    renewals * (renewal.reads + nodes * node.reads);
   const writes =
-    reconciles * HEARTBEAT_WRITES_PER_RECONCILE +
-    renewals * (PER_RENEWAL.writes + nodes * PER_NODE_RENEWAL.writes);
+    reconciles * HEARTBEAT_WRITES_PER_RECONCILE + renewals * (renewal.writes + nodes * node.writes);
   const gbSeconds =
     SCHEDULED_RUNS_MONTH * PER_RUN.baseSeconds * RENEWER_GB +
-    renewals * (PER_RENEWAL.renewerSeconds * RENEWER_GB + PER_RENEWAL.responderGbSeconds);
+    renewals * (RENEWAL_LAMBDA.renewerSeconds * RENEWER_GB + RENEWAL_LAMBDA.responderGbSeconds);
   return {
     dynamodb: reads * PRICE.dynamoRead + writes * PRICE.dynamoWrite,
-    sqs: (receives + renewals * nodes * PER_NODE_RENEWAL.sqs) * PRICE.sqs,
+    sqs: (receives + renewals * nodes * node.sqs) * PRICE.sqs,
     s3:
-      renewals * PER_RENEWAL.s3Put * PRICE.s3Put +
-      renewals * (PER_RENEWAL.s3Get + nodes * PER_NODE_RENEWAL.s3Get) * PRICE.s3Get,
-    sns: renewals * PER_RENEWAL.snsPublish * PRICE.snsPublish,
+      renewals * renewal.s3Put * PRICE.s3Put + renewals * (renewal.s3Get + nodes * node.s3Get) * PRICE.s3Get,
+    sns: renewals * renewal.snsPublish * PRICE.snsPublish,
     lambda:
-      (SCHEDULED_RUNS_MONTH + renewals * PER_RENEWAL.responderInvocations) * PRICE.lambdaRequest +
+      (SCHEDULED_RUNS_MONTH + renewals * RENEWAL_LAMBDA.responderInvocations) * PRICE.lambdaRequest +
       gbSeconds * PRICE.lambdaGbSecond,
     kms: PRICE.kmsKey,
   };
 }
 
 const usd = (x: number) => (x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(3)}`);
+const n1 = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 export const costModel: BenchSuite = {
   id: 'cost-model',
-  title: 'Cost model: monthly AWS cost (model, not measured)',
+  title: 'Cost model: monthly AWS cost (model over counted requests)',
   target:
-    'issue 19: 100 certificates × 50 nodes idle ≤ $4.50/month; the formula and prices are stated so the figures can be checked (issue 9)',
-  async run() {
-    const measured = idleObservation.reconcileGetItems;
-    const reconcileGetItems = measured ?? 2;
+    'issue 19: 100 certificates × 50 nodes idle ≤ $4.50/month, with per-renewal requests counted, not estimated; the formula and prices are stated so the figures can be checked (issue 9)',
+  async run({ measured }) {
+    const counts = countsFrom(measured);
+    const { renewal, node } = counts;
     const rows: string[][] = [];
     const raw: Record<string, Breakdown & { total: number }> = {};
     for (const certificates of [10, 100, 1000]) {
       for (const nodes of [5, 50, 500]) {
-        const b = monthly(certificates, nodes, reconcileGetItems);
+        const b = monthly(certificates, nodes, counts);
         const total = b.dynamodb + b.sqs + b.s3 + b.sns + b.lambda + b.kms;
         raw[`${certificates}x${nodes}`] = { ...b, total };
         rows.push([
-          `${certificates} certificates × ${nodes} nodes (model, not measured)`,
+          `${certificates} certificates × ${nodes} nodes`,
           usd(b.dynamodb),
           usd(b.sqs),
           usd(b.s3),
@@ -125,29 +180,34 @@ export const costModel: BenchSuite = {
       }
     }
     const worst = raw['1000x500'];
-    const perNode = monthly(1, 1, reconcileGetItems).sqs;
+    const perNode = monthly(1, 1, counts).sqs;
+    const target = raw['100x50']?.total ?? Number.NaN;
+    const perMonth = SECONDS_PER_MONTH / RECONCILE_SECONDS;
     return {
       columns: ['case', 'DynamoDB', 'SQS', 'S3', 'SNS', 'Lambda', 'KMS', 'total / month'],
       rows,
       verdict:
-        `Model, not measured. The bill is driven by the fleet at idle, not by renewals: each node's 20 s long poll costs ${usd(perNode)}/month in SQS, and each ` +
-        `certificate on each node ${(SECONDS_PER_MONTH / RECONCILE_SECONDS) * reconcileGetItems} reconcile reads and ${(SECONDS_PER_MONTH / RECONCILE_SECONDS) * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes a month ` +
-        `(a write costs five reads: the heartbeat is most of the DynamoDB bill; until 2026-12-06 this model left it out and showed under a third of the DynamoDB cost); ` +
-        `1,000 certificates on 500 nodes (every node serving every certificate) comes to ${worst ? usd(worst.total) : 'n/a'} a month, mostly DynamoDB heartbeat writes and reconcile reads. ` +
-        `Issue 19's idle target (100 × 50 ≤ $4.50) is MISSED: ${usd(raw['100x50']?.total ?? Number.NaN)}. What it would take: a heartbeat every other reconcile (REPORT_REFRESH_MS over 15 min, with the silence threshold raised to match), ` +
-        `and one read per node per reconcile for all its certificates (a head item of current revisions) instead of ${reconcileGetItems} per certificate; remembering the node's own reports halves the reads but then a report another writer left in the table is only corrected at the next heartbeat (tried on 2026-12-06, test/fault/sns-outage.test.ts caught it; kept off main).`,
+        `Issue 19's idle target (100 × 50 ≤ $4.50): ${target <= 4.5 ? 'met' : 'MISSED'}, ${usd(target)}. ` +
+        `The bill is driven by the fleet at idle, not by renewals: each node's 20 s long poll costs ${usd(perNode)}/month in SQS, and each ` +
+        `certificate on each node ${perMonth * counts.reconcileGetItems} reconcile reads and ${perMonth * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes a month ` +
+        `(a write costs five reads: the heartbeat is most of the DynamoDB bill); a renewal costs the renewer ${n1(renewal.reads)} reads, ${n1(renewal.writes)} writes, ${n1(renewal.s3Put)} S3 PUTs and each node ${n1(node.reads)} reads, ${n1(node.writes)} writes and ${n1(node.s3Get)} S3 GET (counted). ` +
+        `1,000 certificates on 500 nodes (every node serving every certificate) comes to ${worst ? usd(worst.total) : 'n/a'} a month. ` +
+        `What meeting the target takes: SQS long polls and the KMS key alone are ${usd(raw['100x50'] ? raw['100x50'].sqs + raw['100x50'].kms : Number.NaN)} of the $4.50, so DynamoDB must stay under a dollar: ` +
+        `per-node items instead of per-certificate ones at idle — one read per node per reconcile of a head item of current revisions, and one heartbeat write per node instead of one per certificate, with the fleet view judging silence by that heartbeat. ` +
+        `Smaller steps miss it: a reconcile every 30 min instead of 15 halves reads and heartbeats (about $9); remembering the node's own reports halves the reads but then a report another writer left in the table is only corrected at the next heartbeat (tried on 2026-12-06, test/fault/sns-outage.test.ts caught it; kept off main).`,
       method:
         `Prices (USD, us-east-1, on-demand, free tiers left out): DynamoDB $0.125 per million read units, $0.625 per million write units; SQS $0.40 per million requests; ` +
         `S3 $0.005 per 1,000 PUT, $0.0004 per 1,000 GET; SNS $0.50 per million publishes; Lambda $0.20 per million requests + $0.0000166667 per GB-s; KMS $1 per key-month ` +
         `(S3 Bucket Key on, so per-object KMS requests are left out; storage of a few KiB per certificate is left out). ` +
         `Per month (30 days), C certificates, N nodes, every node serving every certificate, R = 0.5·C renewals (90-day certificates renewed at day 60): ` +
-        `DynamoDB reads = C·N·2,880·g (reconcile every 900 s, g = ${reconcileGetItems} GetItem per reconcile${measured !== undefined ? ', as counted by the agent-footprint suite in this run' : ' (the status and state items; agent-footprint did not run first)'}) ` +
-        `+ 60·C (the renewer's twice-daily scheduled run reads each state item) + R·(${PER_RENEWAL.reads} + ${PER_NODE_RENEWAL.reads}·N); ` +
-        `DynamoDB writes = C·N·2,880·${HEARTBEAT_WRITES_PER_RECONCILE} (the status heartbeat: a report is rewritten once ${REPORT_REFRESH_MS / 60_000} min old, so at every ${Math.ceil(REPORT_REFRESH_MS / (RECONCILE_SECONDS * 1000))}. reconcile) + R·(${PER_RENEWAL.writes} + ${PER_NODE_RENEWAL.writes}·N) (lease, challenge, revision and state; per node rollout join, slot, status); ` +
-        `SQS = N·129,600 ReceiveMessage (20 s long polls) + R·N·${PER_NODE_RENEWAL.sqs} (delivery, delete); S3 = R·${PER_RENEWAL.s3Put} PUT + R·(${PER_RENEWAL.s3Get} + ${PER_NODE_RENEWAL.s3Get}·N) GET; SNS = R publishes; ` +
-        `Lambda = 60 scheduled runs × ${PER_RUN.baseSeconds} s × ${RENEWER_GB} GB + R·(${PER_RENEWAL.renewerSeconds} s × ${RENEWER_GB} GB renewer + ${PER_RENEWAL.responderInvocations} responder invocations at 128 MB × 50 ms). ` +
-        `The per-renewal counts are estimates read from the code paths, not counted; the idle counts (long polls, reconciles) follow from the design and agree with agent-footprint's proxy counts.`,
-      raw: { prices: PRICE, reconcileGetItems, reconcileGetItemsMeasured: measured ?? null, results: raw },
+        `DynamoDB reads = C·N·2,880·g (reconcile every 900 s, g = ${counts.reconcileGetItems} GetItem per certificate per reconcile, ${counts.sources.reconcile}) ` +
+        `+ 60·C (the renewer's twice-daily scheduled run reads each state item) + R·(${n1(renewal.reads)} + ${n1(node.reads)}·N); ` +
+        `DynamoDB writes = C·N·2,880·${HEARTBEAT_WRITES_PER_RECONCILE} (the status heartbeat: a report is rewritten once ${REPORT_REFRESH_MS / 60_000} min old, so at every ${Math.ceil(REPORT_REFRESH_MS / (RECONCILE_SECONDS * 1000))}. reconcile) + R·(${n1(renewal.writes)} + ${n1(node.writes)}·N); ` +
+        `SQS = N·129,600 ReceiveMessage (20 s long polls) + R·N·${node.sqs} (delivery, delete); S3 = R·${n1(renewal.s3Put)} PUT + R·(${n1(renewal.s3Get)} + ${n1(node.s3Get)}·N) GET; SNS = R·${n1(renewal.snsPublish)} publishes; ` +
+        `Lambda = 60 scheduled runs × ${PER_RUN.baseSeconds} s × ${RENEWER_GB} GB + R·(${RENEWAL_LAMBDA.renewerSeconds} s × ${RENEWER_GB} GB renewer + ${RENEWAL_LAMBDA.responderInvocations} responder invocations at 128 MB × 50 ms). ` +
+        `Requests: the renewer's per renewal ${counts.sources.renewal}; a node's per renewal ${counts.sources.node} (including the canary's and the slot's conditional writes; SQS's delivery and delete are not counted there and stay 2). ` +
+        `A request is priced as one unit (items under 1 KB written, 4 KB read; a transactional write is two units per item, not modelled).`,
+      raw: { prices: PRICE, counts, results: raw },
     };
   },
 };

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Stats {
   readonly median: number;
@@ -111,4 +112,33 @@ export function timeCommand(
 
 export function fmt(s: Stats, unit = 'ms', digits = 1): string {
   return `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)}, n=${s.runs})`;
+}
+
+/** The machine's CPU time so far, from /proc/stat's first line (every core), in clock ticks. */
+export function machineCpuTicks(): { readonly busy: number; readonly total: number } {
+  const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const ticks = fields.map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // idle and iowait (the 4th and 5th fields) are the time no process ran.
+  return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
+}
+
+/** The share of the machine's CPU (all cores) used between two readings of {@link machineCpuTicks}. */
+export function busyShare(
+  before: ReturnType<typeof machineCpuTicks>,
+  after: ReturnType<typeof machineCpuTicks>,
+): number {
+  return (after.busy - before.busy) / Math.max(1, after.total - before.total);
+}
+
+/** Linux clock ticks per second (USER_HZ), the unit of /proc times. */
+export const TICKS_PER_SECOND = 100;
+
+/** CPU time process `pid` has used so far (user + system), in ms. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at ") "; utime and stime are
+  // fields 14 and 15 of the whole line: 12 and 13 after the name.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
 }

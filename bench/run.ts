@@ -3,7 +3,7 @@
  * regenerates docs/benchmarks.md (machine, date, versions, method, medians with min–max).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools, TOOLS } from '../local/prerequisites.ts';
@@ -17,14 +17,14 @@ import { scale } from './scale.ts';
 import { selfContained } from './self-contained.ts';
 import { stackStart } from './stack-start.ts';
 import { startUp } from './start-up.ts';
-import type { BenchSuite, SuiteResult } from './suite.ts';
+import type { BenchSuite, SuiteResult, SuiteTable } from './suite.ts';
 import { lineChart } from './svg-chart.ts';
 import { zeroDowntime } from './zero-downtime.ts';
 
 // The SDK's notice that its 2027 releases need Node 22 says nothing about what is measured here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// costModel reads what agentFootprint counted: keep it after agentFootprint.
+// costModel prices what convergence, agentFootprint and scale counted: keep it after them.
 const SUITES: readonly BenchSuite[] = [
   startUp,
   keystoreBuild,
@@ -33,8 +33,8 @@ const SUITES: readonly BenchSuite[] = [
   convergence,
   responder,
   agentFootprint,
-  costModel,
   scale,
+  costModel,
   selfContained,
   zeroDowntime,
 ];
@@ -83,11 +83,15 @@ function chosenSuites(): readonly BenchSuite[] {
   return SUITES.filter((s) => ids.includes(s.id));
 }
 
-async function runSuite(suite: BenchSuite, quick: boolean): Promise<SuiteResult> {
+async function runSuite(
+  suite: BenchSuite,
+  quick: boolean,
+  measured: Readonly<Record<string, SuiteResult>>,
+): Promise<SuiteResult> {
   console.log(`bench: ${suite.title} …`);
   const started = performance.now();
   try {
-    return await suite.run({ quick });
+    return await suite.run({ quick, measured });
   } catch (error) {
     // One broken suite must not cost the figures of the others: it says so in its own section.
     const message = (error as Error).message.split('\n')[0] ?? String(error);
@@ -127,12 +131,13 @@ async function main(): Promise<void> {
     // java prints its version on stderr
     java: execFileSync('sh', ['-c', 'java -version 2>&1']).toString().split('\n')[0]?.trim() ?? '?',
   };
+  const saved = existsSync(SAVED) ? (JSON.parse(readFileSync(SAVED, 'utf8')) as Saved) : undefined;
   const results: Record<string, SuiteResult> = {};
-  for (const suite of suites) results[suite.id] = await runSuite(suite, quick);
-  if (suites === SUITES) {
+  for (const suite of suites)
+    results[suite.id] = await runSuite(suite, quick, { ...saved?.results, ...results });
+  if (suites === SUITES || !saved) {
     write({ date: now, quick, machine, results });
   } else {
-    const saved = JSON.parse(readFileSync(SAVED, 'utf8')) as Saved;
     const measured = { ...saved.measured, ...Object.fromEntries(suites.map((s) => [s.id, now])) };
     write({ ...saved, machine, results: { ...saved.results, ...results }, measured });
   }
@@ -157,8 +162,8 @@ function render({ date, quick, machine, results, measured }: Saved): string {
     const when = measured?.[suite.id];
     if (when)
       lines.push(`Measured ${when}, after the whole run (\`npm run bench -- --only ${suite.id}\`).`, '');
-    lines.push(`| ${result.columns.join(' | ')} |`, `|${result.columns.map(() => ' --- ').join('|')}|`);
-    for (const row of result.rows) lines.push(`| ${row.join(' | ')} |`);
+    lines.push(...table(result));
+    for (const extra of result.tables ?? []) lines.push('', `**${extra.title}**`, '', ...table(extra));
     lines.push('', `**Verdict:** ${result.verdict}`, '', `Method: ${result.method}`, '');
     const chart = suite.chart?.(result.raw);
     if (chart) {
@@ -168,6 +173,14 @@ function render({ date, quick, machine, results, measured }: Saved): string {
     }
   }
   return `${lines.join('\n')}`;
+}
+
+function table({ columns, rows }: Pick<SuiteTable, 'columns' | 'rows'>): string[] {
+  return [
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => ' --- ').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
 }
 
 await main();

@@ -4,7 +4,6 @@
  * only: Pebble skips the HTTP-01 requests, so the figures are the renewer's own work plus Pebble's
  * signing. The stack runs in a process of its own, so the bench process's CPU is the renewer's.
  */
-import { readFileSync } from 'node:fs';
 import { createAwsClients } from '../adapters/aws/aws-clients.ts';
 import { type AcmeHaConfig, configSchema } from '../core/config/certificate-config.ts';
 import { systemClock } from '../core/ports/clock.ts';
@@ -13,7 +12,8 @@ import { runRenewals } from '../core/renewal/run-renewals.ts';
 import { type ControlPlane, createControlPlane } from '../functions/commons/compose-control-plane.ts';
 import { localClientConfigs } from '../local/client-config.ts';
 import type { BenchSuite } from './suite.ts';
-import { startStackProcess } from './support/stack-process.ts';
+import { countRequests, per, type RequestCounts, since, total } from './support/request-count.ts';
+import { stackProcessSettings, startStackProcess } from './support/stack-process.ts';
 
 interface ScalePoint {
   readonly certificates: number;
@@ -23,6 +23,12 @@ interface ScalePoint {
   readonly peakRssMiB: number;
   readonly dynamodbPerCertificate: number;
   readonly s3PerCertificate: number;
+  /** The renewer's requests per certificate, by service and command (what the cost model prices). */
+  readonly requestsPerCertificate: {
+    readonly dynamodb: RequestCounts;
+    readonly s3: RequestCounts;
+    readonly sns: RequestCounts;
+  };
   /** CPU time of the bench process (the renewer alone: the stack runs in another process). */
   readonly renewerCpuMsPerCertificate: number;
   /** CPU time of the stack's process (dynalite, s3rver, the SNS and SQS stand-ins; not Pebble). */
@@ -31,23 +37,6 @@ interface ScalePoint {
 
 const CONCURRENCY = 10;
 const ORDERS_PER_RUN = 300;
-
-/** Counts the requests a client sends, in the client itself (no proxy: its CPU would count as ours). */
-function countRequests(client: { middlewareStack: { add: (...args: never[]) => void } }): () => number {
-  let count = 0;
-  const add = client.middlewareStack.add as (
-    middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
-    options: { step: 'finalizeRequest'; name: string },
-  ) => void;
-  add(
-    (next) => (args) => {
-      count++;
-      return next(args);
-    },
-    { step: 'finalizeRequest', name: 'benchRequestCount' },
-  );
-  return () => count;
-}
 
 const WARM_UP_CERTIFICATES = 5;
 
@@ -82,8 +71,11 @@ async function measure(certificates: number): Promise<ScalePoint> {
     PEBBLE_VA_ALWAYS_VALID: '1',
   });
   const clients = createAwsClients(localClientConfigs(stack.endpoints, stack.region));
-  const dynamodbRequests = countRequests(clients.dynamodb);
-  const s3Requests = countRequests(clients.s3);
+  const counted = {
+    dynamodb: countRequests(clients.dynamodb),
+    s3: countRequests(clients.s3),
+    sns: countRequests(clients.sns),
+  };
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -99,19 +91,12 @@ async function measure(certificates: number): Promise<ScalePoint> {
         keystores: [{ format: 'pem' }],
       })),
     });
-    const plane = createControlPlane(
-      {
-        ACME_HA_TABLE: stack.resources.tableName,
-        ACME_HA_BUCKET: stack.resources.bucket,
-        ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-        ACME_HA_CA_BUNDLE: stack.pebble ? readFileSync(stack.pebble.caFile, 'utf8') : undefined,
-        ACME_HA_POLL_MS: 50,
-      },
-      clients,
-      { log: silentLogger, clock: systemClock },
-    );
+    const plane = createControlPlane(stackProcessSettings(stack), clients, {
+      log: silentLogger,
+      clock: systemClock,
+    });
     await warmUp(plane, config);
-    const requestsBefore = { dynamodb: dynamodbRequests(), s3: s3Requests() };
+    const requestsBefore = { dynamodb: counted.dynamodb(), s3: counted.s3(), sns: counted.sns() };
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const stackCpuBefore = stack.cpuMs();
@@ -138,8 +123,13 @@ async function measure(certificates: number): Promise<ScalePoint> {
       msPerCertificate: totalMs / certificates,
       invocations,
       peakRssMiB: peak / 2 ** 20,
-      dynamodbPerCertificate: (dynamodbRequests() - requestsBefore.dynamodb) / certificates,
-      s3PerCertificate: (s3Requests() - requestsBefore.s3) / certificates,
+      dynamodbPerCertificate: total(since(requestsBefore.dynamodb, counted.dynamodb())) / certificates,
+      s3PerCertificate: total(since(requestsBefore.s3, counted.s3())) / certificates,
+      requestsPerCertificate: {
+        dynamodb: per(since(requestsBefore.dynamodb, counted.dynamodb()), certificates),
+        s3: per(since(requestsBefore.s3, counted.s3()), certificates),
+        sns: per(since(requestsBefore.sns, counted.sns()), certificates),
+      },
     };
   } finally {
     clearInterval(sampler);

@@ -8,11 +8,11 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { ControlPlaneSettings } from '../../functions/commons/compose-control-plane.ts';
 import type { LocalEndpoints } from '../../local/client-config.ts';
+import { processCpuMs } from '../measure.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'acme-ha.js');
-/** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat times. */
-const TICKS_PER_SECOND = 100;
 
 export interface StackProcess {
   readonly region: string;
@@ -64,15 +64,22 @@ export async function startStackProcess(prefix: string, env: NodeJS.ProcessEnv):
     const summary = JSON.parse(line) as Omit<StackProcess, 'cpuMs' | 'stop'>;
     return {
       ...summary,
-      cpuMs: () => {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the command name.
-        return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
-      },
+      cpuMs: () => (pid === undefined ? Number.NaN : processCpuMs(pid)),
       stop,
     };
   } catch (error) {
     killGroup();
     throw error;
   }
+}
+
+/** The renewer's settings for a stack in its own process (as stackControlPlaneSettings for one in this process). */
+export function stackProcessSettings(stack: StackProcess): ControlPlaneSettings {
+  return {
+    ACME_HA_TABLE: stack.resources.tableName,
+    ACME_HA_BUCKET: stack.resources.bucket,
+    ACME_HA_TOPIC_ARN: stack.resources.topicArn,
+    ACME_HA_CA_BUNDLE: stack.pebble ? readFileSync(stack.pebble.caFile, 'utf8') : undefined,
+    ACME_HA_POLL_MS: 50,
+  };
 }
