@@ -6,7 +6,6 @@
  * for a new revision as convergence counted them in the agents' clients (each from this run or the
  * saved results; the estimates below only where a suite has never run).
  */
-import { REPORT_REFRESH_MS } from '../core/ports/node-status-store.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
 import { type RequestCounts, readsAndWrites } from './support/request-count.ts';
 
@@ -32,10 +31,11 @@ const PRICE = {
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
 const RECONCILE_SECONDS = 900;
 /**
- * Status writes per certificate per reconcile while nothing changes: a report is rewritten once it
- * is REPORT_REFRESH_MS old (the node's heartbeat), so at the first reconcile after that.
+ * Writes per node per reconcile while nothing changes: its heartbeat, one item whatever it serves
+ * (reports are rewritten only when they change; before 0.4 every report was rewritten once 10 min
+ * old, so one write per certificate per node per reconcile).
  */
-const HEARTBEAT_WRITES_PER_RECONCILE = 1 / Math.ceil(REPORT_REFRESH_MS / (RECONCILE_SECONDS * 1000));
+const HEARTBEAT_WRITES_PER_RECONCILE = 1;
 const LONG_POLL_SECONDS = 20;
 /** 90-day certificates renewed at day 60: half a renewal per certificate per month. */
 const RENEWALS_PER_CERT_MONTH = 0.5;
@@ -132,7 +132,8 @@ function monthly(certificates: number, nodes: number, counts: Counts): Breakdown
     SCHEDULED_RUNS_MONTH * certificates * PER_RUN.readsPerCertificate +
     renewals * (renewal.reads + nodes * node.reads);
   const writes =
-    reconciles * HEARTBEAT_WRITES_PER_RECONCILE + renewals * (renewal.writes + nodes * node.writes);
+    nodes * (SECONDS_PER_MONTH / RECONCILE_SECONDS) * HEARTBEAT_WRITES_PER_RECONCILE +
+    renewals * (renewal.writes + nodes * node.writes);
   const gbSeconds =
     SCHEDULED_RUNS_MONTH * PER_RUN.baseSeconds * RENEWER_GB +
     renewals * (RENEWAL_LAMBDA.renewerSeconds * RENEWER_GB + RENEWAL_LAMBDA.responderGbSeconds);
@@ -189,12 +190,12 @@ export const costModel: BenchSuite = {
       verdict:
         `Issue 19's idle target (100 × 50 ≤ $4.50): ${target <= 4.5 ? 'met' : 'MISSED'}, ${usd(target)}. ` +
         `The bill is driven by the fleet at idle, not by renewals: each node's 20 s long poll costs ${usd(perNode)}/month in SQS, and each ` +
-        `certificate on each node ${perMonth * counts.reconcileGetItems} reconcile reads and ${perMonth * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes a month ` +
-        `(a write costs five reads: the heartbeat is most of the DynamoDB bill); a renewal costs the renewer ${n1(renewal.reads)} reads, ${n1(renewal.writes)} writes, ${n1(renewal.s3Put)} S3 PUTs and each node ${n1(node.reads)} reads, ${n1(node.writes)} writes and ${n1(node.s3Get)} S3 GET (counted). ` +
+        `certificate on each node ${perMonth * counts.reconcileGetItems} reconcile reads a month, each node ${perMonth * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes ` +
+        `(one per node since 2026-12-06; the per-certificate heartbeat before, one write per certificate per node per reconcile, was more than half of the bill: $16.22 for 100 × 50); a renewal costs the renewer ${n1(renewal.reads)} reads, ${n1(renewal.writes)} writes, ${n1(renewal.s3Put)} S3 PUTs and each node ${n1(node.reads)} reads, ${n1(node.writes)} writes and ${n1(node.s3Get)} S3 GET (counted). ` +
         `1,000 certificates on 500 nodes (every node serving every certificate) comes to ${worst ? usd(worst.total) : 'n/a'} a month. ` +
         `What meeting the target takes: SQS long polls and the KMS key alone are ${usd(raw['100x50'] ? raw['100x50'].sqs + raw['100x50'].kms : Number.NaN)} of the $4.50, so DynamoDB must stay under a dollar: ` +
-        `per-node items instead of per-certificate ones at idle — one heartbeat write per node instead of one per certificate (the fleet view judging silence by it), one read per node per reconcile of a head item of current revisions, and the node's own reports remembered, read again at every fourth reconcile; about $4.20 (docs/design/2026-12-06-idle-cost.md, proposed, not built). ` +
-        `Smaller steps miss it: a reconcile every 30 min instead of 15 halves reads and heartbeats (about $9.90); remembering the node's own reports without ever reading them again halves the reads, but then a report another writer left in the table is never corrected (tried on 2026-12-06, test/fault/sns-outage.test.ts caught it; not kept).`,
+        `per-node reads at idle too — one read per node per reconcile of a head item of current revisions, and the node's own reports remembered, read again at every fourth reconcile; about $4.20 with the per-node heartbeat that is built (docs/design/2026-12-06-idle-cost.md, steps 2 and 3 proposed, not built). ` +
+        `Remembering the node's own reports without ever reading them again halves the reads, but then a report another writer left in the table is never corrected (tried on 2026-12-06, test/fault/sns-outage.test.ts caught it; not kept).`,
       method:
         `Prices (USD, us-east-1, on-demand, free tiers left out): DynamoDB $0.125 per million read units, $0.625 per million write units; SQS $0.40 per million requests; ` +
         `S3 $0.005 per 1,000 PUT, $0.0004 per 1,000 GET; SNS $0.50 per million publishes; Lambda $0.20 per million requests + $0.0000166667 per GB-s; KMS $1 per key-month ` +
@@ -202,7 +203,7 @@ export const costModel: BenchSuite = {
         `Per month (30 days), C certificates, N nodes, every node serving every certificate, R = 0.5·C renewals (90-day certificates renewed at day 60): ` +
         `DynamoDB reads = C·N·2,880·g (reconcile every 900 s, g = ${counts.reconcileGetItems} GetItem per certificate per reconcile, ${counts.sources.reconcile}) ` +
         `+ 60·C (the renewer's twice-daily scheduled run reads each state item) + R·(${n1(renewal.reads)} + ${n1(node.reads)}·N); ` +
-        `DynamoDB writes = C·N·2,880·${HEARTBEAT_WRITES_PER_RECONCILE} (the status heartbeat: a report is rewritten once ${REPORT_REFRESH_MS / 60_000} min old, so at every ${Math.ceil(REPORT_REFRESH_MS / (RECONCILE_SECONDS * 1000))}. reconcile) + R·(${n1(renewal.writes)} + ${n1(node.writes)}·N); ` +
+        `DynamoDB writes = N·2,880·${HEARTBEAT_WRITES_PER_RECONCILE} (the node's heartbeat at every reconcile; reports are rewritten only when they change) + R·(${n1(renewal.writes)} + ${n1(node.writes)}·N); ` +
         `SQS = N·129,600 ReceiveMessage (20 s long polls) + R·N·${node.sqs} (delivery, delete); S3 = R·${n1(renewal.s3Put)} PUT + R·(${n1(renewal.s3Get)} + ${n1(node.s3Get)}·N) GET; SNS = R·${n1(renewal.snsPublish)} publishes; ` +
         `Lambda = 60 scheduled runs × ${PER_RUN.baseSeconds} s × ${RENEWER_GB} GB + R·(${RENEWAL_LAMBDA.renewerSeconds} s × ${RENEWER_GB} GB renewer + ${RENEWAL_LAMBDA.responderInvocations} responder invocations at 128 MB × 50 ms). ` +
         `Requests: the renewer's per renewal ${counts.sources.renewal}; a node's per renewal ${counts.sources.node} (including the canary's and the slot's conditional writes; SQS's delivery and delete are not counted there and stay 2). ` +

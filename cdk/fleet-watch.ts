@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import type { AcmeHaConfig } from '../core/config/certificate-config.ts';
 import { DEFAULT_LAG_GRACE_MINUTES, DEFAULT_SILENT_AFTER_MINUTES } from '../core/fleet/fleet-thresholds.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
-import { CATALOG_KEY, CERTIFICATE_PK_PREFIX } from '../core/table-keys.ts';
+import { CATALOG_KEY, CERTIFICATE_PK_PREFIX, NODE_PK_PREFIX } from '../core/table-keys.ts';
 import { acmeHaFunction } from './node-function.ts';
 import { assertNoProblems } from './props-error.ts';
 
@@ -93,17 +93,18 @@ export class FleetWatch extends Construct {
     // A failed run is simply the next run's job: retrying would only emit the same figures late.
     fn.configureAsyncInvoke({ retryAttempts: 0 });
 
-    // Read-only, inside certificates' partitions (state, revisions, rollouts and node reports) and
-    // the catalog. Every certificate's, not only the configured ones': a retired certificate is
-    // watched while nodes still hold it, and the configuration no longer names it.
+    // Read-only, inside certificates' partitions (state, revisions, rollouts and node reports), the
+    // catalog and the nodes' heartbeats. Every certificate's, not only the configured ones': a
+    // retired certificate is watched while nodes still hold it, and the configuration no longer
+    // names it.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadFleet',
-        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
         resources: [table.tableArn],
         conditions: {
           'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': [`${CERTIFICATE_PK_PREFIX}*`, CATALOG_KEY.pk],
+            'dynamodb:LeadingKeys': [`${CERTIFICATE_PK_PREFIX}*`, CATALOG_KEY.pk, `${NODE_PK_PREFIX}*`],
           },
         },
       }),

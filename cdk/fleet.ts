@@ -20,10 +20,11 @@ import {
   type CertificateConfig,
   installingNodes,
 } from '../core/config/certificate-config.ts';
+import { dmzStatusNodeId } from '../core/dmz/push-to-dmz.ts';
 import { nodeAudience } from '../core/fleet-audience.ts';
 import { METRICS_NAMESPACE as CORE_METRICS_NAMESPACE } from '../core/metrics.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
-import { certificateStateKey, challengeKey, lockKey } from '../core/table-keys.ts';
+import { certificateStateKey, challengeKey, lockKey, nodeHeartbeatKey } from '../core/table-keys.ts';
 import { acknowledgeObjectPrefixes } from './nag.ts';
 import { assertNoProblems } from './props-error.ts';
 
@@ -216,6 +217,10 @@ export class Fleet extends Construct {
         bucket,
         table,
         certificates,
+        heartbeats: [
+          node.id,
+          ...props.config.dmz.filter((d) => d.pushedBy.includes(node.id)).map((d) => dmzStatusNodeId(d.id)),
+        ],
         metrics: props.agentMetrics ?? true,
         stack,
       });
@@ -287,6 +292,8 @@ interface AgentGrants {
   readonly bucket: s3.IBucket;
   readonly table: dynamodb.ITable;
   readonly certificates: readonly string[];
+  /** The node ids whose heartbeat it writes: its own, and those of the DMZ instances it pushes to. */
+  readonly heartbeats: readonly string[];
   readonly metrics: boolean;
   readonly stack: Stack;
 }
@@ -377,6 +384,18 @@ function grantAgent(role: iam.Role, grants: AgentGrants): void {
       }),
     );
   }
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'OwnHeartbeats',
+      actions: ['dynamodb:PutItem'],
+      resources: [table.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': grants.heartbeats.map((id) => nodeHeartbeatKey(id).pk),
+        },
+      },
+    }),
+  );
   // The agent's port-80 responder in `lookup` mode answers any pending token, like the Lambda
   // responders: tokens are public by design, so read access to the CHALLENGE# items is all it adds.
   role.addToPolicy(

@@ -73,6 +73,14 @@ export function nodeStatusKey(certificateId: string, nodeId: string): TableKey {
 /** Sort-key prefix of all node reports of a certificate. */
 export const NODE_STATUS_PREFIX = 'NODE#';
 
+/** Partition-key prefix of the nodes' own items (their heartbeats). */
+export const NODE_PK_PREFIX = 'NODE#';
+
+/** A node's heartbeat: when its agent last reconciled, whatever it reported for each certificate. */
+export function nodeHeartbeatKey(nodeId: string): TableKey {
+  return { pk: `${NODE_PK_PREFIX}${nodeId}`, sk: 'HEARTBEAT' };
+}
+
 /**
  * The rollout of one revision to the fleet: canary, state (canary, rolling, halted), halt reason.
  * Sorted beside the revision it rolls out.

@@ -44,7 +44,7 @@ function reportedRow(c: FleetCertificate, n: FleetNode, now: Date): string {
     n.daysLeft === null ? '' : ` ${n.daysLeft.toFixed(1)} d left`,
     n.lagging ? ' LAGGING' : '',
     n.lagBeyondGrace ? ` by ${n.revisionLag} for over ${c.thresholds.lagGraceMinutes} min` : '',
-    n.silent ? ` SILENT: last seen ${n.updatedAt} (${ago(now, n.updatedAt)} ago)` : '',
+    n.silent ? ` SILENT: last seen ${n.lastSeenAt} (${ago(now, n.lastSeenAt)} ago)` : '',
     n.silent && !n.problems.includes('silent') ? ', retired?' : '',
     n.expiring ? ` EXPIRING (under ${c.thresholds.expiryDays} d)` : '',
     c.audienceKnown && !n.declared ? ' (not in the configuration)' : '',

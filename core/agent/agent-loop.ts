@@ -27,7 +27,11 @@ export interface AgentLoopOptions {
   readonly purge?: boolean;
 }
 
-/** Syncs every planned certificate against the desired revision (at start, on an interval, `agent sync`). */
+/**
+ * Syncs every planned certificate against the desired revision (at start, on an interval, `agent
+ * sync`), then writes the node's heartbeat: one write per reconcile says the node is alive, whatever
+ * it serves, so that reports need rewriting only when they change.
+ */
 export async function reconcileAll(
   deps: AgentDeps & Pick<AgentLoopDeps, 'dmz'>,
   options: Pick<AgentLoopOptions, 'plans' | 'observer' | 'purge'>,
@@ -41,6 +45,10 @@ export async function reconcileAll(
     options.observer?.onSync?.(outcome, 'reconcile');
     outcomes.push(outcome);
   }
+  if (!signal?.aborted)
+    await deps.status.beat(deps.nodeId, deps.clock.now()).catch((error: unknown) => {
+      deps.log.warn('heartbeat not written', { error: (error as Error).message });
+    });
   return outcomes;
 }
 

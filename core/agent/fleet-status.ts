@@ -38,10 +38,12 @@ export interface FleetNode {
   readonly failingSince: string | null;
   readonly errorCode: string | null;
   readonly error: string | null;
-  /** When it last reported: when it was last seen. */
+  /** When it last wrote its report. */
   readonly updatedAt: string;
+  /** When it was last seen: the newer of its report and its heartbeat. */
+  readonly lastSeenAt: string;
   /**
-   * No report for longer than the silence threshold. A problem (and `node_silent`) only for a node
+   * Not seen for longer than the silence threshold. A problem (and `node_silent`) only for a node
    * the configuration declares, or when no configuration says: one taken out of the configuration
    * leaves its last report behind, and is listed, but retired rather than silent.
    */
@@ -123,6 +125,8 @@ export interface FleetInputs {
   readonly holders: readonly string[] | null;
   /** notAfter of the revisions nodes report, by number (the current one is taken from `current`). */
   readonly notAfter: ReadonlyMap<number, string>;
+  /** The last heartbeat of the nodes that reported (ISO time), where they have one. */
+  readonly heartbeats: ReadonlyMap<string, string>;
 }
 
 /** The moment and the thresholds the fleet is judged by. */
@@ -197,7 +201,10 @@ function fleetNode(subject: NodeSubject, inputs: FleetInputs, judgement: FleetJu
   const lagBeyondGrace =
     lagging && publishedFor(current, judgement.now) > thresholds.lagGraceMinutes * MINUTE_MS;
   const failed = inService && FAILING.has(status.result);
-  const silent = now - Date.parse(status.updatedAt) > thresholds.silentAfterMinutes * MINUTE_MS;
+  const beat = inputs.heartbeats.get(status.nodeId);
+  const lastSeenAt =
+    beat !== undefined && Date.parse(beat) > Date.parse(status.updatedAt) ? beat : status.updatedAt;
+  const silent = now - Date.parse(lastSeenAt) > thresholds.silentAfterMinutes * MINUTE_MS;
   const daysLeft = daysLeftOf(status, inputs, now);
   const expiring = daysLeft !== null && daysLeft < thresholds.expiryDays;
   const expectedToReport = inService && (subject.declared || inputs.holders === null);
@@ -223,6 +230,7 @@ function fleetNode(subject: NodeSubject, inputs: FleetInputs, judgement: FleetJu
     errorCode: status.errorCode,
     error: status.error,
     updatedAt: status.updatedAt,
+    lastSeenAt,
     silent,
     daysLeft,
     expiring,

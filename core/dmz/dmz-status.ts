@@ -1,12 +1,11 @@
-import { type NodeResult, type NodeStatus, reportIsStale } from '../ports/node-status-store.ts';
+import type { NodeResult, NodeStatus } from '../ports/node-status-store.ts';
 
 const FAILING: ReadonlySet<NodeResult> = new Set(['rejected', 'rolled-back', 'failed', 'halted']);
 
 /**
  * The status item a pusher writes for a DMZ instance after an attempt, or null when it would say
  * nothing new: the same revision, error and result (or two results that are both fine) as
- * `previous`, which is not yet stale. A report that says nothing new is still rewritten now and then:
- * it is the heartbeat.
+ * `previous`. That the instance is still reported on, the pusher's heartbeat for it says.
  */
 export function nextDmzStatus(
   previous: NodeStatus | null,
@@ -33,5 +32,5 @@ export function nextDmzStatus(
     previous.revisionOnDisk === next.revisionOnDisk &&
     previous.errorCode === next.errorCode &&
     (previous.result === next.result || (!failing && !FAILING.has(previous.result)));
-  return same && !reportIsStale(previous, now) ? null : next;
+  return same ? null : next;
 }

@@ -21,7 +21,12 @@ import type { InstalledRevisionStore } from '../ports/installed-revision-store.t
 import type { KeystoreStore } from '../ports/keystore-store.ts';
 import type { Lock } from '../ports/lock.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { NodeResult, NodeStatus, NodeStatusStore } from '../ports/node-status-store.ts';
+import {
+  HEARTBEAT_REFRESH_MS,
+  type NodeResult,
+  type NodeStatus,
+  type NodeStatusStore,
+} from '../ports/node-status-store.ts';
 import { withDmzSlot } from './dmz-slot.ts';
 import { nextDmzStatus } from './dmz-status.ts';
 import { type DmzPushResult, nodeResultOf, pushResultOf } from './push-answer.ts';
@@ -117,6 +122,8 @@ function reportOf(
 export class DmzPusher {
   private readonly jobs: Job[];
   private waker: AbortController | null = null;
+  /** When this pusher last wrote each instance's heartbeat (ms since the epoch). */
+  private readonly beaten = new Map<string, number>();
 
   constructor(private readonly deps: DmzPushDeps) {
     this.jobs = deps.peers.flatMap((peer) =>
@@ -359,22 +366,24 @@ export class DmzPusher {
   }
 
   /**
-   * Writes the DMZ instance's status item when it says something new, or when the last one is old
-   * (status is best effort).
+   * Writes the DMZ instance's status item when it says something new, and its heartbeat when the
+   * last one this pusher wrote is old (status is best effort).
    */
   private async record(job: Job, fields: Partial<NodeStatus> & { result: NodeResult }): Promise<void> {
     const nodeId = dmzStatusNodeId(job.peer.id);
+    const now = this.deps.clock.now();
     try {
       if (job.previous === undefined)
         job.previous = await this.deps.status.get(job.certificateId, nodeId).catch(() => null);
-      const next = nextDmzStatus(
-        job.previous,
-        { certificateId: job.certificateId, nodeId, ...fields },
-        this.deps.clock.now(),
-      );
-      if (!next) return;
-      await this.deps.status.put(next);
-      job.previous = next;
+      const next = nextDmzStatus(job.previous, { certificateId: job.certificateId, nodeId, ...fields }, now);
+      if (next) {
+        await this.deps.status.put(next);
+        job.previous = next;
+      }
+      if (now.getTime() - (this.beaten.get(nodeId) ?? 0) >= HEARTBEAT_REFRESH_MS) {
+        await this.deps.status.beat(nodeId, now);
+        this.beaten.set(nodeId, now.getTime());
+      }
     } catch (error) {
       this.deps.log.warn('status not written', {
         certificateId: job.certificateId,

@@ -63,7 +63,7 @@ function datapoint(
     context: {
       kind: node.kind,
       result: node.seen ? node.result : 'never-seen',
-      lastSeenAt: node.seen ? node.updatedAt : 'never',
+      lastSeenAt: node.seen ? node.lastSeenAt : 'never',
       problems: node.problems.join(',') || 'none',
     },
   };

@@ -1,6 +1,7 @@
 /**
  * Reads what the fleet of one certificate is judged from — its state, the rollout of the current
- * revision, every node report, and the revisions nodes still serve — and judges it
+ * revision, every node report and the heartbeats of those nodes, and the revisions nodes still
+ * serve — and judges it
  * (core/agent/fleet-status.ts). `acme-ha status` and the fleet-watch function both call this.
  */
 import { type FleetCertificate, fleetCertificate, revisionsToLookUp } from '../agent/fleet-status.ts';
@@ -18,12 +19,12 @@ import {
   profileOfLifetime,
 } from './fleet-thresholds.ts';
 
-/** The reads it needs: all of them item reads or one Query in the certificate's partition. */
+/** The reads it needs: item reads, one Query in the certificate's partition, one BatchGetItem of heartbeats per 100 nodes. */
 export interface FleetStores {
   /** `catalog` names the retired certificates, which no configuration lists any more. */
   readonly state: Pick<CertificateStateStore, 'get' | 'getRevision' | 'catalog'>;
   readonly rollouts: Pick<RolloutStore, 'get'>;
-  readonly nodes: Pick<NodeStatusStore, 'list'>;
+  readonly nodes: Pick<NodeStatusStore, 'list' | 'heartbeats'>;
 }
 
 export interface FleetRequest {
@@ -46,16 +47,19 @@ export async function readFleet(stores: FleetStores, request: FleetRequest): Pro
     current ? stores.rollouts.get(certificateId, current.revision) : Promise.resolve(null),
     stores.nodes.list(certificateId),
   ]);
-  const older = await Promise.all(
-    revisionsToLookUp(current, statuses).map(
-      async (n) => [n, await stores.state.getRevision(certificateId, n)] as const,
+  const [older, heartbeats] = await Promise.all([
+    Promise.all(
+      revisionsToLookUp(current, statuses).map(
+        async (n) => [n, await stores.state.getRevision(certificateId, n)] as const,
+      ),
     ),
-  );
+    stores.nodes.heartbeats(statuses.map((s) => s.nodeId)),
+  ]);
   const notAfter = new Map(older.flatMap(([n, r]) => (r ? [[n, r.notAfter] as const] : [])));
   const thresholds =
     typeof request.thresholds === 'function' ? request.thresholds(current) : request.thresholds;
   return fleetCertificate(
-    { certificateId, current, retiredAt, rollout, statuses, holders: request.holders, notAfter },
+    { certificateId, current, retiredAt, rollout, statuses, holders: request.holders, notAfter, heartbeats },
     { now: request.now, thresholds },
   );
 }

@@ -43,28 +43,27 @@ export interface NodeStatus {
 }
 
 /**
- * Node reports, read by `acme-ha status` and by nodes themselves (to keep `failingSince`).
+ * How often a DMZ pusher rewrites the heartbeat of an instance whose report says nothing new. An
+ * agent writes its own at every reconcile (every 15 minutes by default).
+ */
+export const HEARTBEAT_REFRESH_MS = 10 * 60_000;
+
+/**
+ * Node reports and heartbeats, read by `acme-ha status` and the fleet watch, which judge silence by
+ * the newer of a node's report and its heartbeat (so a report is rewritten only when it says
+ * something new), and by nodes themselves (to keep `failingSince`).
  *
  * - Errors: adapter errors propagate (the caller logs and carries on; status is best effort).
- * - Idempotency: `put` overwrites the node's single item.
+ * - Idempotency: `put` overwrites the node's single item per certificate, `beat` its heartbeat.
  * - Concurrency: each node writes only its own items; readers may see a report a moment old.
  */
-/**
- * A report is rewritten at least this often while nothing changes (the next reconcile after it is
- * this old; reconciles run every 15 minutes by default): `updatedAt` is the node's heartbeat, which
- * the fleet watch and `acme-ha status` read to tell a quiet node from a silent one. A node whose
- * reconcile interval is longer reports that much less often.
- */
-export const REPORT_REFRESH_MS = 10 * 60_000;
-
-/** Whether a report is old enough to be written again though it says nothing new. */
-export function reportIsStale(status: NodeStatus, now: Date): boolean {
-  return now.getTime() - Date.parse(status.updatedAt) >= REPORT_REFRESH_MS;
-}
-
 export interface NodeStatusStore {
   put(status: NodeStatus): Promise<void>;
   get(certificateId: string, nodeId: string): Promise<NodeStatus | null>;
   /** Every node's report for a certificate, in node id order. */
   list(certificateId: string): Promise<NodeStatus[]>;
+  /** Records that `nodeId` is alive at `at`: one item per node, whatever it serves. */
+  beat(nodeId: string, at: Date): Promise<void>;
+  /** The last heartbeat (ISO time) of each of `nodeIds` that has one. */
+  heartbeats(nodeIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }

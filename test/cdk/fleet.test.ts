@@ -147,6 +147,30 @@ describe('config-driven fleet', () => {
     }
   });
 
+  it('lets a node write its own heartbeat, and those of the DMZ instances it pushes to, no other', () => {
+    const heartbeats = (node: string) => ({
+      Roles: [{ Ref: Match.stringLikeRegexp(`^Fleet${node.replace(/-/g, '')}role`) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'OwnHeartbeats' })]) },
+    });
+    const condition = (node: string) => {
+      const [policy] = Object.values(
+        template.findResources('AWS::IAM::Policy', { Properties: heartbeats(node) }),
+      );
+      return policy?.Properties.PolicyDocument.Statement.find(
+        (s: { Sid?: string }) => s.Sid === 'OwnHeartbeats',
+      );
+    };
+    expect(condition('web-a')).toMatchObject({
+      Action: 'dynamodb:PutItem',
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['NODE#web-a'] } },
+    });
+    expect(condition('gateway')).toMatchObject({
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['NODE#gateway', 'NODE#dmz:dmz-1'] },
+      },
+    });
+  });
+
   it('lets a node assume its role through Roles Anywhere only with a certificate whose CN is its id', () => {
     template.hasResourceProperties('AWS::RolesAnywhere::TrustAnchor', {
       Enabled: true,

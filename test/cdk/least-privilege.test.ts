@@ -51,6 +51,8 @@ describe('an agent (node web-1)', () => {
       { action: 's3:GetObject', resource: object('certificates/web/3/keystore.p12') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:PutItem', resource: table(), context: items('CERT#web') },
+      // Its heartbeat: one item per node.
+      { action: 'dynamodb:PutItem', resource: table(), context: items('NODE#web-1') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('s3') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('sqs') },
     ]);
@@ -69,6 +71,9 @@ describe('an agent (node web-1)', () => {
       { action: 'dynamodb:DeleteItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:Scan', resource: table() },
       { action: 'dynamodb:PutItem', resource: table(), context: items('CHALLENGE#token') },
+      // Another node's heartbeat, and no reading of heartbeats.
+      { action: 'dynamodb:PutItem', resource: table(), context: items('NODE#web-2') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('NODE#web-1') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey') },
       { action: 'sns:Publish', resource: iam.arnOf('FleetEvents') },
       { action: 'lambda:InvokeFunction', resource: iam.arnOf('RenewerFunction') },
@@ -129,6 +134,8 @@ describe('the fleet-watch function', () => {
       // A retired certificate: no longer in the configuration, still watched while nodes hold it.
       { action: 'dynamodb:Query', resource: table(), context: items('CERT#retired') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('CATALOG') },
+      // The nodes' heartbeats, 100 a call.
+      { action: 'dynamodb:BatchGetItem', resource: table(), context: items('NODE#web-1') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('dynamodb') },
     ]);
     await expectAll('FleetWatchFunctionRole', 'ImplicitlyDenied', [
@@ -137,6 +144,8 @@ describe('the fleet-watch function', () => {
       { action: 'dynamodb:GetItem', resource: table(), context: items('CHALLENGE#token') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('LOCK#renew/web') },
       { action: 'dynamodb:PutItem', resource: table(), context: items('CERT#web') },
+      { action: 'dynamodb:PutItem', resource: table(), context: items('NODE#web-1') },
+      { action: 'dynamodb:BatchGetItem', resource: table(), context: items('CHALLENGE#token') },
       { action: 'dynamodb:UpdateItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:DeleteItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:Scan', resource: table() },

@@ -296,11 +296,12 @@ describe('fleet watch', () => {
     });
   });
 
-  it('only reads: GetItem and Query in certificates’ partitions and the catalog, the key through DynamoDB', () => {
+  it('only reads: GetItem and Query in certificates’ partitions and the catalog, heartbeats in batches, the key through DynamoDB', () => {
     const statements = identityStatements({ main: template }).filter((s) =>
       s.resource.startsWith('FleetWatchFunctionRole'),
     );
     expect(statements.flatMap((s) => s.actions).sort()).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
       'kms:Decrypt',
@@ -313,7 +314,9 @@ describe('fleet watch', () => {
           Match.objectLike({
             Sid: 'ReadFleet',
             // Retired certificates too, which the configuration no longer names.
-            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CERT#*', 'CATALOG'] } },
+            Condition: {
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CERT#*', 'CATALOG', 'NODE#*'] },
+            },
           }),
         ]),
       },

@@ -82,5 +82,36 @@ export function describeNodeStatusStoreContract(
 
       expect(await store.list(uniqueName('cert'))).toEqual([]);
     });
+
+    it("keeps one heartbeat per node, the last one, apart from the node's reports", async () => {
+      const { store } = await make();
+      const [a, b, never] = [uniqueName('node'), uniqueName('node'), uniqueName('node')];
+      const id = uniqueName('cert');
+      await store.put(aNodeStatus(id, a));
+      await store.beat(a, new Date('2031-06-01T08:00:00.000Z'));
+      await store.beat(a, new Date('2031-06-01T08:15:00.000Z'));
+      await store.beat(b, new Date('2031-06-01T08:05:00.000Z'));
+
+      expect(await store.heartbeats([a, b, never, a])).toEqual(
+        new Map([
+          [a, '2031-06-01T08:15:00.000Z'],
+          [b, '2031-06-01T08:05:00.000Z'],
+        ]),
+      );
+      expect(await store.heartbeats([])).toEqual(new Map());
+      expect(await store.list(id)).toEqual([aNodeStatus(id, a)]);
+    });
+
+    it('reads the heartbeats of more nodes than one batch holds (150)', async () => {
+      const { store } = await make();
+      const nodes = Array.from({ length: 150 }, () => uniqueName('node'));
+      const at = new Date('2031-06-01T09:00:00.000Z');
+      await Promise.all(nodes.map((node) => store.beat(node, at)));
+
+      const beats = await store.heartbeats(nodes);
+
+      expect(beats.size).toBe(150);
+      expect([...new Set(beats.values())]).toEqual([at.toISOString()]);
+    });
   });
 }

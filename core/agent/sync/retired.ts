@@ -1,12 +1,10 @@
-import { reportIsStale } from '../../ports/node-status-store.ts';
 import { targetFilePath } from './download.ts';
 import type { SyncOutcome } from './outcome.ts';
 import type { SyncContext, SyncProgress } from './sync-context.ts';
 
 /**
  * A retired certificate on this node (core/renewal/retire-certificates.ts): nothing is installed or
- * reloaded, and the status record says `retired` (rewritten when it says otherwise or has grown old:
- * it is the node's heartbeat). With `purge`, the files this node writes for the certificate — every
+ * reloaded, and the status record says `retired` (rewritten when it says otherwise). With `purge`, the files this node writes for the certificate — every
  * target's files and those of the installed record — are deleted with their backups, and the
  * installed record is forgotten. The servers are not reloaded: one still configured to use the files
  * would fail its next start, which is why purging is a command of its own.
@@ -19,8 +17,7 @@ export async function settleRetired(
   const { deps, plan, previous } = ctx;
   const certificateId = plan.certificateId;
   if (!retirement.purge) {
-    if (previous?.result !== 'retired' || reportIsStale(previous, deps.clock.now()))
-      await ctx.report({ result: 'retired' });
+    if (previous?.result !== 'retired') await ctx.report({ result: 'retired' });
     deps.log.info('certificate retired', { certificateId, retiredAt: retirement.retiredAt });
     return ctx.outcome('retired', {
       message: `retired since ${retirement.retiredAt}; its files stay until \`agent sync --purge\``,

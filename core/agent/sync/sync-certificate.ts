@@ -1,4 +1,3 @@
-import { reportIsStale } from '../../ports/node-status-store.ts';
 import type { Revision } from '../../renewal/types.ts';
 import { RevisionVerificationError } from '../agent-errors.ts';
 import { RolloutGate, recordServed } from '../rollout-slot.ts';
@@ -142,19 +141,16 @@ async function rollOut(ctx: RolloutContext, files: readonly PlannedFile[]): Prom
 }
 
 /**
- * The report of a node that has the revision: rewritten when it says otherwise (a failure report
- * left behind, e.g. one that reached a flapping store, also recording in the rollout what such a
- * store may have lost: the install's `served`), or when it is old: it is the node's heartbeat.
+ * The report of a node that has the revision, rewritten only when it says otherwise (a failure
+ * report left behind, e.g. one that reached a flapping store, also recording in the rollout what
+ * such a store may have lost: the install's `served`). That the node is alive its heartbeat says,
+ * written once per reconcile whatever it serves.
  */
 async function reportUpToDate(ctx: SyncContext, revision: number): Promise<void> {
   const { deps, previous, plan } = ctx;
-  const now = deps.clock.now();
-  if (!reportsInstalled(previous, revision)) {
-    await recordServed(deps, plan.certificateId, revision, now);
-    await ctx.report({ result: 'unchanged' });
-  } else if (previous && reportIsStale(previous, now)) {
-    await ctx.report({ result: previous.result });
-  }
+  if (reportsInstalled(previous, revision)) return;
+  await recordServed(deps, plan.certificateId, revision, deps.clock.now());
+  await ctx.report({ result: 'unchanged' });
 }
 
 /** A failure outside the rollback: a rejected revision or another error, logged and reported. */

@@ -6,13 +6,12 @@ import { InMemoryLock } from '../../../adapters/memory/in-memory-lock.ts';
 import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node-status-store.ts';
 import { InMemoryRolloutStore } from '../../../adapters/memory/in-memory-rollout-store.ts';
 import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
-import { handleMessage } from '../../../core/agent/agent-loop.ts';
+import { handleMessage, reconcileAll } from '../../../core/agent/agent-loop.ts';
 import type { AgentDeps } from '../../../core/agent/sync/agent-deps.ts';
 import type { CertificatePlan } from '../../../core/agent/sync/plan.ts';
 import { syncCertificate } from '../../../core/agent/sync/sync-certificate.ts';
 import type { EventIntake, IntakeMessage } from '../../../core/ports/event-intake.ts';
 import { silentLogger } from '../../../core/ports/logger.ts';
-import { REPORT_REFRESH_MS } from '../../../core/ports/node-status-store.ts';
 import { FakeProber, FakeTlsServer } from '../../fakes/fake-tls-server.ts';
 import { aServerPki, serialOf } from '../../support/agent-keystores.ts';
 import { publishRevision } from '../../support/agent-revisions.ts';
@@ -127,23 +126,24 @@ describe('syncCertificate', () => {
     expect((await node.installed.get(CERT))?.revision).toBe(2);
   });
 
-  it('rewrites an unchanged report once it is REPORT_REFRESH_MS old: the heartbeat the fleet watch reads', async () => {
+  it('leaves an unchanged report as it is however old; each reconcile writes the node heartbeat the fleet watch reads', async () => {
     await publishRevision(fleet, CERT, await aServerPki());
     const node = aNode(fleet, 'n1', 1001);
     let now = Date.now();
     const deps = { ...node.deps, clock: { now: () => new Date(now) } };
-    await syncCertificate(deps, node.plan);
+    await reconcileAll(deps, { plans: [node.plan] });
     const first = await fleet.status.get(CERT, 'n1');
+    expect(await fleet.status.heartbeats(['n1'])).toEqual(new Map([['n1', new Date(now).toISOString()]]));
     const statusWrites = vi.spyOn(fleet.status, 'put');
 
-    now += REPORT_REFRESH_MS - 1;
-    expect((await syncCertificate(deps, node.plan)).result).toBe('up-to-date');
+    now += 86_400_000;
+    const [outcome] = await reconcileAll(deps, { plans: [node.plan] });
+    expect(outcome?.result).toBe('up-to-date');
     expect(statusWrites).not.toHaveBeenCalled();
-
-    now += 1;
-    expect((await syncCertificate(deps, node.plan)).result).toBe('up-to-date');
-    expect(statusWrites).toHaveBeenCalledTimes(1);
-    expect(await fleet.status.get(CERT, 'n1')).toEqual({ ...first, updatedAt: new Date(now).toISOString() });
+    expect(await fleet.status.get(CERT, 'n1')).toEqual(first);
+    expect(await fleet.status.heartbeats(['n1', 'n2'])).toEqual(
+      new Map([['n1', new Date(now).toISOString()]]),
+    );
   });
 
   it('never downgrades: a node with a newer installed revision ignores an older current one', async () => {

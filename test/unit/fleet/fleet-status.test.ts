@@ -41,6 +41,7 @@ function judge(inputs: Partial<FleetInputs>, now = NOW): FleetCertificate {
       statuses: [],
       holders: null,
       notAfter: new Map(),
+      heartbeats: new Map(),
       ...inputs,
     },
     { now, thresholds: THRESHOLDS },
@@ -67,6 +68,27 @@ describe('the silence rule', () => {
     ]);
     expect(fleet.counts.silent).toBe(1);
     expect(fleet.healthy).toBe(false);
+  });
+
+  it('sees a node by its heartbeat too: an old report of a node that beats is no silence', () => {
+    const fleet = judge({
+      current: aRevision({ revision: 2, createdAt: ago(days(3)) }),
+      statuses: [
+        aNodeStatus({ nodeId: 'web-1', revisionOnDisk: 2, updatedAt: ago(days(2)) }),
+        aNodeStatus({ nodeId: 'web-2', revisionOnDisk: 2, updatedAt: ago(minutes(50)) }),
+        aNodeStatus({ nodeId: 'web-3', revisionOnDisk: 2, updatedAt: ago(minutes(5)) }),
+      ],
+      // web-2's heartbeat is older than its report; web-3 has none (an agent before 0.4).
+      heartbeats: new Map([
+        ['web-1', ago(minutes(3))],
+        ['web-2', ago(minutes(40))],
+      ]),
+    });
+    expect(fleet.nodes.map((n) => [n.nodeId, n.silent, n.updatedAt, n.lastSeenAt])).toEqual([
+      ['web-1', false, ago(days(2)), ago(minutes(3))],
+      ['web-2', true, ago(minutes(50)), ago(minutes(40))],
+      ['web-3', false, ago(minutes(5)), ago(minutes(5))],
+    ]);
   });
 
   it('lists a declared node that never reported as never seen, silent once there was a revision to report', () => {
