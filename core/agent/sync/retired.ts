@@ -4,10 +4,11 @@ import type { SyncContext, SyncProgress } from './sync-context.ts';
 
 /**
  * A retired certificate on this node (core/renewal/retire-certificates.ts): nothing is installed or
- * reloaded, and the status record says `retired` (rewritten when it says otherwise). With `purge`, the files this node writes for the certificate — every
- * target's files and those of the installed record — are deleted with their backups, and the
- * installed record is forgotten. The servers are not reloaded: one still configured to use the files
- * would fail its next start, which is why purging is a command of its own.
+ * reloaded, and the status record says `retired` (rewritten when it says otherwise). With `purge`,
+ * the files this node writes for the certificate — every target's files and those of the installed
+ * record — are deleted with their backups, and the installed record is forgotten. The servers are
+ * not reloaded: one still configured to use the files would fail its next start, which is why
+ * purging is a command of its own.
  */
 export async function settleRetired(
   ctx: SyncContext,

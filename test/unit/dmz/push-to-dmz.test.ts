@@ -144,6 +144,54 @@ describe('DmzPusher', () => {
     }
   });
 
+  it('reports an instance once while nothing changes, and writes its heartbeat every 10 minutes', async () => {
+    const stores = { state: new InMemoryStateStore(), keystores: new InMemoryKeystoreStore() };
+    await publishRevision(stores, CERT, await aServerPki());
+    let installed: number | null = null;
+    const receiver: DmzReceiverClient = {
+      installed: async (certificateId) => ({ certificateId, revision: installed, serial: null }),
+      push: async (push) => {
+        installed = push.revision.revision;
+        return appliedAnswer(push);
+      },
+    };
+    const status = new InMemoryNodeStatusStore();
+    let now = Date.parse('2031-06-01T08:00:00.000Z');
+    const pusher = new DmzPusher({
+      nodeId: 'gateway',
+      peers: [peer('dmz-1', receiver)],
+      state: stores.state,
+      keystores: stores.keystores,
+      installed: new InMemoryInstalledRevisions(),
+      status,
+      lock: new InMemoryLock(systemClock),
+      ownCertificates: new Set(),
+      reconcileIntervalMs: 900_000,
+      clock: { now: () => new Date(now) },
+      log: silentLogger,
+      sleep,
+      random: () => 0.5,
+    });
+    await pusher.pushAll();
+    const first = await status.get(CERT, 'dmz:dmz-1');
+    expect(first).toMatchObject({
+      result: 'applied',
+      revisionOnDisk: 1,
+      updatedAt: '2031-06-01T08:00:00.000Z',
+    });
+    const beat = async () => (await status.heartbeats(['dmz:dmz-1'])).get('dmz:dmz-1');
+    expect(await beat()).toBe('2031-06-01T08:00:00.000Z');
+
+    now += 5 * 60_000;
+    await pusher.pushAll();
+    expect(await beat()).toBe('2031-06-01T08:00:00.000Z');
+    now += 5 * 60_000;
+    await pusher.pushAll();
+    expect(await beat()).toBe('2031-06-01T08:10:00.000Z');
+    // The report said nothing new each time: never rewritten.
+    expect(await status.get(CERT, 'dmz:dmz-1')).toEqual(first);
+  });
+
   describe('one DMZ instance of a certificate installs at a time, whichever pusher feeds it', () => {
     /** Receivers whose push takes `ms` and that count how many are installing at once. */
     function slowReceivers(ids: readonly string[], ms: number) {
