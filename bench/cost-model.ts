@@ -6,6 +6,7 @@
  * for a new revision as convergence counted them in the agents' clients (each from this run or the
  * saved results; the estimates below only where a suite has never run).
  */
+import { FULL_RECONCILE_EVERY } from '../core/agent/reconcile-memory.ts';
 import type { BenchSuite, SuiteResult } from './suite.ts';
 import { type RequestCounts, readsAndWrites } from './support/request-count.ts';
 
@@ -36,6 +37,13 @@ const RECONCILE_SECONDS = 900;
  * old, so one write per certificate per node per reconcile).
  */
 const HEARTBEAT_WRITES_PER_RECONCILE = 1;
+/** Bytes per certificate in the head item (`rev:<id>` and a number); a consistent read is a unit per 4 KB. */
+const HEAD_BYTES_PER_CERTIFICATE = 24;
+
+/** Read units of one head read: every certificate's current revision in one item. */
+function headReadUnits(certificates: number): number {
+  return Math.max(1, Math.ceil((certificates * HEAD_BYTES_PER_CERTIFICATE) / 4096));
+}
 const LONG_POLL_SECONDS = 20;
 /** 90-day certificates renewed at day 60: half a renewal per certificate per month. */
 const RENEWALS_PER_CERT_MONTH = 0.5;
@@ -125,15 +133,19 @@ interface Breakdown {
 function monthly(certificates: number, nodes: number, counts: Counts): Breakdown {
   const { renewal, node } = counts;
   const renewals = certificates * RENEWALS_PER_CERT_MONTH;
-  const reconciles = certificates * nodes * (SECONDS_PER_MONTH / RECONCILE_SECONDS);
+  const perMonth = SECONDS_PER_MONTH / RECONCILE_SECONDS;
+  // One reconcile in FULL_RECONCILE_EVERY reads each certificate's state and report; the others
+  // read the head once (core/agent/reconcile-memory.ts).
+  const fullReconciles = (certificates * nodes * perMonth) / FULL_RECONCILE_EVERY;
+  const headReads = nodes * perMonth * (1 - 1 / FULL_RECONCILE_EVERY) * headReadUnits(certificates);
   const receives = nodes * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
   const reads =
-    reconciles * counts.reconcileGetItems +
+    fullReconciles * counts.reconcileGetItems +
+    headReads +
     SCHEDULED_RUNS_MONTH * certificates * PER_RUN.readsPerCertificate +
     renewals * (renewal.reads + nodes * node.reads);
   const writes =
-    nodes * (SECONDS_PER_MONTH / RECONCILE_SECONDS) * HEARTBEAT_WRITES_PER_RECONCILE +
-    renewals * (renewal.writes + nodes * node.writes);
+    nodes * perMonth * HEARTBEAT_WRITES_PER_RECONCILE + renewals * (renewal.writes + nodes * node.writes);
   const gbSeconds =
     SCHEDULED_RUNS_MONTH * PER_RUN.baseSeconds * RENEWER_GB +
     renewals * (RENEWAL_LAMBDA.renewerSeconds * RENEWER_GB + RENEWAL_LAMBDA.responderGbSeconds);
@@ -190,18 +202,17 @@ export const costModel: BenchSuite = {
       verdict:
         `Issue 19's idle target (100 × 50 ≤ $4.50): ${target <= 4.5 ? 'met' : 'MISSED'}, ${usd(target)}. ` +
         `The bill is driven by the fleet at idle, not by renewals: each node's 20 s long poll costs ${usd(perNode)}/month in SQS, and each ` +
-        `certificate on each node ${perMonth * counts.reconcileGetItems} reconcile reads a month, each node ${perMonth * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes ` +
-        `(one per node since 2026-12-06; the per-certificate heartbeat before, one write per certificate per node per reconcile, was more than half of the bill: $16.22 for 100 × 50); a renewal costs the renewer ${n1(renewal.reads)} reads, ${n1(renewal.writes)} writes, ${n1(renewal.s3Put)} S3 PUTs and each node ${n1(node.reads)} reads, ${n1(node.writes)} writes and ${n1(node.s3Get)} S3 GET (counted). ` +
+        `certificate on each node ${(perMonth * counts.reconcileGetItems) / FULL_RECONCILE_EVERY} reads a month (its state and report at every ${FULL_RECONCILE_EVERY}th reconcile), each node ${perMonth * HEARTBEAT_WRITES_PER_RECONCILE} heartbeat writes and ${perMonth - perMonth / FULL_RECONCILE_EVERY} reads of the head, whatever it serves ` +
+        `(since 2026-12-06; before, every reconcile read the state and the report of every certificate and rewrote the report: $16.22 for 100 × 50); a renewal costs the renewer ${n1(renewal.reads)} reads, ${n1(renewal.writes)} writes, ${n1(renewal.s3Put)} S3 PUTs and each node ${n1(node.reads)} reads, ${n1(node.writes)} writes and ${n1(node.s3Get)} S3 GET (counted). ` +
         `1,000 certificates on 500 nodes (every node serving every certificate) comes to ${worst ? usd(worst.total) : 'n/a'} a month. ` +
-        `What meeting the target takes: SQS long polls and the KMS key alone are ${usd(raw['100x50'] ? raw['100x50'].sqs + raw['100x50'].kms : Number.NaN)} of the $4.50, so DynamoDB must stay under a dollar: ` +
-        `per-node reads at idle too — one read per node per reconcile of a head item of current revisions, and the node's own reports remembered, read again at every fourth reconcile; about $4.20 with the per-node heartbeat that is built (docs/design/2026-12-06-idle-cost.md, steps 2 and 3 proposed, not built). ` +
-        `Remembering the node's own reports without ever reading them again halves the reads, but then a report another writer left in the table is never corrected (tried on 2026-12-06, test/fault/sns-outage.test.ts caught it; not kept).`,
+        `SQS long polls and the KMS key alone are ${usd(raw['100x50'] ? raw['100x50'].sqs + raw['100x50'].kms : Number.NaN)} of the $4.50; DynamoDB is ${usd(raw['100x50']?.dynamodb ?? Number.NaN)} (docs/design/2026-12-06-idle-cost.md). ` +
+        `The price of the reads saved: a report another writer changed, or a head the renewer failed to advance while the node also missed the event, is set right at the next full reconcile (within ${FULL_RECONCILE_EVERY} intervals, 2 hours by default), not at the next one.`,
       method:
         `Prices (USD, us-east-1, on-demand, free tiers left out): DynamoDB $0.125 per million read units, $0.625 per million write units; SQS $0.40 per million requests; ` +
         `S3 $0.005 per 1,000 PUT, $0.0004 per 1,000 GET; SNS $0.50 per million publishes; Lambda $0.20 per million requests + $0.0000166667 per GB-s; KMS $1 per key-month ` +
         `(S3 Bucket Key on, so per-object KMS requests are left out; storage of a few KiB per certificate is left out). ` +
         `Per month (30 days), C certificates, N nodes, every node serving every certificate, R = 0.5·C renewals (90-day certificates renewed at day 60): ` +
-        `DynamoDB reads = C·N·2,880·g (reconcile every 900 s, g = ${counts.reconcileGetItems} GetItem per certificate per reconcile, ${counts.sources.reconcile}) ` +
+        `DynamoDB reads = C·N·2,880·g/${FULL_RECONCILE_EVERY} (reconcile every 900 s, every ${FULL_RECONCILE_EVERY}th a full one, g = ${counts.reconcileGetItems} GetItem per certificate, ${counts.sources.reconcile}) + N·2,880·${(1 - 1 / FULL_RECONCILE_EVERY).toFixed(3)}·h (the head at the others, h = one read unit per 4 KB of ${HEAD_BYTES_PER_CERTIFICATE} bytes per certificate) ` +
         `+ 60·C (the renewer's twice-daily scheduled run reads each state item) + R·(${n1(renewal.reads)} + ${n1(node.reads)}·N); ` +
         `DynamoDB writes = N·2,880·${HEARTBEAT_WRITES_PER_RECONCILE} (the node's heartbeat at every reconcile; reports are rewritten only when they change) + R·(${n1(renewal.writes)} + ${n1(node.writes)}·N); ` +
         `SQS = N·129,600 ReceiveMessage (20 s long polls) + R·N·${node.sqs} (delivery, delete); S3 = R·${n1(renewal.s3Put)} PUT + R·(${n1(renewal.s3Get)} + ${n1(node.s3Get)}·N) GET; SNS = R·${n1(renewal.snsPublish)} publishes; ` +

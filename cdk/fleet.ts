@@ -24,7 +24,13 @@ import { dmzStatusNodeId } from '../core/dmz/push-to-dmz.ts';
 import { nodeAudience } from '../core/fleet-audience.ts';
 import { METRICS_NAMESPACE as CORE_METRICS_NAMESPACE } from '../core/metrics.ts';
 import type { ResourceNames } from '../core/resource-layout.ts';
-import { certificateStateKey, challengeKey, lockKey, nodeHeartbeatKey } from '../core/table-keys.ts';
+import {
+  certificateStateKey,
+  challengeKey,
+  HEAD_KEY,
+  lockKey,
+  nodeHeartbeatKey,
+} from '../core/table-keys.ts';
 import { acknowledgeObjectPrefixes } from './nag.ts';
 import { assertNoProblems } from './props-error.ts';
 
@@ -384,6 +390,16 @@ function grantAgent(role: iam.Role, grants: AgentGrants): void {
       }),
     );
   }
+  // Every certificate's current revision in one item: a reconcile reads it once for all its own. The
+  // revision numbers of other certificates are no secret worth a partition per node.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadHead',
+      actions: ['dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [HEAD_KEY.pk] } },
+    }),
+  );
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'OwnHeartbeats',

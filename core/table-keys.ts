@@ -73,6 +73,15 @@ export function nodeStatusKey(certificateId: string, nodeId: string): TableKey {
 /** Sort-key prefix of all node reports of a certificate. */
 export const NODE_STATUS_PREFIX = 'NODE#';
 
+/**
+ * The head: every certificate's current revision in one item (`rev:<id>` attributes), which an
+ * agent's reconcile reads once for all its certificates.
+ */
+export const HEAD_KEY: TableKey = { pk: 'HEAD', sk: 'REVISIONS' };
+
+/** Attribute-name prefix of a certificate's current revision in the head item. */
+export const HEAD_REVISION_PREFIX = 'rev:';
+
 /** Partition-key prefix of the nodes' own items (their heartbeats). */
 export const NODE_PK_PREFIX = 'NODE#';
 

@@ -22,6 +22,8 @@ import {
   CERTIFICATE_PK_PREFIX,
   CERTIFICATE_STATE_SK,
   certificateStateKey,
+  HEAD_KEY,
+  HEAD_REVISION_PREFIX,
   revisionKey,
 } from '../../core/table-keys.ts';
 
@@ -178,6 +180,47 @@ export class DynamoStateStore implements CertificateStateStore {
 
   async recordRetirement(certificateId: string, at: string | null): Promise<void> {
     await this.set(certificateId, 'retiredAt', at);
+    if (at !== null)
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: HEAD_KEY,
+          UpdateExpression: 'REMOVE #r',
+          ExpressionAttributeNames: { '#r': `${HEAD_REVISION_PREFIX}${certificateId}` },
+        }),
+      );
+  }
+
+  async head(): Promise<ReadonlyMap<string, number>> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: HEAD_KEY, ConsistentRead: true }),
+    );
+    return new Map(
+      Object.entries(Item ?? {}).flatMap(([name, value]) =>
+        name.startsWith(HEAD_REVISION_PREFIX) && typeof value === 'number'
+          ? [[name.slice(HEAD_REVISION_PREFIX.length), value] as const]
+          : [],
+      ),
+    );
+  }
+
+  async advanceHead(certificateId: string, revision: number): Promise<void> {
+    try {
+      // A top-level attribute per certificate: one UpdateItem, no map to create first; the
+      // condition keeps a late writer of an older revision from moving it back.
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: HEAD_KEY,
+          UpdateExpression: 'SET #r = :n',
+          ConditionExpression: 'attribute_not_exists(#r) OR #r < :n',
+          ExpressionAttributeNames: { '#r': `${HEAD_REVISION_PREFIX}${certificateId}` },
+          ExpressionAttributeValues: { ':n': revision },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async catalog(): Promise<CertificateCatalog> {

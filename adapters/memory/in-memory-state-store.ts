@@ -19,6 +19,7 @@ export class InMemoryStateStore implements CertificateStateStore {
   private readonly revisions = new Map<string, Revision>();
   private readonly terms = new Map<string, RolloutTerms>();
   private saved: CertificateCatalog | null = null;
+  private readonly heads = new Map<string, number>();
 
   async get(certificateId: string): Promise<CertificateState> {
     const state = this.stateOf(certificateId);
@@ -59,6 +60,15 @@ export class InMemoryStateStore implements CertificateStateStore {
 
   async recordRetirement(certificateId: string, at: string | null): Promise<void> {
     this.states.set(certificateId, { ...this.stateOf(certificateId), retiredAt: at });
+    if (at !== null) this.heads.delete(certificateId);
+  }
+
+  async head(): Promise<ReadonlyMap<string, number>> {
+    return new Map(this.heads);
+  }
+
+  async advanceHead(certificateId: string, revision: number): Promise<void> {
+    if ((this.heads.get(certificateId) ?? 0) < revision) this.heads.set(certificateId, revision);
   }
 
   async catalog(): Promise<CertificateCatalog> {

@@ -1,5 +1,6 @@
 import type { DmzPusher, DmzPushReport } from '../dmz/push-to-dmz.ts';
 import type { EventIntake, IntakeMessage } from '../ports/event-intake.ts';
+import { ReconcileMemory } from './reconcile-memory.ts';
 import type { AgentDeps } from './sync/agent-deps.ts';
 import { FAILED_RESULTS, SETTLED_RESULTS, type SyncOutcome, withOutcome } from './sync/outcome.ts';
 import type { CertificatePlan } from './sync/plan.ts';
@@ -25,22 +26,29 @@ export interface AgentLoopOptions {
   readonly observer?: AgentObserver;
   /** Delete the files of retired certificates (`agent sync --purge`). */
   readonly purge?: boolean;
+  /** What the daemon remembers between reconciles (core/agent/reconcile-memory.ts); none: read everything. */
+  readonly memory?: ReconcileMemory;
 }
 
 /**
  * Syncs every planned certificate against the desired revision (at start, on an interval, `agent
  * sync`), then writes the node's heartbeat: one write per reconcile says the node is alive, whatever
- * it serves, so that reports need rewriting only when they change.
+ * it serves, so that reports need rewriting only when they change. With a memory, a reconcile that
+ * is not a full one reads the head once and syncs only the certificates it cannot settle from it.
  */
 export async function reconcileAll(
   deps: AgentDeps & Pick<AgentLoopDeps, 'dmz'>,
-  options: Pick<AgentLoopOptions, 'plans' | 'observer' | 'purge'>,
+  options: Pick<AgentLoopOptions, 'plans' | 'observer' | 'purge' | 'memory'>,
   signal?: AbortSignal,
 ): Promise<SyncOutcome[]> {
+  const { memory } = options;
+  const head = memory && !memory.nextIsFull() ? await readHead(deps) : null;
   const outcomes: SyncOutcome[] = [];
   for (const plan of options.plans) {
     if (signal?.aborted) break;
-    const outcome = await syncCertificate(deps, plan, { signal, purge: options.purge ?? false });
+    const outcome =
+      (head && (await memory?.settled(deps, plan, head))) ||
+      (await syncCertificate(deps, plan, { signal, purge: options.purge ?? false }));
     deps.dmz?.notify(outcome);
     options.observer?.onSync?.(outcome, 'reconcile');
     outcomes.push(outcome);
@@ -50,6 +58,16 @@ export async function reconcileAll(
       deps.log.warn('heartbeat not written', { error: (error as Error).message });
     });
   return outcomes;
+}
+
+/** The head, or null (every certificate then synced in full) where there is none or it cannot be read. */
+async function readHead(deps: AgentDeps): Promise<ReadonlyMap<string, number> | null> {
+  try {
+    return (await deps.state.head?.()) ?? null;
+  } catch (error) {
+    deps.log.warn('head not read', { error: (error as Error).message });
+    return null;
+  }
 }
 
 export type MessageVerdict = 'acknowledged' | 'released';
@@ -128,10 +146,11 @@ export async function handleMessage(
  * reload (they are never cut in half); waits for slots or the canary end early.
  */
 export async function runAgent(
-  deps: AgentLoopDeps,
-  options: AgentLoopOptions,
+  given: AgentLoopDeps,
+  loop: AgentLoopOptions,
   signal: AbortSignal,
 ): Promise<void> {
+  const { deps, options } = remembering(given, loop);
   // DMZ pushes run beside the loop: a receiver that is down must not hold up the node's own syncs.
   const pushing = deps.dmz?.run(signal).catch((error: unknown) => {
     deps.log.error('dmz pusher stopped', { error: (error as Error).message });
@@ -180,6 +199,28 @@ export async function runAgent(
     }
   }
   await pushing;
+}
+
+/** The daemon's deps and options with a {@link ReconcileMemory} fed by every outcome and report write. */
+function remembering(
+  deps: AgentLoopDeps,
+  options: AgentLoopOptions,
+): { deps: AgentLoopDeps; options: AgentLoopOptions } {
+  const memory = options.memory ?? new ReconcileMemory();
+  return {
+    deps: { ...deps, status: memory.watch(deps.status) },
+    options: {
+      ...options,
+      memory,
+      observer: {
+        ...options.observer,
+        onSync: (outcome, trigger) => {
+          memory.remember(outcome);
+          options.observer?.onSync?.(outcome, trigger);
+        },
+      },
+    },
+  };
 }
 
 export interface SyncOnceResult {

@@ -33,8 +33,19 @@ export interface CertificateStateStore {
   recordWindow(certificateId: string, window: RenewalWindow | null): Promise<void>;
   /** Remembers that a revision was revoked at the CA (the last one only). */
   recordRevocation(certificateId: string, revocation: Revocation): Promise<void>;
-  /** Marks the certificate retired since `at`, or (null) in the configuration again. */
+  /**
+   * Marks the certificate retired since `at`, or (null) in the configuration again. A retired
+   * certificate leaves the head; one back in service returns to it with its next revision.
+   */
   recordRetirement(certificateId: string, at: string | null): Promise<void>;
+  /**
+   * The head: the current revision of every certificate in service, in one read, as far as
+   * {@link CertificateStateStore.advanceHead} has told it. A certificate missing from it, or behind
+   * its state, is read from its state item by whoever needs to know.
+   */
+  head(): Promise<ReadonlyMap<string, number>>;
+  /** Moves a certificate's entry in the head to `revision`; never back to an older one. */
+  advanceHead(certificateId: string, revision: number): Promise<void>;
   /** The catalog of certificates; empty at version 0 before the first one is saved. */
   catalog(): Promise<CertificateCatalog>;
   /**

@@ -245,12 +245,21 @@ async function keyToReuse(
   return key ?? undefined;
 }
 
-/** Tells the agents about the new revision; an event that cannot be published is logged, not thrown. */
+/**
+ * Tells the agents about the new revision: in the head item their reconciles read, and with an
+ * event. Neither failure is thrown (the revision is published): a node that misses both converges
+ * at its next full reconcile, which reads every state item.
+ */
 export async function announceRevision(
   cert: CertificateConfig,
   revision: number,
-  deps: Pick<RenewerDeps, 'events' | 'log'>,
+  deps: Pick<RenewerDeps, 'events' | 'log' | 'state'>,
 ): Promise<void> {
+  try {
+    await deps.state.advanceHead(cert.id, revision);
+  } catch (error) {
+    deps.log.error('head not advanced', { certificateId: cert.id, revision, error: describe(error) });
+  }
   try {
     await deps.events.publish({
       type: 'certificate.revision_published',

@@ -51,8 +51,9 @@ describe('an agent (node web-1)', () => {
       { action: 's3:GetObject', resource: object('certificates/web/3/keystore.p12') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:PutItem', resource: table(), context: items('CERT#web') },
-      // Its heartbeat: one item per node.
+      // Its heartbeat: one item per node; every certificate's current revision: one item.
       { action: 'dynamodb:PutItem', resource: table(), context: items('NODE#web-1') },
+      { action: 'dynamodb:GetItem', resource: table(), context: items('HEAD') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('s3') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey'), context: VIA('sqs') },
     ]);
@@ -74,6 +75,9 @@ describe('an agent (node web-1)', () => {
       // Another node's heartbeat, and no reading of heartbeats.
       { action: 'dynamodb:PutItem', resource: table(), context: items('NODE#web-2') },
       { action: 'dynamodb:GetItem', resource: table(), context: items('NODE#web-1') },
+      // The head is the renewer's to write.
+      { action: 'dynamodb:UpdateItem', resource: table(), context: items('HEAD') },
+      { action: 'dynamodb:PutItem', resource: table(), context: items('HEAD') },
       { action: 'kms:Decrypt', resource: iam.arnOf('StoreKey') },
       { action: 'sns:Publish', resource: iam.arnOf('FleetEvents') },
       { action: 'lambda:InvokeFunction', resource: iam.arnOf('RenewerFunction') },
@@ -116,6 +120,7 @@ describe('the renewer', () => {
       { action: 'dynamodb:UpdateItem', resource: table(), context: items('CERT#web') },
       { action: 'dynamodb:UpdateItem', resource: table(), context: items(PENDING_CHALLENGES_KEY.pk) },
       { action: 'dynamodb:UpdateItem', resource: table(), context: items(CATALOG_KEY.pk) },
+      { action: 'dynamodb:UpdateItem', resource: table(), context: items('HEAD') },
     ]);
     await expectAll('RenewerFunctionRole', 'ImplicitlyDenied', [
       { action: 'sqs:ReceiveMessage', resource: iam.arnOf('Fleetweb1queue') },

@@ -280,6 +280,26 @@ export function describeCertificateStateStoreContract(
       expect((await store.get(id)).current).toEqual(aRevision(id, 3));
     });
 
+    it('keeps a head of current revisions that only moves forward, and loses a retired certificate from it', async () => {
+      const { store } = await make();
+      const [a, b] = [uniqueName('cert'), uniqueName('cert')];
+      await store.advanceHead(a, 2);
+      await store.advanceHead(b, 1);
+      await store.advanceHead(a, 1);
+      await store.advanceHead(a, 3);
+
+      const head = await store.head();
+      expect([head.get(a), head.get(b)]).toEqual([3, 1]);
+
+      await store.recordRetirement(b, '2031-06-01T08:00:00.000Z');
+      expect((await store.head()).has(b)).toBe(false);
+      expect((await store.head()).get(a)).toBe(3);
+      // Back in service: it returns to the head with its next revision.
+      await store.recordRetirement(b, null);
+      await store.advanceHead(b, 2);
+      expect((await store.head()).get(b)).toBe(2);
+    });
+
     it('publishes no terms with a refused revision', async () => {
       const { store } = await make();
       const id = uniqueName('cert');

@@ -27,9 +27,12 @@ export interface RolloutSettings {
 
 export interface AgentDeps {
   readonly nodeId: string;
-  /** `rolloutTerms` is absent where nothing publishes terms (a DMZ receiver is a fleet of one). */
+  /**
+   * `rolloutTerms` is absent where nothing publishes terms (a DMZ receiver is a fleet of one), `head`
+   * where every reconcile reads every state.
+   */
   readonly state: Pick<CertificateStateStore, 'get' | 'getRevision'> &
-    Partial<Pick<CertificateStateStore, 'rolloutTerms'>>;
+    Partial<Pick<CertificateStateStore, 'rolloutTerms' | 'head'>>;
   readonly keystores: Pick<KeystoreStore, 'get'>;
   readonly files: FileSink;
   readonly installed: InstalledRevisionStore;
