@@ -15,7 +15,7 @@ import { silentLogger } from '../../core/ports/logger.ts';
 import { FakeProber, FakeTlsServer } from '../fakes/fake-tls-server.ts';
 
 export const CERT = 'app';
-export const PASSWORD = 'changeit';
+const PASSWORD = 'changeit';
 
 /** The shared control plane of a fleet: one state store, bucket, lock table, rollout and status table. */
 export function aFleet() {

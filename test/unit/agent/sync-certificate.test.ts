@@ -4,7 +4,7 @@ import { syncCertificate } from '../../../core/agent/sync/sync-certificate.ts';
 import type { EventIntake, IntakeMessage } from '../../../core/ports/event-intake.ts';
 import { aServerPki, serialOf } from '../../support/agent-keystores.ts';
 import { publishRevision } from '../../support/agent-revisions.ts';
-import { aFleet, aNode, CERT, type Fleet, PASSWORD } from '../../support/memory-fleet.ts';
+import { aFleet, aNode, CERT, type Fleet } from '../../support/memory-fleet.ts';
 
 describe('syncCertificate', () => {
   let fleet: Fleet;
