@@ -5,38 +5,13 @@
  * record becomes complete when every awaited node serves the revision.
  */
 import { describe, expect, it } from 'vitest';
-import { JsonLogger } from '../../../adapters/logging/json-logger.ts';
-import { InMemoryFileSink } from '../../../adapters/memory/in-memory-file-sink.ts';
-import { InMemoryInstalledRevisions } from '../../../adapters/memory/in-memory-installed-revisions.ts';
-import { InMemoryKeystoreStore } from '../../../adapters/memory/in-memory-keystore-store.ts';
-import { InMemoryLock } from '../../../adapters/memory/in-memory-lock.ts';
-import { InMemoryNodeStatusStore } from '../../../adapters/memory/in-memory-node-status-store.ts';
-import { InMemoryRolloutStore } from '../../../adapters/memory/in-memory-rollout-store.ts';
-import { InMemoryStateStore } from '../../../adapters/memory/in-memory-state-store.ts';
-import type { AgentDeps } from '../../../core/agent/sync/agent-deps.ts';
-import type { CertificatePlan } from '../../../core/agent/sync/plan.ts';
 import { syncCertificate } from '../../../core/agent/sync/sync-certificate.ts';
 import type { RolloutTerms } from '../../../core/ports/rollout-store.ts';
 import { storeRevisionObjects } from '../../../core/renewal/publish-revision.ts';
 import type { Revision } from '../../../core/renewal/types.ts';
-import { FakeProber, FakeTlsServer } from '../../fakes/fake-tls-server.ts';
 import { aServerPki, serialOf } from '../../support/agent-keystores.ts';
 import { aCertificateConfig } from '../../support/agent-revisions.ts';
-
-const CERT = 'app';
-const PASSWORD = 'changeit';
-
-function aFleet() {
-  return {
-    state: new InMemoryStateStore(),
-    keystores: new InMemoryKeystoreStore(),
-    lock: new InMemoryLock({ now: () => new Date() }),
-    rollouts: new InMemoryRolloutStore(),
-    status: new InMemoryNodeStatusStore(),
-    log: [] as string[],
-  };
-}
-type Fleet = ReturnType<typeof aFleet>;
+import { aFleet, aNode, CERT, type Fleet, PASSWORD } from '../../support/memory-fleet.ts';
 
 /** Publishes the next revision as the renewer does, with `terms` (none: as before 0.3). */
 async function publish(fleet: Fleet, terms?: RolloutTerms): Promise<{ revision: Revision; serial: string }> {
@@ -56,60 +31,17 @@ async function publish(fleet: Fleet, terms?: RolloutTerms): Promise<{ revision: 
   return { revision, serial: serialOf(pki) };
 }
 
-/** One node on the fleet's stores; `agentMaxParallel` is its (deprecated) agent configuration value. */
-function aNode(
+/** One node on the fleet's stores, with a sync of its one certificate. */
+function aSyncingNode(
   fleet: Fleet,
   nodeId: string,
   port: number,
   options: { agentMaxParallel?: number; slotWaitMs?: number } = {},
 ) {
-  const files = new InMemoryFileSink();
-  const path = `/srv/${nodeId}/server.jks`;
-  const server = new FakeTlsServer(port, files, path, PASSWORD);
-  const deps: AgentDeps = {
-    nodeId,
-    state: fleet.state,
-    keystores: fleet.keystores,
-    files,
-    installed: new InMemoryInstalledRevisions(),
-    status: fleet.status,
-    rollouts: fleet.rollouts,
-    lock: fleet.lock,
-    prober: new FakeProber([server]),
-    clock: { now: () => new Date() },
-    log: new JsonLogger((line) => fleet.log.push(line), 'agent', 'debug', { nodeId }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-    random: () => 0.5,
-    rollout: {
-      maxParallel: options.agentMaxParallel,
-      slotTtlMs: 60_000,
-      canaryTimeoutMs: options.slotWaitMs ?? 5_000,
-      probeTimeoutMs: 50,
-      pollMs: 5,
-    },
-  };
-  const plan: CertificatePlan = {
-    certificateId: CERT,
-    targets: [
-      {
-        selection: {
-          format: 'jks',
-          pemFiles: [],
-          password: PASSWORD,
-          alias: 'server',
-          names: ['app.acme-ha.test'],
-        },
-        path,
-        mode: 0o600,
-        reloader: server,
-        drain: null,
-        probes: [{ host: '127.0.0.1', port, servername: 'app.acme-ha.test' }],
-      },
-    ],
-  };
-  return { deps, plan, files, server, nodeId, sync: () => syncCertificate(deps, plan) };
+  const node = aNode(fleet, nodeId, port, options);
+  return { ...node, nodeId, sync: () => syncCertificate(node.deps, node.plan) };
 }
-type Node = ReturnType<typeof aNode>;
+type Node = ReturnType<typeof aSyncingNode>;
 
 /** A promise and its resolve function: a reload that waits for the test to let it finish. */
 function aGate(): { promise: Promise<void>; open: () => void } {
@@ -149,11 +81,11 @@ describe('maxParallel: one source of truth', () => {
     const fleet = aFleet();
     await publish(fleet, { maxParallel: 2, nodes: null });
     const nodes = [
-      aNode(fleet, 'n1', 1001, { agentMaxParallel: 1 }),
-      aNode(fleet, 'n2', 1002, { agentMaxParallel: 5 }),
-      aNode(fleet, 'n3', 1003),
-      aNode(fleet, 'n4', 1004, { agentMaxParallel: 2 }),
-      aNode(fleet, 'n5', 1005, { agentMaxParallel: 1 }),
+      aSyncingNode(fleet, 'n1', 1001, { agentMaxParallel: 1 }),
+      aSyncingNode(fleet, 'n2', 1002, { agentMaxParallel: 5 }),
+      aSyncingNode(fleet, 'n3', 1003),
+      aSyncingNode(fleet, 'n4', 1004, { agentMaxParallel: 2 }),
+      aSyncingNode(fleet, 'n5', 1005, { agentMaxParallel: 1 }),
     ];
     const parallel = watchParallel(nodes);
 
@@ -174,9 +106,9 @@ describe('maxParallel: one source of truth', () => {
     const fleet = aFleet();
     await publish(fleet);
     const nodes = [
-      aNode(fleet, 'n1', 1001, { agentMaxParallel: 3 }),
-      aNode(fleet, 'n2', 1002),
-      aNode(fleet, 'n3', 1003),
+      aSyncingNode(fleet, 'n1', 1001, { agentMaxParallel: 3 }),
+      aSyncingNode(fleet, 'n2', 1002),
+      aSyncingNode(fleet, 'n3', 1003),
     ];
     const [first, ...rest] = nodes;
     if (!first) throw new Error('no nodes');
@@ -188,7 +120,7 @@ describe('maxParallel: one source of truth', () => {
 
     const other = aFleet();
     await publish(other);
-    expect((await aNode(other, 'n1', 1001).sync()).result).toBe('applied');
+    expect((await aSyncingNode(other, 'n1', 1001).sync()).result).toBe('applied');
     expect((await other.rollouts.get(CERT, 1))?.maxParallel).toBe(1);
   });
 });
@@ -197,7 +129,11 @@ describe('pause and resume', () => {
   it('a pause lets the node in the middle finish; the waiting nodes wait until the resume', async () => {
     const fleet = aFleet();
     await publish(fleet, { maxParallel: 1, nodes: ['n1', 'n2', 'n3'] });
-    const [n1, n2, n3] = [aNode(fleet, 'n1', 1001), aNode(fleet, 'n2', 1002), aNode(fleet, 'n3', 1003)];
+    const [n1, n2, n3] = [
+      aSyncingNode(fleet, 'n1', 1001),
+      aSyncingNode(fleet, 'n2', 1002),
+      aSyncingNode(fleet, 'n3', 1003),
+    ];
     const gate = aGate();
     n1.server.onReload = () => gate.promise;
 
@@ -231,7 +167,7 @@ describe('pause and resume', () => {
   it('a node that waits longer than its slot wait while paused ends interrupted, nothing written', async () => {
     const fleet = aFleet();
     await publish(fleet, { maxParallel: 1, nodes: ['n1', 'n2'] });
-    const [n1, n2] = [aNode(fleet, 'n1', 1001), aNode(fleet, 'n2', 1002, { slotWaitMs: 60 })];
+    const [n1, n2] = [aSyncingNode(fleet, 'n1', 1001), aSyncingNode(fleet, 'n2', 1002, { slotWaitMs: 60 })];
     expect((await n1.sync()).result).toBe('applied');
     await fleet.rollouts.pause(CERT, 1, 'ops@test', new Date());
 
@@ -247,7 +183,11 @@ describe('pause and resume', () => {
   it('a halted rollout, resumed after the fix: the fixed node is canary again, the rest follow, complete', async () => {
     const fleet = aFleet();
     await publish(fleet, { maxParallel: 1, nodes: ['n1', 'n2', 'n3'] });
-    const nodes = [aNode(fleet, 'n1', 1001), aNode(fleet, 'n2', 1002), aNode(fleet, 'n3', 1003)];
+    const nodes = [
+      aSyncingNode(fleet, 'n1', 1001),
+      aSyncingNode(fleet, 'n2', 1002),
+      aSyncingNode(fleet, 'n3', 1003),
+    ];
     const [n1, n2, n3] = nodes;
     if (!n1 || !n2 || !n3) throw new Error('no nodes');
     for (const n of nodes) expect((await n.sync()).result).toBe('applied');
@@ -281,7 +221,11 @@ describe('complete', () => {
   it('waits for every declared node, counting others without waiting for them', async () => {
     const fleet = aFleet();
     await publish(fleet, { maxParallel: 2, nodes: ['n1', 'n2'] });
-    const [n1, n2, n9] = [aNode(fleet, 'n1', 1001), aNode(fleet, 'n2', 1002), aNode(fleet, 'n9', 1009)];
+    const [n1, n2, n9] = [
+      aSyncingNode(fleet, 'n1', 1001),
+      aSyncingNode(fleet, 'n2', 1002),
+      aSyncingNode(fleet, 'n9', 1009),
+    ];
 
     await n1.sync();
     await n9.sync();
@@ -298,7 +242,7 @@ describe('complete', () => {
   it('a node whose `served` and report were lost to the store records them at its next sync', async () => {
     const fleet = aFleet();
     await publish(fleet, { maxParallel: 1, nodes: ['n1'] });
-    const n1 = aNode(fleet, 'n1', 1001);
+    const n1 = aSyncingNode(fleet, 'n1', 1001);
     const served = fleet.rollouts.served.bind(fleet.rollouts);
     const put = fleet.status.put.bind(fleet.status);
     // The store fails right after the install: the install stands, its records are lost.
