@@ -32,7 +32,7 @@ import type { BenchSuite, SuiteTable } from './suite.ts';
 import { type AgentProcess, startAgentProcess } from './support/agent-process.ts';
 import { AgentStages, STAGES, type StageId } from './support/agent-stages.ts';
 import { type ReloadableTlsServer, startReloadableTlsServer } from './support/reloadable-tls-server.ts';
-import { countRequests, per, type RequestCounts, since } from './support/request-count.ts';
+import { countRequests, per, plus, type RequestCounts, since } from './support/request-count.ts';
 import { type StackProcess, stackProcessSettings, startStackProcess } from './support/stack-process.ts';
 
 /** Issue 19's targets: the median from publish to the last agent serving. */
@@ -72,7 +72,7 @@ interface RowResult {
   readonly stages: Record<StageId, number[]>;
   readonly coarse: Record<CoarseId, number[]>;
   /** The agents' requests over the measured runs, added up (in process only), and how many syncs made them. */
-  requests: { counts: NodeRequests; syncs: number } | null;
+  requests: (NodeRequests & { readonly syncs: number }) | null;
   error?: string;
 }
 
@@ -100,12 +100,6 @@ interface Fleet {
 interface NodeRequests {
   readonly dynamodb: RequestCounts;
   readonly s3: RequestCounts;
-}
-
-function addCounts(a: RequestCounts, b: RequestCounts): RequestCounts {
-  const sum: Record<string, number> = { ...a };
-  for (const [name, n] of Object.entries(b)) sum[name] = (sum[name] ?? 0) + n;
-  return sum;
 }
 
 const rowId = (spec: RowSpec) => `conv-${spec.kind === 'in process' ? 'n' : 'p'}${spec.agents}`;
@@ -286,13 +280,10 @@ async function inProcessFleet(ctx: FleetContext, spec: RowSpec): Promise<Fleet> 
     requests: () =>
       agents
         .map((a) => a.requests())
-        .reduce(
-          (sum, r) => ({ dynamodb: addCounts(sum.dynamodb, r.dynamodb), s3: addCounts(sum.s3, r.s3) }),
-          {
-            dynamodb: {},
-            s3: {},
-          },
-        ),
+        .reduce((sum, r) => ({ dynamodb: plus(sum.dynamodb, r.dynamodb), s3: plus(sum.s3, r.s3) }), {
+          dynamodb: {},
+          s3: {},
+        }),
     async stop() {
       for (const a of agents) a.controller.abort();
       await Promise.allSettled(agents.map((a) => a.loop));
@@ -479,8 +470,9 @@ export const convergence: BenchSuite = {
           // Warm-up (unmeasured): the first revision, from the bootstrap certificate.
           const first = await renew(rowId(spec));
           await waiter.until(() => applied(first.revision) !== null, WAIT_MS, 'warm-up convergence');
+          // Counted over the measured runs: the agents make no other requests meanwhile (no reconcile).
+          const requestsBefore = fleet.requests?.();
           for (let i = 0; i < runs; i++) {
-            const requestsBefore = fleet.requests?.();
             const agentCpuBefore = fleet.cpuMs?.();
             let cpu = machineCpuTicks();
             const { revision, at } = await renew(rowId(spec), () => {
@@ -491,21 +483,6 @@ export const convergence: BenchSuite = {
             const agentCpuAfter = fleet.cpuMs?.();
             if (agentCpuBefore !== undefined && agentCpuAfter !== undefined)
               row.agentCpuMs.push((agentCpuAfter - agentCpuBefore) / spec.agents);
-            const requestsAfter = fleet.requests?.();
-            if (requestsBefore && requestsAfter) {
-              const made = {
-                dynamodb: since(requestsBefore.dynamodb, requestsAfter.dynamodb),
-                s3: since(requestsBefore.s3, requestsAfter.s3),
-              };
-              const sofar = row.requests ?? { counts: { dynamodb: {}, s3: {} }, syncs: 0 };
-              row.requests = {
-                counts: {
-                  dynamodb: addCounts(sofar.counts.dynamodb, made.dynamodb),
-                  s3: addCounts(sofar.counts.s3, made.s3),
-                },
-                syncs: sofar.syncs + spec.agents,
-              };
-            }
             const times = applied(revision) ?? [];
             const record = await plane.state.getRevision(rowId(spec), revision);
             if (!record) throw new Error(`revision ${revision} not found`);
@@ -533,6 +510,13 @@ export const convergence: BenchSuite = {
             row.floor.push(floor);
             row.ratio.push(last / floor);
           }
+          const requestsAfter = fleet.requests?.();
+          if (requestsBefore && requestsAfter)
+            row.requests = {
+              dynamodb: since(requestsBefore.dynamodb, requestsAfter.dynamodb),
+              s3: since(requestsBefore.s3, requestsAfter.s3),
+              syncs: spec.agents * runs,
+            };
         } catch (error) {
           row.error = (error as Error).message.split('\n')[0] ?? String(error);
         } finally {
@@ -636,8 +620,8 @@ function summarize(results: readonly RowResult[], runs: number, quick: boolean) 
       // What the cost model prices: one node's requests for one revision.
       requestsPerNodeSync: r.requests
         ? {
-            dynamodb: per(r.requests.counts.dynamodb, r.requests.syncs),
-            s3: per(r.requests.counts.s3, r.requests.syncs),
+            dynamodb: per(r.requests.dynamodb, r.requests.syncs),
+            s3: per(r.requests.s3, r.requests.syncs),
           }
         : null,
       stages: Object.fromEntries(STAGES.map((st) => [st.id, s(r.stages[st.id]) ?? null])),

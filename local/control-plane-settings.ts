@@ -2,10 +2,13 @@ import type { ControlPlaneSettings } from '../functions/commons/compose-control-
 import type { LocalStack } from './stack.ts';
 
 /**
- * The renewer's settings for the embedded stack, for code in the stack's own process (tests, the
- * demo): its resources, Pebble's listener CA to trust, and a poll interval fit for Pebble.
+ * The renewer's settings for the embedded stack (tests, the demo, benchmarks): its resources,
+ * Pebble's listener CA to trust, and a poll interval fit for Pebble.
  */
-export function stackControlPlaneSettings(stack: LocalStack): ControlPlaneSettings {
+export function stackControlPlaneSettings(stack: {
+  readonly resources: Pick<LocalStack['resources'], 'tableName' | 'bucket' | 'topicArn'>;
+  readonly pebble: { readonly caPem: string } | undefined;
+}): ControlPlaneSettings {
   return {
     ACME_HA_TABLE: stack.resources.tableName,
     ACME_HA_BUCKET: stack.resources.bucket,

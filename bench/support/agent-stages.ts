@@ -123,11 +123,7 @@ export class AgentStages {
 
   /** Each stage's duration in ms, from the publish to `appliedAt`; a missing mark merges its stage into the next. */
   durations(publishedAt: number, appliedAt: number): Record<StageId, number> {
-    const at: Record<Mark | 'applied', number | undefined> = {
-      ...emptyMarks(),
-      ...this.marks,
-      applied: appliedAt,
-    };
+    const at: Partial<Record<Mark | 'applied', number>> = { ...this.marks, applied: appliedAt };
     const out = {} as Record<StageId, number>;
     let previous = publishedAt;
     for (const stage of STAGES) {
@@ -141,18 +137,4 @@ export class AgentStages {
     }
     return out;
   }
-}
-
-function emptyMarks(): Record<Mark, undefined> {
-  return {
-    received: undefined,
-    getStart: undefined,
-    getEnd: undefined,
-    joined: undefined,
-    slot: undefined,
-    writeStart: undefined,
-    writeEnd: undefined,
-    reloadEnd: undefined,
-    probeEnd: undefined,
-  };
 }

@@ -36,6 +36,13 @@ export function total(counts: RequestCounts): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
+/** `a` + `b`, command by command. */
+export function plus(a: RequestCounts, b: RequestCounts): RequestCounts {
+  const sum: Record<string, number> = { ...a };
+  for (const [name, n] of Object.entries(b)) sum[name] = (sum[name] ?? 0) + n;
+  return sum;
+}
+
 /** `after` − `before`, command by command. */
 export function since(before: RequestCounts, after: RequestCounts): RequestCounts {
   return Object.fromEntries(Object.entries(after).map(([name, n]) => [name, n - (before[name] ?? 0)]));

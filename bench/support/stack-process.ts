@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ControlPlaneSettings } from '../../functions/commons/compose-control-plane.ts';
 import type { LocalEndpoints } from '../../local/client-config.ts';
+import { stackControlPlaneSettings } from '../../local/control-plane-settings.ts';
 import { processCpuMs } from '../measure.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'acme-ha.js');
@@ -73,13 +74,11 @@ export async function startStackProcess(prefix: string, env: NodeJS.ProcessEnv):
   }
 }
 
-/** The renewer's settings for a stack in its own process (as stackControlPlaneSettings for one in this process). */
+/** The renewer's settings for a stack in its own process (Pebble's CA read from its file). */
 export function stackProcessSettings(stack: StackProcess): ControlPlaneSettings {
-  return {
-    ACME_HA_TABLE: stack.resources.tableName,
-    ACME_HA_BUCKET: stack.resources.bucket,
-    ACME_HA_TOPIC_ARN: stack.resources.topicArn,
-    ACME_HA_CA_BUNDLE: stack.pebble ? readFileSync(stack.pebble.caFile, 'utf8') : undefined,
-    ACME_HA_POLL_MS: 50,
-  };
+  const { resources, pebble } = stack;
+  return stackControlPlaneSettings({
+    resources,
+    pebble: pebble ? { caPem: readFileSync(pebble.caFile, 'utf8') } : undefined,
+  });
 }
